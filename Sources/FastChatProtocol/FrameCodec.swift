@@ -1,0 +1,98 @@
+import NIOCore
+import NIOExtras
+import SwiftProtobuf
+
+/// Splits the byte stream into length-prefixed frames, refusing a declared length above the limit before buffering
+/// any of it (NIOExtras' decoder has no maximum of its own).
+public struct BoundedLengthFieldDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
+
+    private let maxFrameBytes: Int
+    private let lengthDecoder = LengthFieldBasedFrameDecoder(lengthFieldBitLength: .fourBytes)
+
+    public init(maxFrameBytes: Int) {
+        self.maxFrameBytes = maxFrameBytes
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self), Int(length) > maxFrameBytes {
+            throw ProtocolError(.frameTooLarge, "A frame of \(length) bytes exceeds the limit of \(maxFrameBytes) bytes.")
+        }
+        return try lengthDecoder.decode(context: context, buffer: &buffer)
+    }
+
+    public mutating func decodeLast(
+        context: ChannelHandlerContext,
+        buffer: inout ByteBuffer,
+        seenEOF: Bool
+    ) throws -> DecodingState {
+        try decode(context: context, buffer: &buffer)
+    }
+}
+
+/// Turns frame bytes into `Frame` messages and back. A frame that does not parse, or a framing error from below,
+/// is answered with an `Error` frame and the connection is closed: the connection pays, never the process.
+public final class FrameCodec: ChannelDuplexHandler, Sendable {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = Frame
+    public typealias OutboundIn = Frame
+    public typealias OutboundOut = ByteBuffer
+
+    public init() {}
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        do {
+            let frame = try Frame(serializedBytes: Array(bytes.readableBytesView))
+            context.fireChannelRead(wrapInboundOut(frame))
+        } catch {
+            fail(context: context, ProtocolError(.badRequest, "The frame is not a valid FastChat message."))
+        }
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let frame = unwrapOutboundIn(data)
+        do {
+            let bytes: [UInt8] = try frame.serializedBytes()
+            context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
+        } catch {
+            promise?.fail(error)
+        }
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: Error) {
+        switch error {
+        case let error as ProtocolError:
+            fail(context: context, error)
+        case is ByteToMessageDecoderError.PayloadTooLargeError:
+            fail(context: context, ProtocolError(.frameTooLarge, "The frame exceeds the maximum frame size."))
+        default:
+            context.fireErrorCaught(error)
+        }
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: ProtocolError) {
+        let frame = Frame.error(error.code, error.message)
+        guard let bytes: [UInt8] = try? frame.serializedBytes() else {
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)))
+            .whenComplete { _ in context.close(promise: nil) }
+        context.fireErrorCaught(error)
+    }
+}
+
+extension ChannelPipeline.SynchronousOperations {
+    /// Adds length-prefixed protobuf framing; inbound frames longer than `maxFrameBytes` are refused.
+    public func addFrameCodec(maxFrameBytes: Int = Wire.defaultMaxFrameBytes) throws {
+        try addHandler(LengthFieldPrepender(lengthFieldBitLength: .fourBytes))
+        try addHandler(
+            ByteToMessageHandler(
+                BoundedLengthFieldDecoder(maxFrameBytes: maxFrameBytes),
+                maximumBufferSize: maxFrameBytes + 4
+            )
+        )
+        try addHandler(FrameCodec())
+    }
+}

@@ -1,0 +1,28 @@
+/// Short names for the generated protocol types, and the constants both ends agree on.
+public typealias Frame = Fastchat_V1_Frame
+public typealias ErrorCode = Fastchat_V1_ErrorCode
+public typealias Envelope = Fastchat_V1_Envelope
+public typealias MessageContent = Fastchat_V1_Content
+public typealias WireKDFParams = Fastchat_V1_KdfParams
+public typealias WirePublicIdentity = Fastchat_V1_PublicIdentity
+
+public enum Wire {
+    public static let protocolVersion: UInt32 = 1
+    /// Largest frame (the protobuf bytes, without the 4-byte length) a peer accepts unless it announces otherwise.
+    public static let defaultMaxFrameBytes = 1 << 20
+}
+
+extension Frame {
+    public init(requestID: UInt64 = 0, _ body: Frame.OneOf_Body) {
+        self.init()
+        self.requestID = requestID
+        self.body = body
+    }
+
+    public static func error(_ code: ErrorCode, _ message: String, requestID: UInt64 = 0) -> Frame {
+        var error = Fastchat_V1_Error()
+        error.code = code
+        error.message = message
+        return Frame(requestID: requestID, .error(error))
+    }
+}
