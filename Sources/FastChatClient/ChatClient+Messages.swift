@@ -1,0 +1,191 @@
+import FastChatCrypto
+import FastChatProtocol
+import Foundation
+
+extension ChatClient {
+    /// Longest text accepted for one message; it must fit a frame with room for the envelope.
+    public var maxTextBytes: Int { maxFrameBytes - 4096 }
+
+    /// Seals `text` for `peer` and returns once the server has it durably (✓). Passing the id of an earlier attempt
+    /// makes a retry idempotent.
+    @discardableResult
+    public func send(_ text: String, to peer: String, id: UUID = UUID()) async throws -> UUID {
+        let account = try signedIn()
+        try Names.validate(peer)
+        guard text.utf8.count <= maxTextBytes else {
+            throw ProtocolError(.badRequest, "The message is longer than \(maxTextBytes) bytes.")
+        }
+        let peerKey = try await key(of: peer).key
+        var content = MessageContent()
+        content.sender = account.username
+        content.recipient = peer
+        content.messageID = id.bytes
+        content.sentAtMs = Int64(Date().timeIntervalSince1970 * 1000)
+        content.text = text
+        let sealed = try EnvelopeCrypto.seal(
+            try content.serializedData(),
+            messageID: id,
+            sender: account.username,
+            senderIdentity: account.identity,
+            recipient: peer,
+            recipientKey: peerKey
+        )
+        var send = Fastchat_V1_Send()
+        send.envelope = Envelope(sealed)
+        _ = try await request(.send(send))
+        return id
+    }
+
+    /// Records the message as shown, then deletes it from the server's mailbox.
+    public func acknowledge(_ message: ReceivedMessage) async throws {
+        var account = try signedIn()
+        try account.keystore.markSeen(message.id)
+        self.account = account
+        try await acknowledge(seqs: [message.seq])
+    }
+
+    func acknowledge(seqs: [UInt64]) async throws {
+        var ack = Fastchat_V1_Ack()
+        ack.seqs = seqs
+        _ = try await request(.ack(ack))
+    }
+
+    /// `peer`'s fingerprint, pinning the key on first use.
+    public func whois(_ peer: String) async throws -> PeerKeyStatus {
+        _ = try signedIn()
+        try Names.validate(peer)
+        let (key, status) = try await key(of: peer)
+        return PeerKeyStatus(username: peer, fingerprint: key.fingerprint, wasPinned: status != .firstUse, changed: status == .changed)
+    }
+
+    enum PinStatus { case matches, firstUse, changed }
+
+    /// The server's current key for `peer`, checked against (and recorded as) the pin.
+    func key(of peer: String) async throws -> (key: PublicIdentity, status: PinStatus) {
+        var account = try signedIn()
+        let key: PublicIdentity
+        if let cached = peerKeys[peer] {
+            key = cached
+        } else {
+            var request = Fastchat_V1_GetUser()
+            request.username = peer
+            guard case .userInfo(let info) = try await self.request(.getUser(request)) else {
+                throw ProtocolError(.internal, "The server answered a key lookup with something unexpected.")
+            }
+            key = try PublicIdentity(signingKey: info.identity.signingKey, agreementKey: info.identity.agreementKey)
+            peerKeys[peer] = key
+        }
+        switch account.keystore.pin(for: peer) {
+        case key:
+            return (key, .matches)
+        case nil:
+            try account.keystore.setPin(key, for: peer)
+            self.account = account
+            return (key, .firstUse)
+        case let old?:
+            eventContinuation.yield(.keyChanged(peer: peer, oldFingerprint: old.fingerprint, newFingerprint: key.fingerprint))
+            try account.keystore.setPin(key, for: peer)
+            self.account = account
+            return (key, .changed)
+        }
+    }
+
+    func handlePushes(from connection: FrameConnection) async {
+        for await push in connection.pushes {
+            switch push {
+            case .deliver(let deliver):
+                if account == nil {
+                    await withCheckedContinuation { accountWaiters.append($0) }
+                }
+                await open(deliver)
+            case .receipt(let receipt):
+                if let id = UUID(bytes: receipt.messageID) {
+                    eventContinuation.yield(.delivered(messageID: id, recipient: receipt.recipient))
+                }
+            case .synced(let synced):
+                eventContinuation.yield(.synced(pending: Int(synced.pendingDelivered)))
+            case .error(let error):
+                options.logger.warning("The server reported: \(error.message)")
+            default:
+                break
+            }
+        }
+        if self.connection === connection {
+            eventContinuation.yield(.disconnected(reason: "The connection to the server was closed."))
+        }
+    }
+
+    private func open(_ deliver: Fastchat_V1_Deliver) async {
+        guard let account else { return }
+        let envelope = deliver.envelope
+        let sender = envelope.sender
+        do {
+            guard let id = UUID(bytes: envelope.messageID) else {
+                throw ProtocolError(.badRequest, "the message id is malformed")
+            }
+            if account.keystore.hasSeen(id) {
+                try await acknowledge(seqs: [deliver.seq])
+                return
+            }
+            let (senderKey, pin) = try await key(of: sender)
+            let plaintext = try EnvelopeCrypto.open(
+                SealedEnvelope(envelope),
+                recipient: account.username,
+                recipientIdentity: account.identity,
+                senderKey: senderKey
+            )
+            let content = try MessageContent(serializedBytes: plaintext)
+            guard content.sender == sender, content.recipient == envelope.recipient, content.messageID == envelope.messageID else {
+                throw ProtocolError(.badRequest, "the sealed header does not match the envelope")
+            }
+            let message = ReceivedMessage(
+                id: id,
+                seq: deliver.seq,
+                from: sender,
+                to: content.recipient,
+                text: content.text,
+                sentAt: Date(timeIntervalSince1970: Double(content.sentAtMs) / 1000),
+                verified: pin == .matches || pin == .firstUse
+            )
+            eventContinuation.yield(.message(message))
+        } catch let error as ProtocolError where error.code == .unavailable {
+            // Not the message's fault: it stays in the mailbox and comes again on the next sign-in.
+            options.logger.warning("Could not open a message now", metadata: ["error": "\(error)"])
+        } catch {
+            options.logger.warning("Rejected a message", metadata: ["from": "\(sender)", "error": "\(error)"])
+            eventContinuation.yield(.rejected(from: sender, reason: "\(error)"))
+            // It can never be opened: keeping it would re-deliver it forever.
+            try? await acknowledge(seqs: [deliver.seq])
+        }
+    }
+}
+
+extension Envelope {
+    init(_ sealed: SealedEnvelope) {
+        self.init()
+        version = sealed.version
+        messageID = sealed.messageID.bytes
+        sender = sealed.sender
+        recipient = sealed.recipient
+        encapsulatedKey = sealed.encapsulatedKey
+        ciphertext = sealed.ciphertext
+        signature = sealed.signature
+    }
+}
+
+extension SealedEnvelope {
+    init(_ envelope: Envelope) throws {
+        guard let id = UUID(bytes: envelope.messageID) else {
+            throw ProtocolError(.badRequest, "the message id is malformed")
+        }
+        self.init(
+            version: envelope.version,
+            messageID: id,
+            sender: envelope.sender,
+            recipient: envelope.recipient,
+            encapsulatedKey: envelope.encapsulatedKey,
+            ciphertext: envelope.ciphertext,
+            signature: envelope.signature
+        )
+    }
+}

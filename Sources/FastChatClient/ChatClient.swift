@@ -1,0 +1,145 @@
+import FastChatCrypto
+import FastChatProtocol
+import Foundation
+import Logging
+
+/// The FastChat client: signs up and in, seals and sends messages, and opens, verifies and acknowledges what
+/// arrives. Both the scriptable commands and the interactive menu are built on it.
+public actor ChatClient {
+    public struct Options: Sendable {
+        public var endpoint: Endpoint
+        /// Client state lives under `<home>/<user>/`.
+        public var home: URL
+        /// scrypt cost for new accounts; existing accounts use what they were created with.
+        public var kdf: KDFParameters
+        public var logger: Logger
+
+        public init(
+            endpoint: Endpoint,
+            home: URL,
+            kdf: KDFParameters = .strong,
+            logger: Logger = Logger(label: "fastchat.client")
+        ) {
+            self.endpoint = endpoint
+            self.home = home
+            self.kdf = kdf
+            self.logger = logger
+        }
+    }
+
+    public nonisolated let events: AsyncStream<ClientEvent>
+    let eventContinuation: AsyncStream<ClientEvent>.Continuation
+    let options: Options
+    var connection: FrameConnection?
+    public private(set) var nodeName: String?
+    public private(set) var maxFrameBytes = Wire.defaultMaxFrameBytes
+    var account: Account?
+    var peerKeys: [String: PublicIdentity] = [:]
+    /// Pushes that arrive between the sign-in reply and the account being ready wait here.
+    var accountWaiters: [CheckedContinuation<Void, Never>] = []
+
+    struct Account {
+        var username: String
+        var identity: Identity
+        var keystore: Keystore
+    }
+
+    public init(options: Options) {
+        self.options = options
+        (events, eventContinuation) = AsyncStream.makeStream(of: ClientEvent.self)
+    }
+
+    public var username: String? { account?.username }
+
+    public var fingerprint: String? { account?.identity.publicIdentity.fingerprint }
+
+    /// Connects (through the balancer, if the endpoint is one) unless already connected.
+    public func connect() async throws {
+        if let connection, await !connection.isClosed { return }
+        let (connection, hello) = try await FrameConnection.open(to: options.endpoint)
+        self.connection = connection
+        nodeName = hello.nodeName
+        if hello.maxFrameBytes > 0 { maxFrameBytes = Int(hello.maxFrameBytes) }
+        Task { await self.handlePushes(from: connection) }
+    }
+
+    func request(_ body: Frame.OneOf_Body) async throws -> Frame.OneOf_Body {
+        try await connect()
+        return try await connection!.request(body)
+    }
+
+    public func signUp(username: String, password: String) async throws {
+        try Names.validate(username)
+        let secrets = try AccountSecrets.derive(password: password, username: username, parameters: options.kdf)
+        let identity = Identity.generate()
+        var request = Fastchat_V1_SignUp()
+        request.username = username
+        request.authKey = secrets.authKey
+        request.kdf.log2N = UInt32(options.kdf.log2N)
+        request.kdf.r = UInt32(options.kdf.r)
+        request.kdf.p = UInt32(options.kdf.p)
+        request.identity = WirePublicIdentity(identity.publicIdentity)
+        request.keyBackup = try identity.sealedBackup(vaultKey: secrets.vaultKey)
+        _ = try await self.request(.signUp(request))
+        try Keystore(home: options.home, username: username).save(identity)
+    }
+
+    /// Signs in; the mailbox then starts arriving as `.message` events, followed by `.synced`.
+    public func signIn(username: String, password: String) async throws {
+        try Names.validate(username)
+        var paramsRequest = Fastchat_V1_GetAuthParams()
+        paramsRequest.username = username
+        guard case .authParams(let params) = try await request(.getAuthParams(paramsRequest)) else {
+            throw ProtocolError(.internal, "The server answered the sign-in with something unexpected.")
+        }
+        let kdf = KDFParameters(log2N: Int(params.kdf.log2N), r: Int(params.kdf.r), p: Int(params.kdf.p))
+        do { try kdf.validate() } catch {
+            throw ProtocolError(.internal, "The server sent key-derivation parameters out of range.")
+        }
+        let secrets = try AccountSecrets.derive(password: password, username: username, parameters: kdf)
+        let keystore = try Keystore(home: options.home, username: username)
+        var signIn = Fastchat_V1_SignIn()
+        signIn.username = username
+        signIn.authKey = secrets.authKey
+        guard case .signedIn(let reply) = try await request(.signIn(signIn)) else {
+            throw ProtocolError(.internal, "The server answered the sign-in with something unexpected.")
+        }
+        let serverKey = try PublicIdentity(signingKey: reply.identity.signingKey, agreementKey: reply.identity.agreementKey)
+        var identity = try? keystore.loadIdentity()
+        if identity?.publicIdentity != serverKey {
+            // New machine (or a stale local copy): recover the keys from the backup only the password opens.
+            let recovered = try Identity(sealedBackup: reply.keyBackup, vaultKey: secrets.vaultKey)
+            guard recovered.publicIdentity == serverKey else {
+                throw ProtocolError(.internal, "The key backup on the server does not match the account's public key.")
+            }
+            try keystore.save(recovered)
+            identity = recovered
+        }
+        account = Account(username: username, identity: identity!, keystore: keystore)
+        nodeName = reply.nodeName.isEmpty ? nodeName : reply.nodeName
+        let waiters = accountWaiters
+        accountWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    public func signOut() async {
+        guard let connection else { return }
+        _ = try? await connection.request(.signOut(.init()))
+        await connection.close()
+        self.connection = nil
+        account = nil
+    }
+
+    func signedIn() throws -> Account {
+        guard let account else { throw ProtocolError(.notSignedIn, "Sign in first.") }
+        return account
+    }
+}
+
+extension WirePublicIdentity {
+    init(_ key: PublicIdentity) {
+        self.init()
+        signingKey = key.signingKey
+        agreementKey = key.agreementKey
+    }
+}

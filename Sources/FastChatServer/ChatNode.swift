@@ -1,0 +1,107 @@
+import FastChatProtocol
+import FastChatStore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A FastChat node: accepts client connections and runs the protocol against the shared store.
+///
+/// `bind` opens the listening socket (so callers, tests among them, learn the port before serving); `run` serves
+/// until the task is cancelled or a graceful shutdown is signalled, then stops accepting, closes the connections,
+/// flushes the mailbox batch and clears this node's sessions.
+public final class ChatNode: Service, Sendable {
+    public let localAddress: SocketAddress
+    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+    private let services: NodeServices
+
+    private init(serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>, services: NodeServices) throws {
+        self.serverChannel = serverChannel
+        self.services = services
+        guard let address = serverChannel.channel.localAddress else {
+            throw ProtocolError(.internal, "The listening socket has no address.")
+        }
+        self.localAddress = address
+    }
+
+    public static func bind(
+        configuration: ServerConfiguration,
+        store: any ChatStore,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> ChatNode {
+        let cleared = try await store.closeSessions(node: configuration.nodeName)
+        if cleared > 0 {
+            logger.notice("Cleared \(cleared) sessions left by an earlier run of this node")
+        }
+        let maxFrameBytes = configuration.maxFrameBytes
+        let channel = try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addFrameCodec(maxFrameBytes: maxFrameBytes)
+                    return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let services = NodeServices(
+            configuration: configuration,
+            store: store,
+            sessions: SessionDirectory(),
+            mailbox: MailboxWriter(store: store, maxBatchSize: configuration.maxBatchSize, logger: logger),
+            users: UserCache(store: store),
+            blockingPool: NIOThreadPool.singleton,
+            logger: logger
+        )
+        let node = try ChatNode(serverChannel: channel, services: services)
+        logger.info("Node \(configuration.nodeName) listening on \(node.localAddress)")
+        return node
+    }
+
+    public func run() async throws {
+        let serverChannel = self.serverChannel
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { connections in
+                do {
+                    try await serverChannel.executeThenClose { inbound in
+                        for try await connection in inbound {
+                            connections.addTask { await self.serve(connection) }
+                        }
+                    }
+                } catch {
+                    services.logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
+                }
+                connections.cancelAll()
+            }
+        } onGracefulShutdown: {
+            serverChannel.channel.close(promise: nil)
+        }
+        await services.mailbox.waitUntilIdle()
+        _ = try? await services.store.closeSessions(node: services.configuration.nodeName)
+        services.logger.info("Node \(services.configuration.nodeName) stopped")
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {
+        var logger = services.logger
+        logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        let outbox = Outbox()
+        let handler = ConnectionHandler(services: services, outbox: outbox, logger: logger)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await frame in outbox.frames {
+                            try await outbound.write(frame)
+                        }
+                    }
+                    await handler.run(inbound)
+                    outbox.finish()
+                    try await group.next()
+                }
+            }
+        } catch {
+            logger.debug("Connection closed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import FastChatProtocol
+import FastChatStore
+import Logging
+import NIOCore
+
+/// One client connection: the handshake, then requests in the order they arrive. Confined to the connection's task.
+/// Every bad request is answered with a typed error; only a broken handshake or too many wrong passwords close
+/// the connection.
+final class ConnectionHandler {
+    let services: NodeServices
+    let outbox: Outbox
+    var logger: Logger
+    var greeted = false
+    var session: Session?
+    var failedSignIns = 0
+    var closeAfterThisFrame = false
+
+    init(services: NodeServices, outbox: Outbox, logger: Logger) {
+        self.services = services
+        self.outbox = outbox
+        self.logger = logger
+    }
+
+    func run(_ inbound: NIOAsyncChannelInboundStream<Frame>) async {
+        do {
+            for try await frame in inbound {
+                await handle(frame)
+                if closeAfterThisFrame { break }
+            }
+        } catch {
+            logger.debug("Connection ended with an error", metadata: ["error": "\(error)"])
+        }
+        await endSession()
+    }
+
+    private func handle(_ frame: Frame) async {
+        let requestID = frame.requestID
+        do {
+            guard greeted else {
+                try greet(frame)
+                return
+            }
+            switch frame.body {
+            case .signUp(let request):
+                try await signUp(request, requestID: requestID)
+            case .getAuthParams(let request):
+                try await authParams(request, requestID: requestID)
+            case .signIn(let request):
+                try await signIn(request, requestID: requestID)
+            case .signOut:
+                await endSession()
+                outbox.reply(to: requestID, .ok(.init()))
+            case .getUser(let request):
+                try await getUser(request, requestID: requestID)
+            case .send(let request):
+                try await send(request, requestID: requestID)
+            case .ack(let request):
+                try await ack(request, requestID: requestID)
+            case .hello:
+                throw ProtocolError(.badRequest, "Hello was already received on this connection.")
+            case nil:
+                throw ProtocolError(.badRequest, "The frame carries no message this server understands.")
+            default:
+                throw ProtocolError(.badRequest, "That message is not a request a client can make.")
+            }
+        } catch let error as ProtocolError {
+            outbox.fail(requestID, error)
+        } catch {
+            logger.error("Request failed", metadata: ["error": "\(error)"])
+            outbox.fail(requestID, ProtocolError(.internal, "The server could not complete the request."))
+        }
+    }
+
+    private func greet(_ frame: Frame) throws {
+        guard case .hello(let hello) = frame.body else {
+            closeAfterThisFrame = true
+            throw ProtocolError(.badRequest, "The first message on a connection must be Hello.")
+        }
+        guard hello.protocolVersion == Wire.protocolVersion else {
+            closeAfterThisFrame = true
+            throw ProtocolError(
+                .unsupportedVersion,
+                "Protocol version \(hello.protocolVersion) is not supported; this server speaks version \(Wire.protocolVersion)."
+            )
+        }
+        greeted = true
+        var reply = Fastchat_V1_HelloReply()
+        reply.protocolVersion = Wire.protocolVersion
+        reply.nodeName = services.configuration.nodeName
+        reply.maxFrameBytes = UInt32(services.configuration.maxFrameBytes)
+        outbox.reply(to: frame.requestID, .helloReply(reply))
+    }
+
+    func signedInUser() throws -> Session {
+        guard let session else {
+            throw ProtocolError(.notSignedIn, "Sign in first.")
+        }
+        return session
+    }
+
+    /// Signs the session out of this node and the cluster. Idempotent.
+    func endSession() async {
+        guard let session else { return }
+        self.session = nil
+        await services.sessions.remove(session)
+        do {
+            try await services.store.closeSession(username: session.username, node: services.configuration.nodeName)
+        } catch {
+            logger.error("Could not close the stored session", metadata: ["error": "\(error)"])
+        }
+        logger.info("Signed out", metadata: ["user": "\(session.username)"])
+    }
+}

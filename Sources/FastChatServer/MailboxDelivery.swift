@@ -1,0 +1,76 @@
+import FastChatProtocol
+import FastChatStore
+import Foundation
+import Logging
+
+/// Pushes one signed-in user's mailbox to their connection in seq order, exactly once per session: first what was
+/// pending at sign-in (read from the store page by page), then what arrives live. Live entries that arrive during
+/// the replay wait, and anything already pushed is skipped, so the two sources never reorder or repeat.
+actor MailboxDelivery {
+    private let username: String
+    private let outbox: Outbox
+    private let store: any ChatStore
+    private let pageSize: Int
+    private let logger: Logger
+    private var highestPushed: Int64 = 0
+    private var replaying = true
+    private var waiting: [MailboxEntry] = []
+
+    init(username: String, outbox: Outbox, store: any ChatStore, pageSize: Int, logger: Logger) {
+        self.username = username
+        self.outbox = outbox
+        self.store = store
+        self.pageSize = pageSize
+        self.logger = logger
+    }
+
+    func push(_ entries: [MailboxEntry]) {
+        if replaying {
+            waiting.append(contentsOf: entries)
+        } else {
+            send(entries)
+        }
+    }
+
+    /// Sends everything pending, then `Synced`. On a store failure the connection is told and keeps what it got;
+    /// the rest stays in the mailbox for the next sign-in.
+    func replay() async {
+        var delivered: UInt64 = 0
+        do {
+            while true {
+                let page = try await store.pending(for: username, afterSeq: highestPushed, limit: pageSize)
+                delivered += UInt64(send(page))
+                if page.count < pageSize { break }
+            }
+        } catch {
+            logger.error("Replaying the mailbox failed", metadata: ["user": "\(username)", "error": "\(error)"])
+            outbox.send(.error(.unavailable, "Pending messages could not be read; they will be delivered later."))
+        }
+        replaying = false
+        let live = waiting.sorted { $0.seq < $1.seq }
+        waiting = []
+        send(live)
+        var synced = Fastchat_V1_Synced()
+        synced.pendingDelivered = delivered
+        outbox.send(Frame(.synced(synced)))
+    }
+
+    @discardableResult
+    private func send(_ entries: [MailboxEntry]) -> Int {
+        var sent = 0
+        for entry in entries where entry.seq > highestPushed {
+            guard let envelope = try? Envelope(serializedBytes: entry.envelope) else {
+                logger.error("Unreadable envelope in the mailbox", metadata: ["seq": "\(entry.seq)"])
+                continue
+            }
+            var deliver = Fastchat_V1_Deliver()
+            deliver.seq = UInt64(entry.seq)
+            deliver.envelope = envelope
+            deliver.storedAtMs = Int64(entry.storedAt.timeIntervalSince1970 * 1000)
+            outbox.send(Frame(.deliver(deliver)))
+            highestPushed = entry.seq
+            sent += 1
+        }
+        return sent
+    }
+}

@@ -1,0 +1,61 @@
+import FastChatProtocol
+import FastChatStore
+import Foundation
+
+extension ConnectionHandler {
+    static let maxSeqsPerAck = 10_000
+
+    func send(_ request: Fastchat_V1_Send, requestID: UInt64) async throws {
+        let session = try signedInUser()
+        let envelope = request.envelope
+        guard envelope.sender == session.username else {
+            throw ProtocolError(.badRequest, "The envelope's sender is not the signed-in user.")
+        }
+        guard let messageID = UUID(bytes: envelope.messageID) else {
+            throw ProtocolError(.badRequest, "The message id must be 16 bytes.")
+        }
+        guard !envelope.ciphertext.isEmpty else {
+            throw ProtocolError(.badRequest, "The envelope carries no ciphertext.")
+        }
+        _ = try await existingUser(envelope.recipient)
+
+        let message = IncomingMessage(
+            sender: session.username,
+            messageID: messageID,
+            recipients: [envelope.recipient],
+            envelope: try envelope.serializedData()
+        )
+        let outbox = self.outbox
+        let services = self.services
+        let accepted = Fastchat_V1_Accepted.with { $0.messageID = envelope.messageID }
+        await services.mailbox.submit(message) { result in
+            switch result {
+            case .success(.stored(let entries)):
+                outbox.reply(to: requestID, .accepted(accepted))
+                await services.route(entries)
+            case .success(.duplicate):
+                outbox.reply(to: requestID, .accepted(accepted))
+            case .failure:
+                outbox.fail(requestID, ProtocolError(.unavailable, "The message could not be stored; send it again."))
+            }
+        }
+    }
+
+    func ack(_ request: Fastchat_V1_Ack, requestID: UInt64) async throws {
+        let session = try signedInUser()
+        guard request.seqs.count <= Self.maxSeqsPerAck else {
+            throw ProtocolError(.badRequest, "At most \(Self.maxSeqsPerAck) messages can be acknowledged at once.")
+        }
+        let removed = try await services.store.acknowledge(
+            recipient: session.username,
+            seqs: request.seqs.map { Int64(clamping: $0) }
+        )
+        outbox.reply(to: requestID, .ok(.init()))
+        for entry in removed {
+            var receipt = Fastchat_V1_Receipt()
+            receipt.messageID = entry.messageID.bytes
+            receipt.recipient = entry.recipient
+            await services.sessions.session(for: entry.sender)?.outbox.send(Frame(.receipt(receipt)))
+        }
+    }
+}

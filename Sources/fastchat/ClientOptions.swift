@@ -1,0 +1,65 @@
+import ArgumentParser
+import FastChatClient
+import FastChatCrypto
+import Foundation
+import Logging
+
+/// The options every client command shares (a contract: scripts depend on them).
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Balancer or node as HOST:PORT (default: $FASTCHAT_CONNECT, else 127.0.0.1:7000).")
+    var connect: String?
+
+    @Option(help: "Directory for keys and pinned peers (default: $FASTCHAT_HOME, else ~/.fastchat).")
+    var home: String?
+
+    @Option(
+        name: .customLong("kdf-log2n"),
+        help: ArgumentHelp("scrypt cost (log2 N) for a new account's password.", visibility: .hidden)
+    )
+    var kdfLog2N: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .warning
+
+    func makeClient() throws -> ChatClient {
+        let environment = ProcessInfo.processInfo.environment
+        let endpoint = try Endpoint(parsing: connect ?? environment["FASTCHAT_CONNECT"] ?? "127.0.0.1:7000")
+        let homePath =
+            home ?? environment["FASTCHAT_HOME"]
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".fastchat").path
+        var kdf = KDFParameters.strong
+        if let kdfLog2N {
+            kdf.log2N = kdfLog2N
+            try kdf.validate()
+        }
+        let logger = makeLogger(label: "fastchat.client", level: logLevel)
+        return ChatClient(
+            options: .init(endpoint: endpoint, home: URL(fileURLWithPath: homePath), kdf: kdf, logger: logger)
+        )
+    }
+}
+
+struct UserOption: ParsableArguments {
+    @Option(help: "Your username.")
+    var user: String
+}
+
+extension ClientOptions {
+    /// Signs in, runs `body`, and signs out, mapping any failure to its exit code.
+    func withSignedInClient(user: String, _ body: (ChatClient) async throws -> Void) async throws {
+        do {
+            let client = try makeClient()
+            let password = try Terminal.password(prompt: "Password for \(user): ")
+            try await client.signIn(username: user, password: password)
+            do {
+                try await body(client)
+            } catch {
+                await client.signOut()
+                throw error
+            }
+            await client.signOut()
+        } catch {
+            throw fail(error)
+        }
+    }
+}

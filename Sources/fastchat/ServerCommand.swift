@@ -1,0 +1,60 @@
+import ArgumentParser
+import FastChatServer
+import FastChatStore
+import Logging
+import ServiceLifecycle
+
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run a chat node."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 7001
+
+    @Option(help: "Store: sqlite:PATH (embedded) or postgres://USER:PASSWORD@HOST:PORT/DB.")
+    var database = "sqlite:./fastchat-data/fastchat.db"
+
+    @Option(help: "This node's name (unique in a cluster).")
+    var name = "s1"
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let logger = makeLogger(label: "fastchat.server", level: logLevel)
+        do {
+            let store = try await openStore(try StoreURL(parsing: database), logger: logger)
+            let configuration = ServerConfiguration(host: host, port: port, nodeName: name)
+            let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: node)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
+            try await group.run()
+            try await store.close()
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+func makeLogger(label: String, level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: label)
+    logger.logLevel = level
+    return logger
+}
