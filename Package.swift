@@ -77,7 +77,14 @@ let package = Package(
                 .product(name: "Rainbow", package: "Rainbow"),
             ]
         ),
-        .testTarget(name: "FastChatProtocolTests", dependencies: ["FastChatProtocol"]),
+        .testTarget(
+            name: "FastChatProtocolTests",
+            dependencies: [
+                "FastChatProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "FastChatCryptoTests", dependencies: ["FastChatCrypto"]),
         .testTarget(name: "FastChatStoreTests", dependencies: ["FastChatStore"]),
         .testTarget(
@@ -86,8 +93,11 @@ let package = Package(
                 "FastChatServer",
                 "FastChatClient",
                 "FastChatStore",
+                "FastChatProtocol",
+                "FastChatCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

@@ -2,23 +2,31 @@ import NIOCore
 import NIOExtras
 import SwiftProtobuf
 
-/// Splits the byte stream into length-prefixed frames, refusing a declared length above the limit before buffering
-/// any of it (NIOExtras' decoder has no maximum of its own).
+/// Splits the byte stream into length-prefixed frames. The declared length is checked before any of the frame is
+/// buffered, so a peer announcing a huge frame is refused at once. (NIOExtras' `LengthFieldBasedFrameDecoder` has no
+/// maximum and consumes the header before the body arrives, so it cannot be wrapped to check it.)
 public struct BoundedLengthFieldDecoder: ByteToMessageDecoder {
     public typealias InboundOut = ByteBuffer
 
     private let maxFrameBytes: Int
-    private let lengthDecoder = LengthFieldBasedFrameDecoder(lengthFieldBitLength: .fourBytes)
 
     public init(maxFrameBytes: Int) {
         self.maxFrameBytes = maxFrameBytes
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self), Int(length) > maxFrameBytes {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else {
+            return .needMoreData
+        }
+        guard Int(length) <= maxFrameBytes else {
             throw ProtocolError(.frameTooLarge, "A frame of \(length) bytes exceeds the limit of \(maxFrameBytes) bytes.")
         }
-        return try lengthDecoder.decode(context: context, buffer: &buffer)
+        guard let frame = buffer.getSlice(at: buffer.readerIndex + 4, length: Int(length)) else {
+            return .needMoreData
+        }
+        buffer.moveReaderIndex(forwardBy: 4 + Int(length))
+        context.fireChannelRead(wrapInboundOut(frame))
+        return .continue
     }
 
     public mutating func decodeLast(

@@ -1,0 +1,31 @@
+/// Every failure FastChatCrypto reports. Cases carry no secret material, so they are safe to log.
+public enum CryptoError: Error, Sendable, Equatable {
+    case invalidParameters(String)
+    case invalidHash
+    case invalidKey
+    case cannotDecrypt
+    case badSignature
+    case wrongRecipient
+    case unsupportedVersion(UInt32)
+}
+
+extension CryptoError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .invalidParameters(let reason):
+            return "The key derivation parameters are invalid: \(reason)."
+        case .invalidHash:
+            return "The stored authentication hash is malformed."
+        case .invalidKey:
+            return "The key is malformed or has the wrong length."
+        case .cannotDecrypt:
+            return "The data could not be decrypted; the key is wrong or the data was tampered with."
+        case .badSignature:
+            return "The signature does not match the sender's key."
+        case .wrongRecipient:
+            return "The message is addressed to a different recipient."
+        case .unsupportedVersion(let version):
+            return "Format version \(version) is not supported."
+        }
+    }
+}
