@@ -1,0 +1,113 @@
+import FastChatClient
+import FastChatProtocol
+import Foundation
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct AccountTests {
+    @Test func signInHasFourOutcomes() async throws {
+        try await withNode { node in
+            let signUp = node.client()
+            try await signUp.signUp(username: "alice", password: "pw-alice")
+
+            let first = node.client(home: "a")
+            try await first.signIn(username: "alice", password: "pw-alice")
+            #expect(await first.username == "alice")
+
+            let elsewhere = node.client(home: "b")
+            #expect(try await code { try await elsewhere.signIn(username: "alice", password: "pw-alice") } == .alreadyLoggedIn)
+            #expect(try await code { try await node.client().signIn(username: "alice", password: "wrong") } == .incorrectPassword)
+            #expect(try await code { try await node.client().signIn(username: "nobody", password: "x") } == .noSuchUser)
+
+            // Signing out frees the account for the other machine.
+            await first.signOut()
+            try await elsewhere.signIn(username: "alice", password: "pw-alice")
+        }
+    }
+
+    @Test func disconnectingEndsTheSession() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            await alice.signOut()
+            let again = node.client()
+            try await again.signIn(username: "alice", password: "correct horse")
+        }
+    }
+
+    @Test func takenUsernameIsRefused() async throws {
+        try await withNode { node in
+            try await node.client().signUp(username: "bob", password: "one")
+            #expect(try await code { try await node.client().signUp(username: "bob", password: "two") } == .usernameTaken)
+            // The first account is untouched.
+            try await node.client().signIn(username: "bob", password: "one")
+        }
+    }
+
+    @Test(arguments: ["", "has space", "ünïcode", "a/b", String(repeating: "x", count: 33), "semi;colon"])
+    func invalidUsernamesAreRefused(_ name: String) async throws {
+        try await withNode { node in
+            let failure = try await code { try await node.client().signUp(username: name, password: "pw") }
+            #expect(failure == .badRequest)
+        }
+    }
+
+    @Test func validUsernameCharacters() async throws {
+        try await withNode { node in
+            let name = "A.b-c_9" + String(repeating: "z", count: 25)
+            try await node.client().signUp(username: name, password: "pw")
+            try await node.client().signIn(username: name, password: "pw")
+        }
+    }
+
+    /// Another machine (another home directory) recovers the identity from the server's encrypted backup.
+    @Test func signInOnANewMachineRecoversKeys() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let fingerprint = try #require(await alice.fingerprint)
+            try await node.client().signUp(username: "bob", password: "correct horse")
+            try await alice.send("for the new laptop", to: "bob")
+            await alice.signOut()
+
+            let laptop = node.client(home: "alice-laptop")
+            try await laptop.signIn(username: "alice", password: "correct horse")
+            #expect(await laptop.fingerprint == fingerprint)
+            let bob = node.client(home: "bob")
+            try await bob.signIn(username: "bob", password: "correct horse")
+            #expect(try await bob.pendingMessages().map(\.text) == ["for the new laptop"])
+        }
+    }
+
+    /// Three hundred wrong passwords: each answered, connections that keep guessing are closed, nothing is harmed.
+    @Test func manyWrongPasswords() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            try await node.client().signUp(username: "bob", password: "correct horse")
+            try await alice.send("still here", to: "bob")
+            var incorrect = 0
+            let guesser = node.client()
+            for attempt in 0..<300 {
+                do {
+                    try await guesser.signIn(username: "bob", password: "guess \(attempt)")
+                } catch let error as ProtocolError where error.code == .incorrectPassword {
+                    incorrect += 1
+                } catch let error as ProtocolError where error.code == .unavailable {
+                    // The node closed this guesser's connection; the next attempt reconnects.
+                    continue
+                }
+            }
+            #expect(incorrect >= 250)
+            let bob = node.client(home: "bob")
+            try await bob.signIn(username: "bob", password: "correct horse")
+            #expect(try await bob.pendingMessages().map(\.text) == ["still here"])
+        }
+    }
+}
+
+/// The error code `body` fails with (nil when it succeeds).
+func code(_ body: () async throws -> Void) async throws -> ErrorCode? {
+    do {
+        try await body()
+        return nil
+    } catch let error as ProtocolError {
+        return error.code
+    }
+}

@@ -1,0 +1,149 @@
+import FastChatClient
+import FastChatCrypto
+import FastChatProtocol
+import Foundation
+import GRDB
+import Testing
+
+/// What a malicious or compromised server (or its database) can and cannot do.
+@Suite(.timeLimit(.minutes(2))) struct EndToEndSecurityTests {
+    @Test func databaseHoldsNoPlaintextOrPassword() async throws {
+        try await withNode { node in
+            let marker = "secret-marker-\(UUID().uuidString)"
+            let password = "password-marker-\(UUID().uuidString)"
+            let alice = try await node.user("alice", password: password)
+            try await node.client(home: "bob").signUp(username: "bob", password: password)
+            try await alice.send("the text is \(marker)", to: "bob")
+            try await alice.send(marker, to: "bob")
+
+            var bytes = Data()
+            for suffix in ["", "-wal", "-shm"] {
+                if let data = FileManager.default.contents(atPath: node.databasePath + suffix) { bytes.append(data) }
+            }
+            #expect(bytes.count > 0)
+            #expect(bytes.range(of: Data(marker.utf8)) == nil)
+            #expect(bytes.range(of: Data(password.utf8)) == nil)
+            // The envelopes are there, sealed.
+            #expect(try await mailboxCount(node) == 2)
+        }
+    }
+
+    @Test func tamperedCiphertextIsRejected() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            try await node.client(home: "bob").signUp(username: "bob", password: "pw")
+            try await alice.send("tamper with me", to: "bob")
+            try await alice.send("leave me alone", to: "bob")
+            try await rewriteFirstEnvelope(node) { $0.ciphertext[$0.ciphertext.startIndex + 3] ^= 0x01 }
+
+            let bob = node.client(home: "bob")
+            try await bob.signIn(username: "bob", password: "pw")
+            let rejectedFrom = try await bob.next { event -> String? in
+                if case .rejected(let from, _) = event { return from }
+                return nil
+            }
+            #expect(rejectedFrom == "alice")
+            #expect(try await bob.pendingMessages().map(\.text) == ["leave me alone"])
+            // The rejected message was acknowledged, so it does not come back forever.
+            #expect(try await mailboxCount(node) == 0)
+        }
+    }
+
+    /// The server (or anyone with the database) relabels alice's message as carol's: the signature does not match
+    /// carol's key, so bob refuses it.
+    @Test func forgedSenderIsRejectedByTheRecipient() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            try await node.client(home: "carol").signUp(username: "carol", password: "pw")
+            try await node.client(home: "bob").signUp(username: "bob", password: "pw")
+            try await alice.send("I am alice", to: "bob")
+            try await rewriteFirstEnvelope(node) { $0.sender = "carol" }
+
+            let bob = node.client(home: "bob")
+            try await bob.signIn(username: "bob", password: "pw")
+            var shown: [ReceivedMessage] = []
+            var rejected: [String] = []
+            for await event in bob.events {
+                if case .message(let message) = event { shown.append(message) }
+                if case .rejected(let from, _) = event { rejected.append(from) }
+                if case .synced = event { break }
+            }
+            #expect(shown.isEmpty)
+            #expect(rejected == ["carol"])
+        }
+    }
+
+    /// A client cannot send under someone else's name: the node checks the envelope against the session.
+    @Test func nodeRefusesEnvelopesInAnotherName() async throws {
+        try await withNode { node in
+            _ = try await node.user("alice")
+            _ = try await node.user("bob")
+            try await node.client().signUp(username: "mallory", password: "pw")
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint)
+            var signIn = Fastchat_V1_SignIn()
+            signIn.username = "mallory"
+            signIn.authKey = try AccountSecrets.derive(password: "pw", username: "mallory", parameters: .fast).authKey
+            _ = try await connection.request(.signIn(signIn))
+            var send = Fastchat_V1_Send()
+            send.envelope.sender = "alice"
+            send.envelope.recipient = "bob"
+            send.envelope.messageID = UUID().bytes
+            send.envelope.ciphertext = Data([1, 2, 3])
+            #expect(try await code { _ = try await connection.request(.send(send)) } == .badRequest)
+            await connection.close()
+        }
+    }
+
+    @Test func changedPeerKeyIsLoud() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            _ = try await bob.whois("alice")
+            await bob.signOut()
+            // The server swaps alice's public key (a MITM attempt, or alice reinstalled).
+            let impostor = Identity.generate().publicIdentity
+            let pool = try DatabasePool(path: node.databasePath)
+            try await pool.write { db in
+                try db.execute(
+                    sql: "UPDATE users SET signing_key = ?, agreement_key = ? WHERE username = 'alice'",
+                    arguments: [impostor.signingKey, impostor.agreementKey]
+                )
+            }
+            try pool.close()
+            _ = alice
+
+            let restarted = try await NodeHarness.start(in: node.directory)
+            let bobAgain = ChatClient(options: .init(endpoint: restarted.endpoint, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast))
+            try await bobAgain.signIn(username: "bob", password: "correct horse")
+            let status = try await bobAgain.whois("alice")
+            #expect(status.changed)
+            let warning = try await bobAgain.next { event -> String? in
+                if case .keyChanged(let peer, _, let new) = event { return "\(peer) \(new)" }
+                return nil
+            }
+            #expect(warning == "alice \(impostor.fingerprint)")
+            try await restarted.stop()
+        }
+    }
+}
+
+private func mailboxCount(_ node: NodeHarness) async throws -> Int {
+    let pool = try DatabasePool(path: node.databasePath)
+    defer { try? pool.close() }
+    return try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mailbox") ?? 0 }
+}
+
+/// Plays a malicious server: rewrites the oldest envelope in the mailbox.
+private func rewriteFirstEnvelope(_ node: NodeHarness, _ change: @Sendable (inout Envelope) -> Void) async throws {
+    let pool = try DatabasePool(path: node.databasePath)
+    defer { try? pool.close() }
+    try await pool.write { db in
+        let row = try #require(try Row.fetchOne(db, sql: "SELECT seq, envelope FROM mailbox ORDER BY seq LIMIT 1"))
+        var envelope = try Envelope(serializedBytes: row["envelope"] as Data)
+        change(&envelope)
+        try db.execute(
+            sql: "UPDATE mailbox SET envelope = ? WHERE seq = ?",
+            arguments: [try envelope.serializedData(), row["seq"] as Int64]
+        )
+    }
+}

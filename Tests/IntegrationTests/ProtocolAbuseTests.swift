@@ -1,0 +1,93 @@
+import FastChatClient
+import FastChatProtocol
+import Foundation
+import Testing
+
+/// Bad input of every kind: a clear error, the connection pays, the node and its other clients carry on.
+@Suite(.timeLimit(.minutes(2))) struct ProtocolAbuseTests {
+    @Test func malformedFrameGetsAnErrorAndAClosedConnection() async throws {
+        try await withNode { node in
+            let bystander = try await node.user("alice")
+            _ = try await node.user("bob")
+            let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0x07, 0x00, 0x12]
+            let result = try await RawConnection.open(node.endpoint).exchange([lengthPrefix(garbage.count) + garbage])
+            #expect(result.closed)
+            #expect(result.frames.map(errorCode) == [.badRequest])
+            try await bystander.send("still working", to: "bob")
+        }
+    }
+
+    @Test func oversizeFrameIsRefusedBeforeItIsBuffered() async throws {
+        try await withNode { node in
+            let bystander = try await node.user("alice")
+            _ = try await node.user("bob")
+            // Only the length is sent: the node must not wait for (or buffer) the announced 2 GiB.
+            let result = try await RawConnection.open(node.endpoint).exchange([try framed(hello()) + lengthPrefix(Int(Int32.max))])
+            #expect(result.closed)
+            #expect(result.frames.compactMap(errorCode) == [.frameTooLarge])
+            try await bystander.send("still working", to: "bob")
+        }
+    }
+
+    @Test func firstFrameMustBeHello() async throws {
+        try await withNode { node in
+            let result = try await RawConnection.open(node.endpoint).exchange([try framed(Frame(requestID: 1, .signOut(.init())))])
+            #expect(result.closed)
+            #expect(result.frames.map(errorCode) == [.badRequest])
+        }
+    }
+
+    @Test func unknownProtocolVersionIsRefused() async throws {
+        try await withNode { node in
+            let result = try await RawConnection.open(node.endpoint).exchange([try framed(hello(version: 99))])
+            #expect(result.closed)
+            #expect(result.frames.map(errorCode) == [.unsupportedVersion])
+        }
+    }
+
+    @Test func requestsBeforeSignInAndUnknownMessagesAreAnswered() async throws {
+        try await withNode { node in
+            var getUser = Fastchat_V1_GetUser()
+            getUser.username = "alice"
+            var ack = Fastchat_V1_Ack()
+            ack.seqs = [1]
+            let frames = [
+                hello(),
+                Frame(requestID: 2, .getUser(getUser)),
+                Frame(requestID: 3, .ack(ack)),
+                Frame(requestID: 4, .deliver(.init())),  // server-to-client message
+                Frame.with { $0.requestID = 5 },  // no body (or one from a newer protocol)
+                hello(),
+            ]
+            let result = try await RawConnection.open(node.endpoint)
+                .exchange([try frames.flatMap(framed)], stopAfter: frames.count)
+            #expect(!result.closed)
+            #expect(result.frames.map(\.requestID) == [1, 2, 3, 4, 5, 1])
+            #expect(result.frames.map(errorCode) == [nil, .notSignedIn, .notSignedIn, .badRequest, .badRequest, .badRequest])
+        }
+    }
+
+    @Test func badSignUpFieldsAreRefused() async throws {
+        try await withNode { node in
+            var signUp = Fastchat_V1_SignUp()
+            signUp.username = "eve"
+            signUp.authKey = Data(repeating: 1, count: 5)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint)
+            #expect(try await code { _ = try await connection.request(.signUp(signUp)) } == .badRequest)
+            signUp.authKey = Data(repeating: 1, count: 32)
+            signUp.kdf.log2N = 40
+            #expect(try await code { _ = try await connection.request(.signUp(signUp)) } == .badRequest)
+            signUp.kdf = .with { $0.log2N = 10; $0.r = 8; $0.p = 1 }
+            signUp.identity.signingKey = Data(repeating: 2, count: 7)
+            #expect(try await code { _ = try await connection.request(.signUp(signUp)) } == .badRequest)
+            await connection.close()
+            // Nothing was created.
+            #expect(try await code { try await node.client().signIn(username: "eve", password: "x") } == .noSuchUser)
+        }
+    }
+}
+
+private func errorCode(_ frame: Frame) -> ErrorCode? {
+    if case .error(let error) = frame.body { return error.code }
+    return nil
+}

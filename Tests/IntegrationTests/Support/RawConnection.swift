@@ -1,0 +1,57 @@
+import FastChatClient
+import FastChatProtocol
+import NIOCore
+import NIOPosix
+
+/// A TCP connection without the frame codec, for sending what a well-behaved client never would.
+struct RawConnection {
+    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    static func open(_ endpoint: Endpoint) async throws -> RawConnection {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: endpoint.host, port: endpoint.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return RawConnection(channel: channel)
+    }
+
+    /// Writes `chunks`, then reads until the server closes the connection; returns the frames it sent.
+    func exchange(_ chunks: [[UInt8]], stopAfter frameCount: Int = .max) async throws -> (frames: [Frame], closed: Bool) {
+        try await channel.executeThenClose { inbound, outbound in
+            for chunk in chunks {
+                try await outbound.write(ByteBuffer(bytes: chunk))
+            }
+            var received = ByteBuffer()
+            var frames: [Frame] = []
+            for try await var buffer in inbound {
+                received.writeBuffer(&buffer)
+                while let length = received.getInteger(at: received.readerIndex, as: UInt32.self),
+                    received.readableBytes >= 4 + Int(length)
+                {
+                    received.moveReaderIndex(forwardBy: 4)
+                    let bytes = received.readBytes(length: Int(length))!
+                    frames.append(try Frame(serializedBytes: bytes))
+                }
+                if frames.count >= frameCount { return (frames, false) }
+            }
+            return (frames, true)
+        }
+    }
+}
+
+func framed(_ frame: Frame) throws -> [UInt8] {
+    let body: [UInt8] = try frame.serializedBytes()
+    return lengthPrefix(body.count) + body
+}
+
+func lengthPrefix(_ length: Int) -> [UInt8] {
+    withUnsafeBytes(of: UInt32(length).bigEndian) { Array($0) }
+}
+
+func hello(version: UInt32 = Wire.protocolVersion) -> Frame {
+    var hello = Fastchat_V1_Hello()
+    hello.protocolVersion = version
+    return Frame(requestID: 1, .hello(hello))
+}
