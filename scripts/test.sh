@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what the tests drive (tmux, for the interactive client),
+# builds everything (the `fastchat` binary included: the CLI tests run it) and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v tmux >/dev/null; then
+    echo "Installing tmux (the interactive-client tests drive fastchat chat through it)..." >&2
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
+    fi
+fi
+
+swift build --build-tests
+swift test --skip-build "$@"
