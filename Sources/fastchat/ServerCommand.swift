@@ -45,16 +45,3 @@ struct ServerCommand: AsyncParsableCommand {
         }
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-func makeLogger(label: String, level: Logger.Level) -> Logger {
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
-    var logger = Logger(label: label)
-    logger.logLevel = level
-    return logger
-}
