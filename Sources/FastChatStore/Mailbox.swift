@@ -1,0 +1,46 @@
+import Foundation
+
+/// A message as a sender hands it to a node, before it is accepted.
+public struct IncomingMessage: Sendable, Hashable {
+    public var sender: String
+    /// Chosen by the sender, so a retried send is recognised as the same message.
+    public var messageID: UUID
+    public var recipients: [String]
+    /// Opaque ciphertext blob.
+    public var envelope: Data
+
+    public init(sender: String, messageID: UUID, recipients: [String], envelope: Data) {
+        self.sender = sender
+        self.messageID = messageID
+        self.recipients = recipients
+        self.envelope = envelope
+    }
+}
+
+/// One message waiting for one recipient until they acknowledge it.
+public struct MailboxEntry: Sendable, Hashable {
+    /// Strictly increasing across the whole store and never reused, so it doubles as a delivery
+    /// cursor and gives per-conversation order.
+    public var seq: Int64
+    public var recipient: String
+    public var sender: String
+    public var messageID: UUID
+    public var envelope: Data
+    public var storedAt: Date
+
+    public init(seq: Int64, recipient: String, sender: String, messageID: UUID, envelope: Data, storedAt: Date) {
+        self.seq = seq
+        self.recipient = recipient
+        self.sender = sender
+        self.messageID = messageID
+        self.envelope = envelope
+        self.storedAt = storedAt
+    }
+}
+
+public enum AcceptOutcome: Sendable, Hashable {
+    /// Accepted now; one entry per distinct recipient, in the order the recipients were given.
+    case stored([MailboxEntry])
+    /// This `(sender, messageID)` was accepted before; nothing was stored.
+    case duplicate
+}

@@ -1,0 +1,56 @@
+import GRDB
+
+/// The schema's history. Append new migrations; never edit or remove a shipped one, since stores
+/// in the field have already recorded it as applied.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("v1-accounts") { db in
+            try db.create(table: "users") { t in
+                t.primaryKey("username", .text)
+                t.column("auth_hash", .text).notNull()
+                t.column("kdf_log2n", .integer).notNull()
+                t.column("kdf_r", .integer).notNull()
+                t.column("kdf_p", .integer).notNull()
+                t.column("signing_key", .blob).notNull()
+                t.column("agreement_key", .blob).notNull()
+                t.column("key_backup", .blob).notNull()
+                t.column("created_at", .integer).notNull()
+            }
+        }
+
+        migrator.registerMigration("v1-sessions") { db in
+            // The primary key on username is what makes "already logged in" hold across nodes.
+            try db.create(table: "sessions") { t in
+                t.primaryKey("username", .text)
+                t.column("node", .text).notNull()
+                t.column("opened_at", .integer).notNull()
+            }
+            try db.create(index: "sessions_on_node", on: "sessions", columns: ["node"])
+        }
+
+        migrator.registerMigration("v1-mailbox") { db in
+            // Outlives the mailbox entries it guards, so a retry after an ack is still a duplicate.
+            try db.create(table: "accepted_messages", options: [.withoutRowID]) { t in
+                t.column("sender", .text).notNull()
+                t.column("message_id", .blob).notNull()
+                t.column("accepted_at", .integer).notNull()
+                t.primaryKey(["sender", "message_id"])
+            }
+            // AUTOINCREMENT so a seq is never reused, even after the newest entries are acknowledged:
+            // clients use seqs as delivery cursors.
+            try db.create(table: "mailbox") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("recipient", .text).notNull()
+                t.column("sender", .text).notNull()
+                t.column("message_id", .blob).notNull()
+                t.column("envelope", .blob).notNull()
+                t.column("stored_at", .integer).notNull()
+            }
+            try db.create(index: "mailbox_on_recipient_seq", on: "mailbox", columns: ["recipient", "seq"])
+        }
+
+        return migrator
+    }
+}

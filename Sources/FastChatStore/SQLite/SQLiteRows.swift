@@ -1,0 +1,35 @@
+import GRDB
+
+// Decoders for the column lists in `SQLiteStatements`. Internal on purpose: the public types stay
+// free of GRDB so other backends can share them.
+
+extension UserRecord {
+    init(sqliteRow row: Row) {
+        self.init(
+            username: row["username"],
+            authHash: row["auth_hash"],
+            kdfLog2N: row["kdf_log2n"],
+            kdfR: row["kdf_r"],
+            kdfP: row["kdf_p"],
+            signingKey: row["signing_key"],
+            agreementKey: row["agreement_key"],
+            keyBackup: row["key_backup"],
+            createdAt: UnixMillis.date(row["created_at"]))
+    }
+
+    var sqliteArguments: StatementArguments {
+        [username, authHash, kdfLog2N, kdfR, kdfP, signingKey, agreementKey, keyBackup, UnixMillis.from(createdAt)]
+    }
+}
+
+extension MailboxEntry {
+    init(sqliteRow row: Row) {
+        self.init(
+            seq: row["seq"],
+            recipient: row["recipient"],
+            sender: row["sender"],
+            messageID: row["message_id"],
+            envelope: row["envelope"],
+            storedAt: UnixMillis.date(row["stored_at"]))
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The embedded backend: one SQLite file in WAL mode, which several server processes on the same
+/// machine may share.
+public final class SQLiteStore: ChatStore {
+    public let path: String
+    private let pool: DatabasePool
+    private let logger: Logger
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Throws `StoreError.cannotOpen` with a sentence naming the path and the cause.
+    public init(path: String, logger: Logger) throws {
+        var logger = logger
+        logger[metadataKey: "database"] = "\(path)"
+        try Self.createParentDirectory(of: path)
+        let pool: DatabasePool
+        do {
+            pool = try Self.openPool(path: path, logger: logger)
+            try Self.migrate(pool, logger: logger)
+        } catch {
+            logger.debug("Cannot open the database", metadata: ["error": "\(error)"])
+            throw StoreError.cannotOpen("Cannot open the database \(path): \(Self.reason(error)).")
+        }
+        self.path = path
+        self.pool = pool
+        self.logger = logger
+        logger.debug("SQLite store open")
+    }
+
+    // MARK: Accounts
+
+    public func createUser(_ user: UserRecord) async throws {
+        let inserted = try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.insertUser).execute(arguments: user.sqliteArguments)
+            return db.changesCount > 0
+        }
+        guard inserted else { throw StoreError.usernameTaken }
+    }
+
+    public func user(named username: String) async throws -> UserRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectUser), arguments: [username])
+                .map(UserRecord.init(sqliteRow:))
+        }
+    }
+
+    // MARK: Sessions
+
+    public func openSession(username: String, node: String) async throws {
+        let openedAt = UnixMillis.now().millis
+        let holder: String? = try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.insertSession)
+                .execute(arguments: [username, node, openedAt])
+            if db.changesCount > 0 { return nil }
+            return try String.fetchOne(
+                db.cachedStatement(sql: SQLiteStatements.selectSessionNode), arguments: [username])
+        }
+        if let holder { throw StoreError.alreadyLoggedIn(node: holder) }
+    }
+
+    public func closeSession(username: String, node: String) async throws {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.deleteSession).execute(arguments: [username, node])
+        }
+    }
+
+    public func closeSessions(node: String) async throws -> Int {
+        let count = try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.deleteNodeSessions).execute(arguments: [node])
+            return db.changesCount
+        }
+        logger.debug("Closed sessions of node", metadata: ["node": "\(node)", "count": "\(count)"])
+        return count
+    }
+
+    // MARK: Mailbox
+
+    public func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome] {
+        guard !messages.isEmpty else { return [] }
+        let now = UnixMillis.now()
+        // Seqs are allocated under the write lock (IMMEDIATE transactions), so they commit in order,
+        // which is what makes `afterSeq` a safe cursor.
+        return try await pool.write { db in
+            let claim = try db.cachedStatement(sql: SQLiteStatements.claimMessageID)
+            let insert = try db.cachedStatement(sql: SQLiteStatements.insertMailboxEntry)
+            return try messages.map { message in
+                try claim.execute(arguments: [message.sender, message.messageID, now.millis])
+                guard db.changesCount > 0 else { return .duplicate }
+                var seen = Set<String>()
+                let entries = try message.recipients.filter { seen.insert($0).inserted }.map { recipient in
+                    try insert.execute(arguments: [
+                        recipient, message.sender, message.messageID, message.envelope, now.millis,
+                    ])
+                    return MailboxEntry(
+                        seq: db.lastInsertedRowID, recipient: recipient, sender: message.sender,
+                        messageID: message.messageID, envelope: message.envelope, storedAt: now.date)
+                }
+                return .stored(entries)
+            }
+        }
+    }
+
+    public func pending(for recipient: String, afterSeq: Int64, limit: Int) async throws -> [MailboxEntry] {
+        // SQLite reads a negative LIMIT as "no limit".
+        guard limit > 0 else { return [] }
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: SQLiteStatements.selectPending),
+                arguments: [recipient, afterSeq, limit]
+            ).map(MailboxEntry.init(sqliteRow:))
+        }
+    }
+
+    public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
+        let seqs = Set(seqs).sorted()
+        guard !seqs.isEmpty else { return [] }
+        return try await pool.write { db in
+            let delete = try db.cachedStatement(sql: SQLiteStatements.deleteMailboxEntry)
+            return try seqs.flatMap { seq in
+                try Row.fetchAll(delete, arguments: [seq, recipient]).map(MailboxEntry.init(sqliteRow:))
+            }
+        }
+    }
+
+    public func close() async throws {
+        try pool.close()
+        logger.debug("SQLite store closed")
+    }
+
+    // MARK: Inspection (tests)
+
+    func journalMode() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: SQLiteStatements.journalMode) ?? "" }
+    }
+
+    func appliedMigrations() async throws -> [String] {
+        try await pool.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
+    }
+}

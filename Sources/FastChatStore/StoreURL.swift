@@ -1,0 +1,55 @@
+import Logging
+
+/// Where a node keeps its state: the value of `--database`.
+public enum StoreURL: Sendable, Hashable {
+    /// A SQLite file, relative to the working directory or absolute. Missing parent directories are
+    /// created when the store is opened.
+    case sqlite(path: String)
+    /// A PostgreSQL connection URL, kept verbatim.
+    case postgres(String)
+
+    /// Accepts `sqlite:PATH` (also `sqlite://PATH`, so `sqlite:///abs/path` is absolute) and
+    /// `postgres://…` / `postgresql://…`. Anything else throws `StoreError.unsupportedURL`.
+    public init(parsing text: String) throws {
+        if let rest = text.dropPrefix("sqlite:") {
+            let path = rest.dropPrefix("//") ?? rest
+            guard !path.isEmpty else {
+                throw StoreError.unsupportedURL(
+                    "The database URL \"\(text)\" has no file path: use sqlite:PATH, for example sqlite:./fastchat-data/fastchat.db.")
+            }
+            self = .sqlite(path: String(path))
+        } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            self = .postgres(text)
+        } else {
+            throw StoreError.unsupportedURL(
+                "\"\(text)\" is not a supported database URL: use sqlite:PATH or postgres://USER@HOST/DATABASE.")
+        }
+    }
+}
+
+extension StoreURL: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        // The URL may carry a password, which has no place in logs.
+        case .postgres: "postgres://…"
+        }
+    }
+}
+
+/// Opens the store `url` names, running its migrations.
+public func openStore(_ url: StoreURL, logger: Logger) async throws -> any ChatStore {
+    switch url {
+    case .sqlite(let path):
+        return try SQLiteStore(path: path, logger: logger)
+    case .postgres:
+        throw StoreError.unsupportedURL(
+            "PostgreSQL is not available yet in this version of FastChat: use sqlite:PATH.")
+    }
+}
+
+extension StringProtocol {
+    fileprivate func dropPrefix(_ prefix: String) -> SubSequence? {
+        hasPrefix(prefix) ? dropFirst(prefix.count) : nil
+    }
+}

@@ -1,0 +1,151 @@
+import FastChatStore
+import Foundation
+import Testing
+
+extension ChatStoreContract {
+    static func acceptStoresOneEntryPerRecipient(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let first = Fixtures.message(from: "alice", to: ["bob", "carol", "bob"])
+        let second = Fixtures.message(from: "bob", to: ["carol"])
+        let outcomes = try await store.accept([first, second])
+
+        try #require(outcomes.count == 2)
+        let stored = outcomes[0].entries
+        #expect(stored.map(\.recipient) == ["bob", "carol"], "one entry per distinct recipient, in order")
+        #expect(stored.allSatisfy {
+            $0.sender == "alice" && $0.messageID == first.messageID && $0.envelope == first.envelope
+        })
+        let seqs = (outcomes[0].entries + outcomes[1].entries).map(\.seq)
+        #expect(seqs == seqs.sorted() && Set(seqs).count == 3, "seqs strictly increase")
+
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10) == [stored[0]])
+        #expect(try await store.pending(for: "carol", afterSeq: 0, limit: 10) == [stored[1]] + outcomes[1].entries)
+        #expect(try await store.pending(for: "alice", afterSeq: 0, limit: 10).isEmpty)
+    }
+
+    static func duplicateStoresNothing(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let message = Fixtures.message(from: "alice", to: ["bob"])
+        let original = try await store.accept([message])
+
+        var retry = message
+        retry.envelope = Fixtures.bytes(10)
+        retry.recipients = ["bob", "carol"]
+        #expect(try await store.accept([retry]) == [.duplicate])
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10) == original[0].entries)
+        #expect(try await store.pending(for: "carol", afterSeq: 0, limit: 10).isEmpty)
+    }
+
+    static func duplicateAfterAcknowledge(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let message = Fixtures.message(from: "alice", to: ["bob"])
+        let seqs = try await store.accept([message])[0].entries.map(\.seq)
+        #expect(try await store.acknowledge(recipient: "bob", seqs: seqs).count == 1)
+
+        #expect(try await store.accept([message]) == [.duplicate])
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10).isEmpty)
+    }
+
+    static func duplicateWithinOneBatch(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let message = Fixtures.message(from: "alice", to: ["bob"])
+        let other = Fixtures.message(from: "alice", to: ["bob"])
+        let outcomes = try await store.accept([message, message, other])
+
+        #expect(outcomes.map(\.entries.count) == [1, 0, 1])
+        #expect(outcomes[1] == .duplicate)
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10).count == 2)
+    }
+
+    static func sameIDFromDifferentSenders(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let id = UUID()
+        let outcomes = try await store.accept([
+            Fixtures.message(from: "alice", to: ["carol"], id: id),
+            Fixtures.message(from: "bob", to: ["carol"], id: id),
+        ])
+        #expect(outcomes.map(\.entries.count) == [1, 1])
+        let pending = try await store.pending(for: "carol", afterSeq: 0, limit: 10)
+        #expect(pending.map(\.sender) == ["alice", "bob"])
+        #expect(pending.allSatisfy { $0.messageID == id })
+    }
+
+    static func batchOf500(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let messages = (0..<500).map { i in
+            Fixtures.message(from: "sender\(i % 7)", to: ["bob", "user\(i % 13)"])
+        }
+        let outcomes = try await store.accept(messages)
+
+        #expect(outcomes.count == 500)
+        #expect(outcomes.allSatisfy { $0.entries.count == 2 })
+        for (message, outcome) in zip(messages, outcomes) {
+            #expect(outcome.entries.allSatisfy { $0.messageID == message.messageID })
+        }
+        let seqs = outcomes.flatMap(\.entries).map(\.seq)
+        #expect(seqs == seqs.sorted() && Set(seqs).count == 1000)
+        let bob = try await store.pending(for: "bob", afterSeq: 0, limit: 1000)
+        #expect(bob.map(\.messageID) == messages.map(\.messageID), "in input order")
+        #expect(try await store.accept(messages).allSatisfy { $0 == .duplicate })
+    }
+
+    static func emptyBatchAndEmptyEnvelope(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        #expect(try await store.accept([]).isEmpty)
+        #expect(try await store.acknowledge(recipient: "bob", seqs: []).isEmpty)
+
+        let stored = try await store.accept([Fixtures.message(from: "alice", to: ["bob"], envelope: Data())])
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10) == stored[0].entries)
+        #expect(stored[0].entries.first?.envelope == Data())
+
+        let noRecipients = try await store.accept([Fixtures.message(from: "alice", to: [])])
+        #expect(noRecipients == [.stored([])])
+    }
+
+    static func pendingOrderAfterSeqAndLimit(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        var all: [MailboxEntry] = []
+        for _ in 0..<4 {
+            // Separate calls, interleaved with someone else's mail, as real traffic arrives.
+            let outcomes = try await store.accept([
+                Fixtures.message(from: "alice", to: ["bob"]),
+                Fixtures.message(from: "alice", to: ["carol"]),
+                Fixtures.message(from: "dave", to: ["bob"]),
+            ])
+            all += outcomes.flatMap(\.entries).filter { $0.recipient == "bob" }
+        }
+        #expect(all.count == 8)
+
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 100) == all)
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 3) == Array(all[0..<3]))
+        #expect(try await store.pending(for: "bob", afterSeq: all[2].seq, limit: 3) == Array(all[3..<6]))
+        #expect(try await store.pending(for: "bob", afterSeq: all[7].seq, limit: 3).isEmpty)
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 0).isEmpty)
+    }
+
+    static func acknowledgeOnlyOwnEntries(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let outcomes = try await store.accept([
+            Fixtures.message(from: "alice", to: ["bob", "carol"]),
+            Fixtures.message(from: "alice", to: ["bob"]),
+        ])
+        let bob = outcomes.flatMap(\.entries).filter { $0.recipient == "bob" }
+        let carol = outcomes.flatMap(\.entries).filter { $0.recipient == "carol" }
+
+        let acked = try await store.acknowledge(
+            recipient: "bob", seqs: [bob[1].seq, carol[0].seq, 999_999, bob[0].seq, bob[1].seq])
+        #expect(acked == bob, "the caller's entries, by seq, each once")
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10).isEmpty)
+        #expect(try await store.pending(for: "carol", afterSeq: 0, limit: 10) == carol)
+        #expect(try await store.acknowledge(recipient: "bob", seqs: bob.map(\.seq)).isEmpty)
+    }
+
+    /// Clients keep the last seq they saw as a cursor; a reused seq would hide a message from them.
+    static func seqsAreNeverReused(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let first = try await store.accept([Fixtures.message(from: "alice", to: ["bob"])])[0].entries
+        _ = try await store.acknowledge(recipient: "bob", seqs: first.map(\.seq))
+        let second = try await store.accept([Fixtures.message(from: "alice", to: ["bob"])])[0].entries
+        #expect(second[0].seq > first[0].seq)
+    }
+}

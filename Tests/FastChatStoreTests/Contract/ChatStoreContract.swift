@@ -1,0 +1,67 @@
+import FastChatStore
+import Testing
+
+/// The behaviour every `ChatStore` backend must have (DESIGN §6). A backend's test file runs all
+/// of it with one parameterized test:
+///
+///     @Test(arguments: ChatStoreContract.allCases)
+///     func contract(_ check: ChatStoreContract) async throws {
+///         try await check.run(on: MyBackend())
+///     }
+enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    // accounts
+    case createAndFetchUser
+    case unknownUserIsNil
+    case takenUsername
+    case usernamesAreCaseSensitive
+    // sessions
+    case openAndCloseSession
+    case alreadyLoggedInNamesTheNode
+    case closeSessionFromAnotherNodeKeepsIt
+    case closeSessionsOfNode
+    case concurrentLoginsHaveOneWinner
+    // mailbox
+    case acceptStoresOneEntryPerRecipient
+    case duplicateStoresNothing
+    case duplicateAfterAcknowledge
+    case duplicateWithinOneBatch
+    case sameIDFromDifferentSenders
+    case batchOf500
+    case emptyBatchAndEmptyEnvelope
+    case pendingOrderAfterSeqAndLimit
+    case acknowledgeOnlyOwnEntries
+    case seqsAreNeverReused
+    // sharing
+    case reopenKeepsEverything
+    case twoStoresWriteConcurrently
+
+    var testDescription: String { rawValue }
+
+    func run(on backend: any StoreBackend) async throws {
+        try await ContractContext.run(on: backend) { context in
+            switch self {
+            case .createAndFetchUser: try await Self.createAndFetchUser(context)
+            case .unknownUserIsNil: try await Self.unknownUserIsNil(context)
+            case .takenUsername: try await Self.takenUsername(context)
+            case .usernamesAreCaseSensitive: try await Self.usernamesAreCaseSensitive(context)
+            case .openAndCloseSession: try await Self.openAndCloseSession(context)
+            case .alreadyLoggedInNamesTheNode: try await Self.alreadyLoggedInNamesTheNode(context)
+            case .closeSessionFromAnotherNodeKeepsIt: try await Self.closeSessionFromAnotherNodeKeepsIt(context)
+            case .closeSessionsOfNode: try await Self.closeSessionsOfNode(context)
+            case .concurrentLoginsHaveOneWinner: try await Self.concurrentLoginsHaveOneWinner(context)
+            case .acceptStoresOneEntryPerRecipient: try await Self.acceptStoresOneEntryPerRecipient(context)
+            case .duplicateStoresNothing: try await Self.duplicateStoresNothing(context)
+            case .duplicateAfterAcknowledge: try await Self.duplicateAfterAcknowledge(context)
+            case .duplicateWithinOneBatch: try await Self.duplicateWithinOneBatch(context)
+            case .sameIDFromDifferentSenders: try await Self.sameIDFromDifferentSenders(context)
+            case .batchOf500: try await Self.batchOf500(context)
+            case .emptyBatchAndEmptyEnvelope: try await Self.emptyBatchAndEmptyEnvelope(context)
+            case .pendingOrderAfterSeqAndLimit: try await Self.pendingOrderAfterSeqAndLimit(context)
+            case .acknowledgeOnlyOwnEntries: try await Self.acknowledgeOnlyOwnEntries(context)
+            case .seqsAreNeverReused: try await Self.seqsAreNeverReused(context)
+            case .reopenKeepsEverything: try await Self.reopenKeepsEverything(context)
+            case .twoStoresWriteConcurrently: try await Self.twoStoresWriteConcurrently(context)
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+@testable import FastChatStore
+import Foundation
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    @Test(arguments: ChatStoreContract.allCases)
+    func contract(_ check: ChatStoreContract) async throws {
+        try await check.run(on: SQLiteBackend())
+    }
+
+    @Test func usesWALAndNamedMigrations() async throws {
+        try await withStorage { storage in
+            let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
+            #expect(try await store.journalMode() == "wal")
+            #expect(try await store.appliedMigrations() == ["v1-accounts", "v1-sessions", "v1-mailbox"])
+            try await store.close()
+        }
+    }
+
+    /// Several server processes started together on a fresh file all migrate it at once.
+    @Test func concurrentFirstOpensAllSucceed() async throws {
+        try await withStorage { storage in
+            let path = storage.path
+            let stores = try await withThrowingTaskGroup(of: SQLiteStore.self) { group in
+                for _ in 0..<6 {
+                    group.addTask { try SQLiteStore(path: path, logger: Fixtures.logger) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for store in stores {
+                #expect(try await store.appliedMigrations().count == 3)
+                try await store.close()
+            }
+        }
+    }
+
+    @Test func createsMissingParentDirectories() async throws {
+        try await withStorage { storage in
+            let path = storage.directory.appendingPathComponent("a/b/chat.db").path
+            let store = try await openStore(.sqlite(path: path), logger: Fixtures.logger)
+            try await store.createUser(Fixtures.user("alice"))
+            try await store.close()
+            #expect(FileManager.default.fileExists(atPath: path))
+        }
+    }
+
+    /// A regular file where a directory should be stops even root, unlike permission bits.
+    @Test func unwritableLocationCannotOpen() async throws {
+        try await withStorage { storage in
+            let blocker = storage.directory.appendingPathComponent("not-a-directory")
+            try Data("x".utf8).write(to: blocker)
+            for path in [blocker.appendingPathComponent("chat.db").path, storage.directory.path] {
+                let error = #expect(throws: StoreError.self) {
+                    try SQLiteStore(path: path, logger: Fixtures.logger)
+                }
+                guard case .cannotOpen(let sentence) = error else {
+                    Issue.record("expected cannotOpen, got \(String(describing: error))")
+                    continue
+                }
+                #expect(sentence.contains(path))
+            }
+        }
+    }
+
+    @Test func postgresIsNotAvailableYet() async throws {
+        let error = await #expect(throws: StoreError.self) {
+            try await openStore(.postgres("postgres://fastchat@localhost/fastchat"), logger: Fixtures.logger)
+        }
+        guard case .unsupportedURL(let sentence) = error else {
+            Issue.record("expected unsupportedURL, got \(String(describing: error))")
+            return
+        }
+        #expect(sentence.contains("PostgreSQL"))
+    }
+
+    private func withStorage(_ body: (SQLiteStorage) async throws -> Void) async throws {
+        let storage = try SQLiteStorage()
+        do {
+            try await body(storage)
+        } catch {
+            try? await storage.destroy()
+            throw error
+        }
+        try await storage.destroy()
+    }
+}

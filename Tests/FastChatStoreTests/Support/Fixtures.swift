@@ -1,0 +1,42 @@
+import FastChatStore
+import Foundation
+import Logging
+
+enum Fixtures {
+    static let logger = Logger(label: "FastChatStoreTests")
+
+    /// Millisecond-aligned, because that is the precision stores keep.
+    static let createdAt = Date(timeIntervalSince1970: 1_700_000_000.123)
+
+    static func user(_ username: String) -> UserRecord {
+        UserRecord(
+            username: username,
+            authHash: "$scrypt$ln=4,r=8,p=1$c2FsdA$aGFzaA",
+            kdfLog2N: 15,
+            kdfR: 8,
+            kdfP: 1,
+            signingKey: bytes(32),
+            agreementKey: bytes(32),
+            keyBackup: bytes(120),
+            createdAt: createdAt)
+    }
+
+    static func message(
+        from sender: String,
+        to recipients: [String],
+        id: UUID = UUID(),
+        envelope: Data = bytes(64)
+    ) -> IncomingMessage {
+        IncomingMessage(sender: sender, messageID: id, recipients: recipients, envelope: envelope)
+    }
+
+    static func bytes(_ count: Int) -> Data {
+        Data((0..<count).map { _ in UInt8.random(in: 0...255) })
+    }
+}
+
+extension AcceptOutcome {
+    var entries: [MailboxEntry] {
+        if case .stored(let entries) = self { entries } else { [] }
+    }
+}

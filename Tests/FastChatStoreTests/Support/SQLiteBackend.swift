@@ -1,0 +1,28 @@
+import FastChatStore
+import Foundation
+
+/// Each storage is a database file in its own temporary directory.
+struct SQLiteBackend: StoreBackend {
+    func makeStorage() async throws -> any StoreStorage {
+        try SQLiteStorage()
+    }
+}
+
+struct SQLiteStorage: StoreStorage {
+    let directory: URL
+    var path: String { directory.appendingPathComponent("fastchat.db").path }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("FastChatStoreTests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func open() async throws -> any ChatStore {
+        try SQLiteStore(path: path, logger: Fixtures.logger)
+    }
+
+    func destroy() async throws {
+        try FileManager.default.removeItem(at: directory)
+    }
+}
