@@ -74,6 +74,10 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
   case notAnAdmin // = 23
   case groupNameTaken // = 24
   case badImage // = 30
+
+  /// The group's membership changed after the sender fetched it: fetch the members again and reseal.
+  /// Clients handle it themselves; it is never an exit code.
+  case staleMembers // = 40
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -100,6 +104,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case 23: self = .notAnAdmin
     case 24: self = .groupNameTaken
     case 30: self = .badImage
+    case 40: self = .staleMembers
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -124,6 +129,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case .notAnAdmin: return 23
     case .groupNameTaken: return 24
     case .badImage: return 30
+    case .staleMembers: return 40
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -148,169 +154,256 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     .notAnAdmin,
     .groupNameTaken,
     .badImage,
+    .staleMembers,
   ]
 
 }
 
-public nonisolated struct Fastchat_V1_Frame: Sendable {
+public nonisolated struct Fastchat_V1_Frame: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var requestID: UInt64 = 0
+  public var requestID: UInt64 {
+    get {_storage._requestID}
+    set {_uniqueStorage()._requestID = newValue}
+  }
 
-  public var body: Fastchat_V1_Frame.OneOf_Body? = nil
+  public var body: OneOf_Body? {
+    get {return _storage._body}
+    set {_uniqueStorage()._body = newValue}
+  }
 
   public var hello: Fastchat_V1_Hello {
     get {
-      if case .hello(let v)? = body {return v}
+      if case .hello(let v)? = _storage._body {return v}
       return Fastchat_V1_Hello()
     }
-    set {body = .hello(newValue)}
+    set {_uniqueStorage()._body = .hello(newValue)}
   }
 
   public var helloReply: Fastchat_V1_HelloReply {
     get {
-      if case .helloReply(let v)? = body {return v}
+      if case .helloReply(let v)? = _storage._body {return v}
       return Fastchat_V1_HelloReply()
     }
-    set {body = .helloReply(newValue)}
+    set {_uniqueStorage()._body = .helloReply(newValue)}
   }
 
   public var redirect: Fastchat_V1_Redirect {
     get {
-      if case .redirect(let v)? = body {return v}
+      if case .redirect(let v)? = _storage._body {return v}
       return Fastchat_V1_Redirect()
     }
-    set {body = .redirect(newValue)}
+    set {_uniqueStorage()._body = .redirect(newValue)}
   }
 
   public var error: Fastchat_V1_Error {
     get {
-      if case .error(let v)? = body {return v}
+      if case .error(let v)? = _storage._body {return v}
       return Fastchat_V1_Error()
     }
-    set {body = .error(newValue)}
+    set {_uniqueStorage()._body = .error(newValue)}
   }
 
   public var ok: Fastchat_V1_Ok {
     get {
-      if case .ok(let v)? = body {return v}
+      if case .ok(let v)? = _storage._body {return v}
       return Fastchat_V1_Ok()
     }
-    set {body = .ok(newValue)}
+    set {_uniqueStorage()._body = .ok(newValue)}
   }
 
   public var signUp: Fastchat_V1_SignUp {
     get {
-      if case .signUp(let v)? = body {return v}
+      if case .signUp(let v)? = _storage._body {return v}
       return Fastchat_V1_SignUp()
     }
-    set {body = .signUp(newValue)}
+    set {_uniqueStorage()._body = .signUp(newValue)}
   }
 
   public var getAuthParams: Fastchat_V1_GetAuthParams {
     get {
-      if case .getAuthParams(let v)? = body {return v}
+      if case .getAuthParams(let v)? = _storage._body {return v}
       return Fastchat_V1_GetAuthParams()
     }
-    set {body = .getAuthParams(newValue)}
+    set {_uniqueStorage()._body = .getAuthParams(newValue)}
   }
 
   public var authParams: Fastchat_V1_AuthParams {
     get {
-      if case .authParams(let v)? = body {return v}
+      if case .authParams(let v)? = _storage._body {return v}
       return Fastchat_V1_AuthParams()
     }
-    set {body = .authParams(newValue)}
+    set {_uniqueStorage()._body = .authParams(newValue)}
   }
 
   public var signIn: Fastchat_V1_SignIn {
     get {
-      if case .signIn(let v)? = body {return v}
+      if case .signIn(let v)? = _storage._body {return v}
       return Fastchat_V1_SignIn()
     }
-    set {body = .signIn(newValue)}
+    set {_uniqueStorage()._body = .signIn(newValue)}
   }
 
   public var signedIn: Fastchat_V1_SignedIn {
     get {
-      if case .signedIn(let v)? = body {return v}
+      if case .signedIn(let v)? = _storage._body {return v}
       return Fastchat_V1_SignedIn()
     }
-    set {body = .signedIn(newValue)}
+    set {_uniqueStorage()._body = .signedIn(newValue)}
   }
 
   public var signOut: Fastchat_V1_SignOut {
     get {
-      if case .signOut(let v)? = body {return v}
+      if case .signOut(let v)? = _storage._body {return v}
       return Fastchat_V1_SignOut()
     }
-    set {body = .signOut(newValue)}
+    set {_uniqueStorage()._body = .signOut(newValue)}
   }
 
   public var getUser: Fastchat_V1_GetUser {
     get {
-      if case .getUser(let v)? = body {return v}
+      if case .getUser(let v)? = _storage._body {return v}
       return Fastchat_V1_GetUser()
     }
-    set {body = .getUser(newValue)}
+    set {_uniqueStorage()._body = .getUser(newValue)}
   }
 
   public var userInfo: Fastchat_V1_UserInfo {
     get {
-      if case .userInfo(let v)? = body {return v}
+      if case .userInfo(let v)? = _storage._body {return v}
       return Fastchat_V1_UserInfo()
     }
-    set {body = .userInfo(newValue)}
+    set {_uniqueStorage()._body = .userInfo(newValue)}
   }
 
   public var send: Fastchat_V1_Send {
     get {
-      if case .send(let v)? = body {return v}
+      if case .send(let v)? = _storage._body {return v}
       return Fastchat_V1_Send()
     }
-    set {body = .send(newValue)}
+    set {_uniqueStorage()._body = .send(newValue)}
   }
 
   public var accepted: Fastchat_V1_Accepted {
     get {
-      if case .accepted(let v)? = body {return v}
+      if case .accepted(let v)? = _storage._body {return v}
       return Fastchat_V1_Accepted()
     }
-    set {body = .accepted(newValue)}
+    set {_uniqueStorage()._body = .accepted(newValue)}
   }
 
   public var deliver: Fastchat_V1_Deliver {
     get {
-      if case .deliver(let v)? = body {return v}
+      if case .deliver(let v)? = _storage._body {return v}
       return Fastchat_V1_Deliver()
     }
-    set {body = .deliver(newValue)}
+    set {_uniqueStorage()._body = .deliver(newValue)}
   }
 
   public var ack: Fastchat_V1_Ack {
     get {
-      if case .ack(let v)? = body {return v}
+      if case .ack(let v)? = _storage._body {return v}
       return Fastchat_V1_Ack()
     }
-    set {body = .ack(newValue)}
+    set {_uniqueStorage()._body = .ack(newValue)}
   }
 
   public var receipt: Fastchat_V1_Receipt {
     get {
-      if case .receipt(let v)? = body {return v}
+      if case .receipt(let v)? = _storage._body {return v}
       return Fastchat_V1_Receipt()
     }
-    set {body = .receipt(newValue)}
+    set {_uniqueStorage()._body = .receipt(newValue)}
   }
 
   public var synced: Fastchat_V1_Synced {
     get {
-      if case .synced(let v)? = body {return v}
+      if case .synced(let v)? = _storage._body {return v}
       return Fastchat_V1_Synced()
     }
-    set {body = .synced(newValue)}
+    set {_uniqueStorage()._body = .synced(newValue)}
+  }
+
+  public var createGroup: Fastchat_V1_CreateGroup {
+    get {
+      if case .createGroup(let v)? = _storage._body {return v}
+      return Fastchat_V1_CreateGroup()
+    }
+    set {_uniqueStorage()._body = .createGroup(newValue)}
+  }
+
+  public var getGroupAuthParams: Fastchat_V1_GetGroupAuthParams {
+    get {
+      if case .getGroupAuthParams(let v)? = _storage._body {return v}
+      return Fastchat_V1_GetGroupAuthParams()
+    }
+    set {_uniqueStorage()._body = .getGroupAuthParams(newValue)}
+  }
+
+  public var joinGroup: Fastchat_V1_JoinGroup {
+    get {
+      if case .joinGroup(let v)? = _storage._body {return v}
+      return Fastchat_V1_JoinGroup()
+    }
+    set {_uniqueStorage()._body = .joinGroup(newValue)}
+  }
+
+  public var leaveGroup: Fastchat_V1_LeaveGroup {
+    get {
+      if case .leaveGroup(let v)? = _storage._body {return v}
+      return Fastchat_V1_LeaveGroup()
+    }
+    set {_uniqueStorage()._body = .leaveGroup(newValue)}
+  }
+
+  public var getGroup: Fastchat_V1_GetGroup {
+    get {
+      if case .getGroup(let v)? = _storage._body {return v}
+      return Fastchat_V1_GetGroup()
+    }
+    set {_uniqueStorage()._body = .getGroup(newValue)}
+  }
+
+  public var groupInfo: Fastchat_V1_GroupInfo {
+    get {
+      if case .groupInfo(let v)? = _storage._body {return v}
+      return Fastchat_V1_GroupInfo()
+    }
+    set {_uniqueStorage()._body = .groupInfo(newValue)}
+  }
+
+  public var listGroups: Fastchat_V1_ListGroups {
+    get {
+      if case .listGroups(let v)? = _storage._body {return v}
+      return Fastchat_V1_ListGroups()
+    }
+    set {_uniqueStorage()._body = .listGroups(newValue)}
+  }
+
+  public var groupList: Fastchat_V1_GroupList {
+    get {
+      if case .groupList(let v)? = _storage._body {return v}
+      return Fastchat_V1_GroupList()
+    }
+    set {_uniqueStorage()._body = .groupList(newValue)}
+  }
+
+  public var groupAdmin: Fastchat_V1_GroupAdmin {
+    get {
+      if case .groupAdmin(let v)? = _storage._body {return v}
+      return Fastchat_V1_GroupAdmin()
+    }
+    set {_uniqueStorage()._body = .groupAdmin(newValue)}
+  }
+
+  public var changeGroupPassword: Fastchat_V1_ChangeGroupPassword {
+    get {
+      if case .changeGroupPassword(let v)? = _storage._body {return v}
+      return Fastchat_V1_ChangeGroupPassword()
+    }
+    set {_uniqueStorage()._body = .changeGroupPassword(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -335,10 +428,22 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     case ack(Fastchat_V1_Ack)
     case receipt(Fastchat_V1_Receipt)
     case synced(Fastchat_V1_Synced)
+    case createGroup(Fastchat_V1_CreateGroup)
+    case getGroupAuthParams(Fastchat_V1_GetGroupAuthParams)
+    case joinGroup(Fastchat_V1_JoinGroup)
+    case leaveGroup(Fastchat_V1_LeaveGroup)
+    case getGroup(Fastchat_V1_GetGroup)
+    case groupInfo(Fastchat_V1_GroupInfo)
+    case listGroups(Fastchat_V1_ListGroups)
+    case groupList(Fastchat_V1_GroupList)
+    case groupAdmin(Fastchat_V1_GroupAdmin)
+    case changeGroupPassword(Fastchat_V1_ChangeGroupPassword)
 
   }
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Fastchat_V1_Hello: Sendable {
@@ -603,13 +708,19 @@ public nonisolated struct Fastchat_V1_UserInfo: Sendable {
   fileprivate var _identity: Fastchat_V1_PublicIdentity? = nil
 }
 
-/// What the server stores and forwards. Everything but the routing header is sealed for the recipient.
+/// What the server stores and forwards. Everything but the routing header is sealed for the recipient(s).
+///
+/// 1:1 (`recipient` set): `ciphertext` is HPKE(X25519, HKDF-SHA256, ChaCha20-Poly1305)-sealed to the recipient,
+/// `encapsulated_key` its HPKE encapsulation; `signature` is Ed25519 by the sender over header, key and ciphertext.
+/// Group (`group` set): `ciphertext` is ChaCha20-Poly1305 under a fresh content key, which `keys` carries
+/// HPKE-wrapped once per member; `signature` covers header and ciphertext but not `keys`, so each member's mailbox
+/// copy keeps only that member's wrapped key.
 public nonisolated struct Fastchat_V1_Envelope: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// 1: HPKE(X25519, HKDF-SHA256, ChaCha20-Poly1305) + Ed25519 signature
+  /// 1
   public var version: UInt32 = 0
 
   /// 16 bytes (UUID), chosen by the sender; (sender, message_id) is accepted once
@@ -620,16 +731,96 @@ public nonisolated struct Fastchat_V1_Envelope: Sendable {
   /// 1:1 messages
   public var recipient: String = String()
 
-  /// HPKE encapsulated key
+  /// 1:1: HPKE encapsulated key
   public var encapsulatedKey: Data = Data()
 
-  /// HPKE-sealed `Content`, the header above as associated data
+  /// the sealed `Content`, the header as associated data
   public var ciphertext: Data = Data()
 
-  /// Ed25519 by the sender over the header, encapsulated key and ciphertext
   public var signature: Data = Data()
 
+  /// group messages
+  public var group: String = String()
+
+  public var keys: [Fastchat_V1_WrappedKey] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_WrappedKey: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recipient: String = String()
+
+  public var encapsulatedKey: Data = Data()
+
+  /// the content key, HPKE-sealed to `recipient`
+  public var ciphertext: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Something the server itself says about a group. Not encrypted: the server knows membership anyway.
+public nonisolated struct Fastchat_V1_GroupNotice: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var group: String = String()
+
+  /// created, joined, left, removed, unbanned, promoted, password_changed, deleted
+  public var event: String = String()
+
+  /// whom it is about (empty for password_changed and deleted)
+  public var member: String = String()
+
+  /// who did it
+  public var by: String = String()
+
+  public var atMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What one mailbox entry holds.
+public nonisolated struct Fastchat_V1_MailboxItem: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var item: Fastchat_V1_MailboxItem.OneOf_Item? = nil
+
+  public var envelope: Fastchat_V1_Envelope {
+    get {
+      if case .envelope(let v)? = item {return v}
+      return Fastchat_V1_Envelope()
+    }
+    set {item = .envelope(newValue)}
+  }
+
+  public var notice: Fastchat_V1_GroupNotice {
+    get {
+      if case .notice(let v)? = item {return v}
+      return Fastchat_V1_GroupNotice()
+    }
+    set {item = .notice(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Item: Equatable, Sendable {
+    case envelope(Fastchat_V1_Envelope)
+    case notice(Fastchat_V1_GroupNotice)
+
+  }
 
   public init() {}
 }
@@ -650,6 +841,9 @@ public nonisolated struct Fastchat_V1_Content: Sendable {
   public var sentAtMs: Int64 = 0
 
   public var text: String = String()
+
+  /// group messages: must match the envelope's group
+  public var group: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -690,7 +884,7 @@ public nonisolated struct Fastchat_V1_Accepted: Sendable {
   public init() {}
 }
 
-/// A message from the mailbox. The client acks `seq` once it has stored or shown the message.
+/// A message (or group notice) from the mailbox. The client acks `seq` once it has stored or shown it.
 public nonisolated struct Fastchat_V1_Deliver: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -709,11 +903,22 @@ public nonisolated struct Fastchat_V1_Deliver: Sendable {
 
   public var storedAtMs: Int64 = 0
 
+  /// set instead of envelope for a notice
+  public var notice: Fastchat_V1_GroupNotice {
+    get {_notice ?? Fastchat_V1_GroupNotice()}
+    set {_notice = newValue}
+  }
+  /// Returns true if `notice` has been explicitly set.
+  public var hasNotice: Bool {self._notice != nil}
+  /// Clears the value of `notice`. Subsequent reads from it will return its default value.
+  public mutating func clearNotice() {self._notice = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _envelope: Fastchat_V1_Envelope? = nil
+  fileprivate var _notice: Fastchat_V1_GroupNotice? = nil
 }
 
 /// Answered with Ok once the entries are deleted.
@@ -757,370 +962,809 @@ public nonisolated struct Fastchat_V1_Receipt: Sendable {
   public init() {}
 }
 
+public nonisolated struct Fastchat_V1_CreateGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var authKey: Data = Data()
+
+  public var kdf: Fastchat_V1_KdfParams {
+    get {_kdf ?? Fastchat_V1_KdfParams()}
+    set {_kdf = newValue}
+  }
+  /// Returns true if `kdf` has been explicitly set.
+  public var hasKdf: Bool {self._kdf != nil}
+  /// Clears the value of `kdf`. Subsequent reads from it will return its default value.
+  public mutating func clearKdf() {self._kdf = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _kdf: Fastchat_V1_KdfParams? = nil
+}
+
+public nonisolated struct Fastchat_V1_GetGroupAuthParams: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_JoinGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var authKey: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_LeaveGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Members only. Answered with GroupInfo.
+public nonisolated struct Fastchat_V1_GetGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_GroupMember: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var username: String = String()
+
+  /// "admin" or "member"
+  public var role: String = String()
+
+  public var identity: Fastchat_V1_PublicIdentity {
+    get {_identity ?? Fastchat_V1_PublicIdentity()}
+    set {_identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {self._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {self._identity = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _identity: Fastchat_V1_PublicIdentity? = nil
+}
+
+public nonisolated struct Fastchat_V1_GroupInfo: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var members: [Fastchat_V1_GroupMember] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_ListGroups: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_GroupList: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the caller's groups; members carry username and role only
+  public var groups: [Fastchat_V1_GroupInfo] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Admins only. Answered with Ok.
+public nonisolated struct Fastchat_V1_GroupAdmin: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var action: Fastchat_V1_GroupAdmin.Action = .unspecified
+
+  public var member: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Action: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// the member is banned from rejoining until unbanned
+    case remove // = 1
+    case unban // = 2
+    case promote // = 3
+
+    /// member is empty
+    case delete // = 4
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .remove
+      case 2: self = .unban
+      case 3: self = .promote
+      case 4: self = .delete
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .remove: return 1
+      case .unban: return 2
+      case .promote: return 3
+      case .delete: return 4
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Fastchat_V1_GroupAdmin.Action] = [
+      .unspecified,
+      .remove,
+      .unban,
+      .promote,
+      .delete,
+    ]
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_ChangeGroupPassword: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var authKey: Data = Data()
+
+  public var kdf: Fastchat_V1_KdfParams {
+    get {_kdf ?? Fastchat_V1_KdfParams()}
+    set {_kdf = newValue}
+  }
+  /// Returns true if `kdf` has been explicitly set.
+  public var hasKdf: Bool {self._kdf != nil}
+  /// Clears the value of `kdf`. Subsequent reads from it will return its default value.
+  public mutating func clearKdf() {self._kdf = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _kdf: Fastchat_V1_KdfParams? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "fastchat.v1"
 
 nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERNAL\0\u{1}BAD_REQUEST\0\u{1}UNAVAILABLE\0\u{1}UNSUPPORTED_VERSION\0\u{1}FRAME_TOO_LARGE\0\u{1}NOT_SIGNED_IN\0\u{1}ALREADY_SIGNED_IN\0\u{2}\u{3}USERNAME_TAKEN\0\u{1}NO_SUCH_USER\0\u{1}INCORRECT_PASSWORD\0\u{1}ALREADY_LOGGED_IN\0\u{2}\u{7}NO_SUCH_GROUP\0\u{1}INCORRECT_GROUP_PASSWORD\0\u{1}NOT_A_MEMBER\0\u{1}NOT_AN_ADMIN\0\u{1}GROUP_NAME_TAKEN\0\u{2}\u{6}BAD_IMAGE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERNAL\0\u{1}BAD_REQUEST\0\u{1}UNAVAILABLE\0\u{1}UNSUPPORTED_VERSION\0\u{1}FRAME_TOO_LARGE\0\u{1}NOT_SIGNED_IN\0\u{1}ALREADY_SIGNED_IN\0\u{2}\u{3}USERNAME_TAKEN\0\u{1}NO_SUCH_USER\0\u{1}INCORRECT_PASSWORD\0\u{1}ALREADY_LOGGED_IN\0\u{2}\u{7}NO_SUCH_GROUP\0\u{1}INCORRECT_GROUP_PASSWORD\0\u{1}NOT_A_MEMBER\0\u{1}NOT_AN_ADMIN\0\u{1}GROUP_NAME_TAKEN\0\u{2}\u{6}BAD_IMAGE\0\u{2}\u{a}STALE_MEMBERS\0")
 }
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{4}\u{6}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{4}\u{5}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{4}\u{6}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{4}\u{5}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0")
+
+  fileprivate class _StorageClass {
+    var _requestID: UInt64 = 0
+    var _body: Fastchat_V1_Frame.OneOf_Body?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _requestID = source._requestID
+      _body = source._body
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
-      case 10: try {
-        var v: Fastchat_V1_Hello?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .hello(let m) = current {v = m}
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._requestID) }()
+        case 10: try {
+          var v: Fastchat_V1_Hello?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .hello(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .hello(v)
+          }
+        }()
+        case 11: try {
+          var v: Fastchat_V1_HelloReply?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .helloReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .helloReply(v)
+          }
+        }()
+        case 12: try {
+          var v: Fastchat_V1_Redirect?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .redirect(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .redirect(v)
+          }
+        }()
+        case 13: try {
+          var v: Fastchat_V1_Error?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .error(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .error(v)
+          }
+        }()
+        case 14: try {
+          var v: Fastchat_V1_Ok?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .ok(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .ok(v)
+          }
+        }()
+        case 20: try {
+          var v: Fastchat_V1_SignUp?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .signUp(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .signUp(v)
+          }
+        }()
+        case 21: try {
+          var v: Fastchat_V1_GetAuthParams?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .getAuthParams(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .getAuthParams(v)
+          }
+        }()
+        case 22: try {
+          var v: Fastchat_V1_AuthParams?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .authParams(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .authParams(v)
+          }
+        }()
+        case 23: try {
+          var v: Fastchat_V1_SignIn?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .signIn(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .signIn(v)
+          }
+        }()
+        case 24: try {
+          var v: Fastchat_V1_SignedIn?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .signedIn(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .signedIn(v)
+          }
+        }()
+        case 25: try {
+          var v: Fastchat_V1_SignOut?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .signOut(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .signOut(v)
+          }
+        }()
+        case 30: try {
+          var v: Fastchat_V1_GetUser?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .getUser(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .getUser(v)
+          }
+        }()
+        case 31: try {
+          var v: Fastchat_V1_UserInfo?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .userInfo(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .userInfo(v)
+          }
+        }()
+        case 40: try {
+          var v: Fastchat_V1_Send?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .send(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .send(v)
+          }
+        }()
+        case 41: try {
+          var v: Fastchat_V1_Accepted?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .accepted(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .accepted(v)
+          }
+        }()
+        case 42: try {
+          var v: Fastchat_V1_Deliver?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .deliver(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .deliver(v)
+          }
+        }()
+        case 43: try {
+          var v: Fastchat_V1_Ack?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .ack(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .ack(v)
+          }
+        }()
+        case 44: try {
+          var v: Fastchat_V1_Receipt?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .receipt(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .receipt(v)
+          }
+        }()
+        case 45: try {
+          var v: Fastchat_V1_Synced?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .synced(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .synced(v)
+          }
+        }()
+        case 60: try {
+          var v: Fastchat_V1_CreateGroup?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .createGroup(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .createGroup(v)
+          }
+        }()
+        case 61: try {
+          var v: Fastchat_V1_GetGroupAuthParams?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .getGroupAuthParams(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .getGroupAuthParams(v)
+          }
+        }()
+        case 62: try {
+          var v: Fastchat_V1_JoinGroup?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .joinGroup(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .joinGroup(v)
+          }
+        }()
+        case 63: try {
+          var v: Fastchat_V1_LeaveGroup?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .leaveGroup(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .leaveGroup(v)
+          }
+        }()
+        case 64: try {
+          var v: Fastchat_V1_GetGroup?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .getGroup(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .getGroup(v)
+          }
+        }()
+        case 65: try {
+          var v: Fastchat_V1_GroupInfo?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .groupInfo(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .groupInfo(v)
+          }
+        }()
+        case 66: try {
+          var v: Fastchat_V1_ListGroups?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .listGroups(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .listGroups(v)
+          }
+        }()
+        case 67: try {
+          var v: Fastchat_V1_GroupList?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .groupList(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .groupList(v)
+          }
+        }()
+        case 68: try {
+          var v: Fastchat_V1_GroupAdmin?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .groupAdmin(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .groupAdmin(v)
+          }
+        }()
+        case 69: try {
+          var v: Fastchat_V1_ChangeGroupPassword?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .changeGroupPassword(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .changeGroupPassword(v)
+          }
+        }()
+        default: break
         }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .hello(v)
-        }
-      }()
-      case 11: try {
-        var v: Fastchat_V1_HelloReply?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .helloReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .helloReply(v)
-        }
-      }()
-      case 12: try {
-        var v: Fastchat_V1_Redirect?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .redirect(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .redirect(v)
-        }
-      }()
-      case 13: try {
-        var v: Fastchat_V1_Error?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .error(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .error(v)
-        }
-      }()
-      case 14: try {
-        var v: Fastchat_V1_Ok?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .ok(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .ok(v)
-        }
-      }()
-      case 20: try {
-        var v: Fastchat_V1_SignUp?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .signUp(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .signUp(v)
-        }
-      }()
-      case 21: try {
-        var v: Fastchat_V1_GetAuthParams?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .getAuthParams(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .getAuthParams(v)
-        }
-      }()
-      case 22: try {
-        var v: Fastchat_V1_AuthParams?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .authParams(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .authParams(v)
-        }
-      }()
-      case 23: try {
-        var v: Fastchat_V1_SignIn?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .signIn(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .signIn(v)
-        }
-      }()
-      case 24: try {
-        var v: Fastchat_V1_SignedIn?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .signedIn(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .signedIn(v)
-        }
-      }()
-      case 25: try {
-        var v: Fastchat_V1_SignOut?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .signOut(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .signOut(v)
-        }
-      }()
-      case 30: try {
-        var v: Fastchat_V1_GetUser?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .getUser(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .getUser(v)
-        }
-      }()
-      case 31: try {
-        var v: Fastchat_V1_UserInfo?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .userInfo(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .userInfo(v)
-        }
-      }()
-      case 40: try {
-        var v: Fastchat_V1_Send?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .send(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .send(v)
-        }
-      }()
-      case 41: try {
-        var v: Fastchat_V1_Accepted?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .accepted(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .accepted(v)
-        }
-      }()
-      case 42: try {
-        var v: Fastchat_V1_Deliver?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .deliver(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .deliver(v)
-        }
-      }()
-      case 43: try {
-        var v: Fastchat_V1_Ack?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .ack(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .ack(v)
-        }
-      }()
-      case 44: try {
-        var v: Fastchat_V1_Receipt?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .receipt(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .receipt(v)
-        }
-      }()
-      case 45: try {
-        var v: Fastchat_V1_Synced?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .synced(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .synced(v)
-        }
-      }()
-      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.requestID != 0 {
-      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
-    }
-    switch self.body {
-    case .hello?: try {
-      guard case .hello(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case .helloReply?: try {
-      guard case .helloReply(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    }()
-    case .redirect?: try {
-      guard case .redirect(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    }()
-    case .error?: try {
-      guard case .error(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    }()
-    case .ok?: try {
-      guard case .ok(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
-    }()
-    case .signUp?: try {
-      guard case .signUp(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
-    }()
-    case .getAuthParams?: try {
-      guard case .getAuthParams(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
-    }()
-    case .authParams?: try {
-      guard case .authParams(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
-    }()
-    case .signIn?: try {
-      guard case .signIn(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
-    }()
-    case .signedIn?: try {
-      guard case .signedIn(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
-    }()
-    case .signOut?: try {
-      guard case .signOut(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
-    }()
-    case .getUser?: try {
-      guard case .getUser(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
-    }()
-    case .userInfo?: try {
-      guard case .userInfo(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
-    }()
-    case .send?: try {
-      guard case .send(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
-    }()
-    case .accepted?: try {
-      guard case .accepted(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
-    }()
-    case .deliver?: try {
-      guard case .deliver(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
-    }()
-    case .ack?: try {
-      guard case .ack(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 43)
-    }()
-    case .receipt?: try {
-      guard case .receipt(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 44)
-    }()
-    case .synced?: try {
-      guard case .synced(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 45)
-    }()
-    case nil: break
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._requestID != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._requestID, fieldNumber: 1)
+      }
+      switch _storage._body {
+      case .hello?: try {
+        guard case .hello(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      }()
+      case .helloReply?: try {
+        guard case .helloReply(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      }()
+      case .redirect?: try {
+        guard case .redirect(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      }()
+      case .error?: try {
+        guard case .error(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      }()
+      case .ok?: try {
+        guard case .ok(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      }()
+      case .signUp?: try {
+        guard case .signUp(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      }()
+      case .getAuthParams?: try {
+        guard case .getAuthParams(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+      }()
+      case .authParams?: try {
+        guard case .authParams(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      }()
+      case .signIn?: try {
+        guard case .signIn(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+      }()
+      case .signedIn?: try {
+        guard case .signedIn(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
+      }()
+      case .signOut?: try {
+        guard case .signOut(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
+      }()
+      case .getUser?: try {
+        guard case .getUser(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+      }()
+      case .userInfo?: try {
+        guard case .userInfo(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
+      }()
+      case .send?: try {
+        guard case .send(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
+      }()
+      case .accepted?: try {
+        guard case .accepted(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
+      }()
+      case .deliver?: try {
+        guard case .deliver(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
+      }()
+      case .ack?: try {
+        guard case .ack(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 43)
+      }()
+      case .receipt?: try {
+        guard case .receipt(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 44)
+      }()
+      case .synced?: try {
+        guard case .synced(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 45)
+      }()
+      case .createGroup?: try {
+        guard case .createGroup(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 60)
+      }()
+      case .getGroupAuthParams?: try {
+        guard case .getGroupAuthParams(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 61)
+      }()
+      case .joinGroup?: try {
+        guard case .joinGroup(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 62)
+      }()
+      case .leaveGroup?: try {
+        guard case .leaveGroup(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 63)
+      }()
+      case .getGroup?: try {
+        guard case .getGroup(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 64)
+      }()
+      case .groupInfo?: try {
+        guard case .groupInfo(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 65)
+      }()
+      case .listGroups?: try {
+        guard case .listGroups(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 66)
+      }()
+      case .groupList?: try {
+        guard case .groupList(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 67)
+      }()
+      case .groupAdmin?: try {
+        guard case .groupAdmin(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 68)
+      }()
+      case .changeGroupPassword?: try {
+        guard case .changeGroupPassword(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 69)
+      }()
+      case nil: break
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_Frame, rhs: Fastchat_V1_Frame) -> Bool {
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.body != rhs.body {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._requestID != rhs_storage._requestID {return false}
+        if _storage._body != rhs_storage._body {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1652,7 +2296,7 @@ nonisolated extension Fastchat_V1_UserInfo: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fastchat_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}message_id\0\u{1}sender\0\u{1}recipient\0\u{3}encapsulated_key\0\u{1}ciphertext\0\u{1}signature\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}message_id\0\u{1}sender\0\u{1}recipient\0\u{3}encapsulated_key\0\u{1}ciphertext\0\u{1}signature\0\u{1}group\0\u{1}keys\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1667,6 +2311,8 @@ nonisolated extension Fastchat_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf
       case 5: try { try decoder.decodeSingularBytesField(value: &self.encapsulatedKey) }()
       case 6: try { try decoder.decodeSingularBytesField(value: &self.ciphertext) }()
       case 7: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.group) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.keys) }()
       default: break
       }
     }
@@ -1694,6 +2340,12 @@ nonisolated extension Fastchat_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf
     if !self.signature.isEmpty {
       try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 7)
     }
+    if !self.group.isEmpty {
+      try visitor.visitSingularStringField(value: self.group, fieldNumber: 8)
+    }
+    if !self.keys.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.keys, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1705,6 +2357,165 @@ nonisolated extension Fastchat_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.encapsulatedKey != rhs.encapsulatedKey {return false}
     if lhs.ciphertext != rhs.ciphertext {return false}
     if lhs.signature != rhs.signature {return false}
+    if lhs.group != rhs.group {return false}
+    if lhs.keys != rhs.keys {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_WrappedKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WrappedKey"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recipient\0\u{3}encapsulated_key\0\u{1}ciphertext\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.recipient) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.encapsulatedKey) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.ciphertext) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recipient.isEmpty {
+      try visitor.visitSingularStringField(value: self.recipient, fieldNumber: 1)
+    }
+    if !self.encapsulatedKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encapsulatedKey, fieldNumber: 2)
+    }
+    if !self.ciphertext.isEmpty {
+      try visitor.visitSingularBytesField(value: self.ciphertext, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_WrappedKey, rhs: Fastchat_V1_WrappedKey) -> Bool {
+    if lhs.recipient != rhs.recipient {return false}
+    if lhs.encapsulatedKey != rhs.encapsulatedKey {return false}
+    if lhs.ciphertext != rhs.ciphertext {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_GroupNotice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupNotice"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}group\0\u{1}event\0\u{1}member\0\u{1}by\0\u{3}at_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.group) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.event) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.member) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.by) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.atMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.group.isEmpty {
+      try visitor.visitSingularStringField(value: self.group, fieldNumber: 1)
+    }
+    if !self.event.isEmpty {
+      try visitor.visitSingularStringField(value: self.event, fieldNumber: 2)
+    }
+    if !self.member.isEmpty {
+      try visitor.visitSingularStringField(value: self.member, fieldNumber: 3)
+    }
+    if !self.by.isEmpty {
+      try visitor.visitSingularStringField(value: self.by, fieldNumber: 4)
+    }
+    if self.atMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.atMs, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_GroupNotice, rhs: Fastchat_V1_GroupNotice) -> Bool {
+    if lhs.group != rhs.group {return false}
+    if lhs.event != rhs.event {return false}
+    if lhs.member != rhs.member {return false}
+    if lhs.by != rhs.by {return false}
+    if lhs.atMs != rhs.atMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_MailboxItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MailboxItem"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}envelope\0\u{1}notice\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Fastchat_V1_Envelope?
+        var hadOneofValue = false
+        if let current = self.item {
+          hadOneofValue = true
+          if case .envelope(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.item = .envelope(v)
+        }
+      }()
+      case 2: try {
+        var v: Fastchat_V1_GroupNotice?
+        var hadOneofValue = false
+        if let current = self.item {
+          hadOneofValue = true
+          if case .notice(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.item = .notice(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.item {
+    case .envelope?: try {
+      guard case .envelope(let v)? = self.item else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .notice?: try {
+      guard case .notice(let v)? = self.item else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_MailboxItem, rhs: Fastchat_V1_MailboxItem) -> Bool {
+    if lhs.item != rhs.item {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1712,7 +2523,7 @@ nonisolated extension Fastchat_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fastchat_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Content"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sender\0\u{1}recipient\0\u{3}message_id\0\u{3}sent_at_ms\0\u{1}text\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sender\0\u{1}recipient\0\u{3}message_id\0\u{3}sent_at_ms\0\u{1}text\0\u{1}group\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1725,6 +2536,7 @@ nonisolated extension Fastchat_V1_Content: SwiftProtobuf.Message, SwiftProtobuf.
       case 3: try { try decoder.decodeSingularBytesField(value: &self.messageID) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.sentAtMs) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.group) }()
       default: break
       }
     }
@@ -1746,6 +2558,9 @@ nonisolated extension Fastchat_V1_Content: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.text.isEmpty {
       try visitor.visitSingularStringField(value: self.text, fieldNumber: 5)
     }
+    if !self.group.isEmpty {
+      try visitor.visitSingularStringField(value: self.group, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1755,6 +2570,7 @@ nonisolated extension Fastchat_V1_Content: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.messageID != rhs.messageID {return false}
     if lhs.sentAtMs != rhs.sentAtMs {return false}
     if lhs.text != rhs.text {return false}
+    if lhs.group != rhs.group {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1826,7 +2642,7 @@ nonisolated extension Fastchat_V1_Accepted: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fastchat_V1_Deliver: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Deliver"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{1}envelope\0\u{3}stored_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{1}envelope\0\u{3}stored_at_ms\0\u{1}notice\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1837,6 +2653,7 @@ nonisolated extension Fastchat_V1_Deliver: SwiftProtobuf.Message, SwiftProtobuf.
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._envelope) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.storedAtMs) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._notice) }()
       default: break
       }
     }
@@ -1856,6 +2673,9 @@ nonisolated extension Fastchat_V1_Deliver: SwiftProtobuf.Message, SwiftProtobuf.
     if self.storedAtMs != 0 {
       try visitor.visitSingularInt64Field(value: self.storedAtMs, fieldNumber: 3)
     }
+    try { if let v = self._notice {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1863,6 +2683,7 @@ nonisolated extension Fastchat_V1_Deliver: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.seq != rhs.seq {return false}
     if lhs._envelope != rhs._envelope {return false}
     if lhs.storedAtMs != rhs.storedAtMs {return false}
+    if lhs._notice != rhs._notice {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1958,6 +2779,391 @@ nonisolated extension Fastchat_V1_Receipt: SwiftProtobuf.Message, SwiftProtobuf.
   public static func ==(lhs: Fastchat_V1_Receipt, rhs: Fastchat_V1_Receipt) -> Bool {
     if lhs.messageID != rhs.messageID {return false}
     if lhs.recipient != rhs.recipient {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_CreateGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}auth_key\0\u{1}kdf\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.authKey) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._kdf) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.authKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.authKey, fieldNumber: 2)
+    }
+    try { if let v = self._kdf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_CreateGroup, rhs: Fastchat_V1_CreateGroup) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.authKey != rhs.authKey {return false}
+    if lhs._kdf != rhs._kdf {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_GetGroupAuthParams: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetGroupAuthParams"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_GetGroupAuthParams, rhs: Fastchat_V1_GetGroupAuthParams) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_JoinGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JoinGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}auth_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.authKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.authKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.authKey, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_JoinGroup, rhs: Fastchat_V1_JoinGroup) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.authKey != rhs.authKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_LeaveGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LeaveGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_LeaveGroup, rhs: Fastchat_V1_LeaveGroup) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_GetGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_GetGroup, rhs: Fastchat_V1_GetGroup) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_GroupMember: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupMember"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}role\0\u{1}identity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.role) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.username.isEmpty {
+      try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
+    }
+    if !self.role.isEmpty {
+      try visitor.visitSingularStringField(value: self.role, fieldNumber: 2)
+    }
+    try { if let v = self._identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_GroupMember, rhs: Fastchat_V1_GroupMember) -> Bool {
+    if lhs.username != rhs.username {return false}
+    if lhs.role != rhs.role {return false}
+    if lhs._identity != rhs._identity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_GroupInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}members\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.members) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.members.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.members, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_GroupInfo, rhs: Fastchat_V1_GroupInfo) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.members != rhs.members {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_ListGroups: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListGroups"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_ListGroups, rhs: Fastchat_V1_ListGroups) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_GroupList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupList"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}groups\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.groups) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groups.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.groups, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_GroupList, rhs: Fastchat_V1_GroupList) -> Bool {
+    if lhs.groups != rhs.groups {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_GroupAdmin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupAdmin"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}action\0\u{1}member\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.action) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.member) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.action != .unspecified {
+      try visitor.visitSingularEnumField(value: self.action, fieldNumber: 2)
+    }
+    if !self.member.isEmpty {
+      try visitor.visitSingularStringField(value: self.member, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_GroupAdmin, rhs: Fastchat_V1_GroupAdmin) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.action != rhs.action {return false}
+    if lhs.member != rhs.member {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_GroupAdmin.Action: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}REMOVE\0\u{1}UNBAN\0\u{1}PROMOTE\0\u{1}DELETE\0")
+}
+
+nonisolated extension Fastchat_V1_ChangeGroupPassword: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChangeGroupPassword"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}auth_key\0\u{1}kdf\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.authKey) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._kdf) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.authKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.authKey, fieldNumber: 2)
+    }
+    try { if let v = self._kdf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_ChangeGroupPassword, rhs: Fastchat_V1_ChangeGroupPassword) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.authKey != rhs.authKey {return false}
+    if lhs._kdf != rhs._kdf {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

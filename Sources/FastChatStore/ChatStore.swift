@@ -1,4 +1,5 @@
-/// The durable state a FastChat node shares with every other node: accounts, sessions and mailboxes.
+/// The durable state a FastChat node shares with every other node: accounts, sessions, mailboxes
+/// and groups.
 ///
 /// Backends (SQLite today, PostgreSQL later) must behave identically; the contract test suite in
 /// `Tests/FastChatStoreTests` is the executable definition of this protocol. Dates keep millisecond
@@ -40,6 +41,38 @@ public protocol ChatStore: Sendable {
     /// Deletes the recipient's entries with these seqs and returns them, ordered by seq. Seqs that
     /// are unknown, already deleted or belong to another recipient are ignored.
     func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry]
+
+    // MARK: Groups
+    //
+    // The store keeps no policy: who may remove, promote or delete, and whether the last admin may
+    // leave, is the server's decision. Group names compare exactly (case-sensitive), like usernames,
+    // and sort in code-point order, as do usernames within one join time.
+
+    /// Creates the group with its creator (`createdBy`) as its one admin member, joined at
+    /// `createdAt`, in one transaction. Throws `StoreError.groupNameTaken` if the name exists.
+    func createGroup(_ group: GroupRecord) async throws
+    func group(named name: String) async throws -> GroupRecord?
+    /// Ordered by join time, then username; `[]` for an unknown group.
+    func members(of group: String) async throws -> [GroupMember]
+    /// The groups `username` belongs to, with their role in each, ordered by group name.
+    func groups(of username: String) async throws -> [GroupMembership]
+    /// Adds `username` as a `member` unless banned (checked in the same transaction).
+    /// Throws `StoreError.noSuchGroup` if the group does not exist.
+    func join(group: String, username: String) async throws -> GroupJoinOutcome
+    /// Deletes the membership, whatever its role; false if `username` was not a member.
+    func leave(group: String, username: String) async throws -> Bool
+    /// Admin removal: deletes the membership and bans `member` from rejoining (recording `admin`
+    /// as the one who banned), in one transaction; false (and no ban) if not a member.
+    func remove(group: String, member: String, by admin: String) async throws -> Bool
+    /// Lifts the ban; false if `member` was not banned.
+    func unban(group: String, member: String) async throws -> Bool
+    /// False if `member` is not a member.
+    func setRole(group: String, member: String, role: GroupRole) async throws -> Bool
+    /// Replaces the password hash and its scrypt parameters; false if the group does not exist.
+    func setGroupPassword(group: String, passwordHash: String, kdfLog2N: Int, kdfR: Int, kdfP: Int) async throws -> Bool
+    /// Deletes the group, its memberships and its bans in one transaction and returns the members it
+    /// had (ordered as `members(of:)`), to notify them; `[]` if there is no such group.
+    func deleteGroup(_ name: String) async throws -> [GroupMember]
 
     /// Releases the backend's connections. Idempotent; other calls fail afterwards.
     func close() async throws

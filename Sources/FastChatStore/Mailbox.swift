@@ -1,19 +1,33 @@
 import Foundation
 
-/// A message as a sender hands it to a node, before it is accepted.
+/// A message as a sender hands it to a node, before it is accepted: one copy per recipient. Copies may differ
+/// (a group message keeps only each member's own wrapped key in that member's copy).
 public struct IncomingMessage: Sendable, Hashable {
+    public struct Copy: Sendable, Hashable {
+        public var recipient: String
+        /// Opaque ciphertext blob.
+        public var envelope: Data
+
+        public init(recipient: String, envelope: Data) {
+            self.recipient = recipient
+            self.envelope = envelope
+        }
+    }
+
     public var sender: String
     /// Chosen by the sender, so a retried send is recognised as the same message.
     public var messageID: UUID
-    public var recipients: [String]
-    /// Opaque ciphertext blob.
-    public var envelope: Data
+    public var copies: [Copy]
 
-    public init(sender: String, messageID: UUID, recipients: [String], envelope: Data) {
+    public init(sender: String, messageID: UUID, copies: [Copy]) {
         self.sender = sender
         self.messageID = messageID
-        self.recipients = recipients
-        self.envelope = envelope
+        self.copies = copies
+    }
+
+    /// The same envelope for every recipient.
+    public init(sender: String, messageID: UUID, recipients: [String], envelope: Data) {
+        self.init(sender: sender, messageID: messageID, copies: recipients.map { Copy(recipient: $0, envelope: envelope) })
     }
 }
 

@@ -1,6 +1,8 @@
 public enum StoreError: Error, Sendable, Equatable {
     case usernameTaken
     case alreadyLoggedIn(node: String)
+    case groupNameTaken
+    case noSuchGroup
     /// The associated text is a complete sentence meant for the user.
     case unsupportedURL(String)
     /// The associated text is a complete sentence meant for the user.
@@ -14,6 +16,10 @@ extension StoreError: CustomStringConvertible {
             "This username is already taken."
         case .alreadyLoggedIn(let node):
             "This user is already logged in on node \(node)."
+        case .groupNameTaken:
+            "This group name is already taken."
+        case .noSuchGroup:
+            "This group does not exist."
         case .unsupportedURL(let sentence), .cannotOpen(let sentence):
             sentence
         }

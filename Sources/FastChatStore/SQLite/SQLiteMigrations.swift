@@ -51,6 +51,36 @@ enum SQLiteMigrations {
             try db.create(index: "mailbox_on_recipient_seq", on: "mailbox", columns: ["recipient", "seq"])
         }
 
+        migrator.registerMigration("v2-groups") { db in
+            try db.create(table: "groups") { t in
+                t.primaryKey("name", .text)
+                t.column("password_hash", .text).notNull()
+                t.column("kdf_log2n", .integer).notNull()
+                t.column("kdf_r", .integer).notNull()
+                t.column("kdf_p", .integer).notNull()
+                t.column("created_by", .text).notNull()
+                t.column("created_at", .integer).notNull()
+            }
+            // Deleting a group deletes its memberships and bans with it (GRDB enables foreign keys).
+            try db.create(table: "group_members", options: [.withoutRowID]) { t in
+                t.column("group_name", .text).notNull().references("groups", onDelete: .cascade)
+                t.column("username", .text).notNull()
+                t.column("role", .text).notNull().check(sql: "role IN ('admin', 'member')")
+                t.column("joined_at", .integer).notNull()
+                t.primaryKey(["group_name", "username"])
+            }
+            // For `groups(of:)`: a user's groups, already in name order.
+            try db.create(
+                index: "group_members_on_username", on: "group_members", columns: ["username", "group_name"])
+            try db.create(table: "group_bans", options: [.withoutRowID]) { t in
+                t.column("group_name", .text).notNull().references("groups", onDelete: .cascade)
+                t.column("username", .text).notNull()
+                t.column("banned_by", .text).notNull()
+                t.column("banned_at", .integer).notNull()
+                t.primaryKey(["group_name", "username"])
+            }
+        }
+
         return migrator
     }
 }

@@ -33,3 +33,43 @@ extension MailboxEntry {
             storedAt: UnixMillis.date(row["stored_at"]))
     }
 }
+
+extension GroupRecord {
+    init(sqliteRow row: Row) {
+        self.init(
+            name: row["name"],
+            passwordHash: row["password_hash"],
+            kdfLog2N: row["kdf_log2n"],
+            kdfR: row["kdf_r"],
+            kdfP: row["kdf_p"],
+            createdBy: row["created_by"],
+            createdAt: UnixMillis.date(row["created_at"]))
+    }
+
+    var sqliteArguments: StatementArguments {
+        [name, passwordHash, kdfLog2N, kdfR, kdfP, createdBy, UnixMillis.from(createdAt)]
+    }
+}
+
+extension GroupRole {
+    /// The schema's CHECK constraint admits only the raw values; should another one ever appear,
+    /// it reads as the least-privileged role.
+    init(sqliteValue value: String) {
+        self = GroupRole(rawValue: value) ?? .member
+    }
+}
+
+extension GroupMember {
+    init(sqliteRow row: Row) {
+        self.init(
+            username: row["username"],
+            role: GroupRole(sqliteValue: row["role"]),
+            joinedAt: UnixMillis.date(row["joined_at"]))
+    }
+}
+
+extension GroupMembership {
+    init(sqliteRow row: Row) {
+        self.init(group: row["group_name"], role: GroupRole(sqliteValue: row["role"]))
+    }
+}

@@ -56,6 +56,59 @@ enum SQLiteStatements {
         RETURNING seq, recipient, sender, message_id, envelope, stored_at
         """
 
+    // MARK: Groups
+
+    static let insertGroup = """
+        INSERT INTO groups (name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO NOTHING
+        """
+
+    static let selectGroup = """
+        SELECT name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at
+        FROM groups WHERE name = ?
+        """
+
+    static let selectGroupExists = "SELECT 1 FROM groups WHERE name = ?"
+
+    static let updateGroupPassword = """
+        UPDATE groups SET password_hash = ?, kdf_log2n = ?, kdf_r = ?, kdf_p = ? WHERE name = ?
+        """
+
+    /// Memberships and bans go with it (ON DELETE CASCADE).
+    static let deleteGroup = "DELETE FROM groups WHERE name = ?"
+
+    /// Changes nothing for an existing member: that is the "already a member" check.
+    static let insertMember = """
+        INSERT INTO group_members (group_name, username, role, joined_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (group_name, username) DO NOTHING
+        """
+
+    static let selectMembers = """
+        SELECT username, role, joined_at
+        FROM group_members WHERE group_name = ?
+        ORDER BY joined_at, username
+        """
+
+    static let selectMemberships = """
+        SELECT group_name, role
+        FROM group_members WHERE username = ?
+        ORDER BY group_name
+        """
+
+    static let updateMemberRole = "UPDATE group_members SET role = ? WHERE group_name = ? AND username = ?"
+
+    static let deleteMember = "DELETE FROM group_members WHERE group_name = ? AND username = ?"
+
+    static let selectBanExists = "SELECT 1 FROM group_bans WHERE group_name = ? AND username = ?"
+
+    static let insertBan = """
+        INSERT INTO group_bans (group_name, username, banned_by, banned_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (group_name, username) DO NOTHING
+        """
+
+    static let deleteBan = "DELETE FROM group_bans WHERE group_name = ? AND username = ?"
+
     // MARK: Inspection
 
     static let journalMode = "PRAGMA journal_mode"

@@ -89,13 +89,13 @@ public final class SQLiteStore: ChatStore {
                 try claim.execute(arguments: [message.sender, message.messageID, now.millis])
                 guard db.changesCount > 0 else { return .duplicate }
                 var seen = Set<String>()
-                let entries = try message.recipients.filter { seen.insert($0).inserted }.map { recipient in
+                let entries = try message.copies.filter { seen.insert($0.recipient).inserted }.map { copy in
                     try insert.execute(arguments: [
-                        recipient, message.sender, message.messageID, message.envelope, now.millis,
+                        copy.recipient, message.sender, message.messageID, copy.envelope, now.millis,
                     ])
                     return MailboxEntry(
-                        seq: db.lastInsertedRowID, recipient: recipient, sender: message.sender,
-                        messageID: message.messageID, envelope: message.envelope, storedAt: now.date)
+                        seq: db.lastInsertedRowID, recipient: copy.recipient, sender: message.sender,
+                        messageID: message.messageID, envelope: copy.envelope, storedAt: now.date)
                 }
                 return .stored(entries)
             }
@@ -124,6 +124,113 @@ public final class SQLiteStore: ChatStore {
         }
     }
 
+    // MARK: Groups
+
+    public func createGroup(_ group: GroupRecord) async throws {
+        let created = try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.insertGroup).execute(arguments: group.sqliteArguments)
+            guard db.changesCount > 0 else { return false }
+            try db.cachedStatement(sql: SQLiteStatements.insertMember).execute(arguments: [
+                group.name, group.createdBy, GroupRole.admin.rawValue, UnixMillis.from(group.createdAt),
+            ])
+            return true
+        }
+        guard created else { throw StoreError.groupNameTaken }
+    }
+
+    public func group(named name: String) async throws -> GroupRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectGroup), arguments: [name])
+                .map(GroupRecord.init(sqliteRow:))
+        }
+    }
+
+    public func members(of group: String) async throws -> [GroupMember] {
+        try await pool.read { db in
+            try Self.members(of: group, in: db)
+        }
+    }
+
+    public func groups(of username: String) async throws -> [GroupMembership] {
+        try await pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: SQLiteStatements.selectMemberships), arguments: [username])
+                .map(GroupMembership.init(sqliteRow:))
+        }
+    }
+
+    public func join(group: String, username: String) async throws -> GroupJoinOutcome {
+        let joinedAt = UnixMillis.now().millis
+        let outcome: GroupJoinOutcome? = try await pool.write { db in
+            guard try Self.exists(SQLiteStatements.selectGroupExists, [group], in: db) else { return nil }
+            if try Self.exists(SQLiteStatements.selectBanExists, [group, username], in: db) { return .banned }
+            try db.cachedStatement(sql: SQLiteStatements.insertMember)
+                .execute(arguments: [group, username, GroupRole.member.rawValue, joinedAt])
+            return db.changesCount > 0 ? .joined : .alreadyMember
+        }
+        guard let outcome else { throw StoreError.noSuchGroup }
+        return outcome
+    }
+
+    public func leave(group: String, username: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.deleteMember).execute(arguments: [group, username])
+            return db.changesCount > 0
+        }
+    }
+
+    public func remove(group: String, member: String, by admin: String) async throws -> Bool {
+        let bannedAt = UnixMillis.now().millis
+        return try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.deleteMember).execute(arguments: [group, member])
+            guard db.changesCount > 0 else { return false }
+            try db.cachedStatement(sql: SQLiteStatements.insertBan)
+                .execute(arguments: [group, member, admin, bannedAt])
+            return true
+        }
+    }
+
+    public func unban(group: String, member: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.deleteBan).execute(arguments: [group, member])
+            return db.changesCount > 0
+        }
+    }
+
+    public func setRole(group: String, member: String, role: GroupRole) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.updateMemberRole)
+                .execute(arguments: [role.rawValue, group, member])
+            return db.changesCount > 0
+        }
+    }
+
+    public func setGroupPassword(
+        group: String, passwordHash: String, kdfLog2N: Int, kdfR: Int, kdfP: Int
+    ) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.updateGroupPassword)
+                .execute(arguments: [passwordHash, kdfLog2N, kdfR, kdfP, group])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deleteGroup(_ name: String) async throws -> [GroupMember] {
+        try await pool.write { db in
+            let members = try Self.members(of: name, in: db)
+            try db.cachedStatement(sql: SQLiteStatements.deleteGroup).execute(arguments: [name])
+            return members
+        }
+    }
+
+    private static func members(of group: String, in db: Database) throws -> [GroupMember] {
+        try Row.fetchAll(db.cachedStatement(sql: SQLiteStatements.selectMembers), arguments: [group])
+            .map(GroupMember.init(sqliteRow:))
+    }
+
+    private static func exists(_ sql: String, _ arguments: StatementArguments, in db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) ?? false
+    }
+
     public func close() async throws {
         try pool.close()
         logger.debug("SQLite store closed")
@@ -137,5 +244,18 @@ public final class SQLiteStore: ChatStore {
 
     func appliedMigrations() async throws -> [String] {
         try await pool.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
+    }
+
+    /// Writes the file as an older release would have: migrated up to `migration` only, holding
+    /// `users`.
+    static func writeFile(path: String, migratedUpTo migration: String, users: [UserRecord]) throws {
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteMigrations.migrator.migrate(pool, upTo: migration)
+        try pool.write { db in
+            for user in users {
+                try db.execute(sql: SQLiteStatements.insertUser, arguments: user.sqliteArguments)
+            }
+        }
+        try pool.close()
     }
 }

@@ -13,7 +13,7 @@ extension ChatStoreContract {
         let stored = outcomes[0].entries
         #expect(stored.map(\.recipient) == ["bob", "carol"], "one entry per distinct recipient, in order")
         #expect(stored.allSatisfy {
-            $0.sender == "alice" && $0.messageID == first.messageID && $0.envelope == first.envelope
+            $0.sender == "alice" && $0.messageID == first.messageID && $0.envelope == first.copies[0].envelope
         })
         let seqs = (outcomes[0].entries + outcomes[1].entries).map(\.seq)
         #expect(seqs == seqs.sorted() && Set(seqs).count == 3, "seqs strictly increase")
@@ -28,12 +28,23 @@ extension ChatStoreContract {
         let message = Fixtures.message(from: "alice", to: ["bob"])
         let original = try await store.accept([message])
 
-        var retry = message
-        retry.envelope = Fixtures.bytes(10)
-        retry.recipients = ["bob", "carol"]
+        let retry = IncomingMessage(
+            sender: message.sender, messageID: message.messageID, recipients: ["bob", "carol"],
+            envelope: Fixtures.bytes(10))
         #expect(try await store.accept([retry]) == [.duplicate])
         #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10) == original[0].entries)
         #expect(try await store.pending(for: "carol", afterSeq: 0, limit: 10).isEmpty)
+    }
+
+    static func copiesKeepTheirOwnEnvelopes(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let (forBob, forCarol) = (Fixtures.bytes(3), Fixtures.bytes(5))
+        let message = IncomingMessage(
+            sender: "alice", messageID: UUID(),
+            copies: [.init(recipient: "bob", envelope: forBob), .init(recipient: "carol", envelope: forCarol)])
+        _ = try await store.accept([message])
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10).map(\.envelope) == [forBob])
+        #expect(try await store.pending(for: "carol", afterSeq: 0, limit: 10).map(\.envelope) == [forCarol])
     }
 
     static func duplicateAfterAcknowledge(_ context: ContractContext) async throws {

@@ -31,9 +31,24 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case pendingOrderAfterSeqAndLimit
     case acknowledgeOnlyOwnEntries
     case seqsAreNeverReused
+    case copiesKeepTheirOwnEnvelopes
+    // groups
+    case createGroupMakesCreatorAdmin
+    case takenGroupName
+    case joinAndAlreadyMember
+    case joinUnknownGroup
+    case removeBansUntilUnban
+    case leaveGroup
+    case setRoleOfMembersOnly
+    case setGroupPasswordChangesHash
+    case deleteGroupRemovesEverything
+    case groupsOfUserListsRolesByName
+    case membersOfUnknownGroupIsEmpty
+    case concurrentJoinsHaveOneWinner
     // sharing
     case reopenKeepsEverything
     case twoStoresWriteConcurrently
+    case reopenKeepsGroups
 
     var testDescription: String { rawValue }
 
@@ -59,8 +74,22 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .pendingOrderAfterSeqAndLimit: try await Self.pendingOrderAfterSeqAndLimit(context)
             case .acknowledgeOnlyOwnEntries: try await Self.acknowledgeOnlyOwnEntries(context)
             case .seqsAreNeverReused: try await Self.seqsAreNeverReused(context)
+            case .copiesKeepTheirOwnEnvelopes: try await Self.copiesKeepTheirOwnEnvelopes(context)
+            case .createGroupMakesCreatorAdmin: try await Self.createGroupMakesCreatorAdmin(context)
+            case .takenGroupName: try await Self.takenGroupName(context)
+            case .joinAndAlreadyMember: try await Self.joinAndAlreadyMember(context)
+            case .joinUnknownGroup: try await Self.joinUnknownGroup(context)
+            case .removeBansUntilUnban: try await Self.removeBansUntilUnban(context)
+            case .leaveGroup: try await Self.leaveGroup(context)
+            case .setRoleOfMembersOnly: try await Self.setRoleOfMembersOnly(context)
+            case .setGroupPasswordChangesHash: try await Self.setGroupPasswordChangesHash(context)
+            case .deleteGroupRemovesEverything: try await Self.deleteGroupRemovesEverything(context)
+            case .groupsOfUserListsRolesByName: try await Self.groupsOfUserListsRolesByName(context)
+            case .membersOfUnknownGroupIsEmpty: try await Self.membersOfUnknownGroupIsEmpty(context)
+            case .concurrentJoinsHaveOneWinner: try await Self.concurrentJoinsHaveOneWinner(context)
             case .reopenKeepsEverything: try await Self.reopenKeepsEverything(context)
             case .twoStoresWriteConcurrently: try await Self.twoStoresWriteConcurrently(context)
+            case .reopenKeepsGroups: try await Self.reopenKeepsGroups(context)
             }
         }
     }

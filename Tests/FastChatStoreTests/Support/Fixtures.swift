@@ -21,6 +21,17 @@ enum Fixtures {
             createdAt: createdAt)
     }
 
+    static func group(_ name: String, by creator: String) -> GroupRecord {
+        GroupRecord(
+            name: name,
+            passwordHash: "$scrypt$ln=4,r=8,p=1$Z3JvdXA$aGFzaA",
+            kdfLog2N: 15,
+            kdfR: 8,
+            kdfP: 1,
+            createdBy: creator,
+            createdAt: createdAt)
+    }
+
     static func message(
         from sender: String,
         to recipients: [String],
