@@ -44,6 +44,10 @@ extension ChatClient {
         try await acknowledge(seqs: [message.seq])
     }
 
+    public func acknowledge(_ notice: GroupNotice) async throws {
+        try await acknowledge(seqs: [notice.seq])
+    }
+
     func acknowledge(seqs: [UInt64]) async throws {
         var ack = Fastchat_V1_Ack()
         ack.seqs = seqs
@@ -117,6 +121,22 @@ extension ChatClient {
 
     private func open(_ deliver: Fastchat_V1_Deliver) async {
         guard let account else { return }
+        if deliver.hasNotice {
+            let notice = deliver.notice
+            eventContinuation.yield(
+                .notice(
+                    GroupNotice(
+                        seq: deliver.seq,
+                        group: notice.group,
+                        event: notice.event,
+                        member: notice.member.isEmpty ? nil : notice.member,
+                        by: notice.by,
+                        at: Date(timeIntervalSince1970: Double(notice.atMs) / 1000)
+                    )
+                )
+            )
+            return
+        }
         let envelope = deliver.envelope
         let sender = envelope.sender
         do {
@@ -128,21 +148,32 @@ extension ChatClient {
                 return
             }
             let (senderKey, pin) = try await key(of: sender)
-            let plaintext = try EnvelopeCrypto.open(
-                SealedEnvelope(envelope),
-                recipient: account.username,
-                recipientIdentity: account.identity,
-                senderKey: senderKey
-            )
+            let plaintext =
+                envelope.group.isEmpty
+                ? try EnvelopeCrypto.open(
+                    SealedEnvelope(envelope),
+                    recipient: account.username,
+                    recipientIdentity: account.identity,
+                    senderKey: senderKey
+                )
+                : try GroupEnvelopeCrypto.open(
+                    SealedGroupEnvelope(envelope),
+                    recipient: account.username,
+                    recipientIdentity: account.identity,
+                    senderKey: senderKey
+                )
             let content = try MessageContent(serializedBytes: plaintext)
-            guard content.sender == sender, content.recipient == envelope.recipient, content.messageID == envelope.messageID else {
+            guard content.sender == sender, content.recipient == envelope.recipient, content.group == envelope.group,
+                content.messageID == envelope.messageID
+            else {
                 throw ProtocolError(.badRequest, "the sealed header does not match the envelope")
             }
             let message = ReceivedMessage(
                 id: id,
                 seq: deliver.seq,
                 from: sender,
-                to: content.recipient,
+                to: envelope.group.isEmpty ? content.recipient : nil,
+                group: envelope.group.isEmpty ? nil : envelope.group,
                 text: content.text,
                 sentAt: Date(timeIntervalSince1970: Double(content.sentAtMs) / 1000),
                 verified: pin == .matches || pin == .firstUse

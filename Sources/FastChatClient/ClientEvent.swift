@@ -6,15 +6,31 @@ public struct ReceivedMessage: Sendable, Hashable {
     /// Mailbox position; acknowledging it deletes the message from the server.
     public var seq: UInt64
     public var from: String
-    public var to: String
+    /// The recipient of a 1:1 message; nil for a group message.
+    public var to: String?
+    /// The group of a group message.
+    public var group: String?
     public var text: String
     public var sentAt: Date
     /// True when the sender's key is the one pinned for them before this message (false right after a key change).
     public var verified: Bool
 }
 
+/// Something the server says about a group: joined, left, removed, unbanned, promoted, password_changed, deleted.
+public struct GroupNotice: Sendable, Hashable {
+    public var seq: UInt64
+    public var group: String
+    public var event: String
+    /// Whom it is about (nil for password_changed and deleted).
+    public var member: String?
+    public var by: String
+    public var at: Date
+}
+
 public enum ClientEvent: Sendable {
     case message(ReceivedMessage)
+    /// Acknowledge it with `acknowledge(_:)` once shown.
+    case notice(GroupNotice)
     /// The recipient has the message (✓✓).
     case delivered(messageID: UUID, recipient: String)
     /// A peer's identity key differs from the one pinned on first use. Loud on purpose.

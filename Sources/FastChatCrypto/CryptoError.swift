@@ -6,6 +6,7 @@ public enum CryptoError: Error, Sendable, Equatable {
     case cannotDecrypt
     case badSignature
     case wrongRecipient
+    case notARecipient
     case unsupportedVersion(UInt32)
 }
 
@@ -13,7 +14,7 @@ extension CryptoError: CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidParameters(let reason):
-            return "The key derivation parameters are invalid: \(reason)."
+            return "The parameters are invalid: \(reason)."
         case .invalidHash:
             return "The stored authentication hash is malformed."
         case .invalidKey:
@@ -24,6 +25,8 @@ extension CryptoError: CustomStringConvertible {
             return "The signature does not match the sender's key."
         case .wrongRecipient:
             return "The message is addressed to a different recipient."
+        case .notARecipient:
+            return "The group message was not encrypted for this member."
         case .unsupportedVersion(let version):
             return "Format version \(version) is not supported."
         }

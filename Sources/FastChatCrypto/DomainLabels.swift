@@ -11,4 +11,7 @@ enum DomainLabel {
     static let messageInfo = Data("fastchat/v1/message".utf8)
     static let envelopeHeader = Data("fastchat/v1/envelope-header".utf8)
     static let envelopeSignature = Data("fastchat/v1/envelope-signature".utf8)
+    static let groupKeyInfo = Data("fastchat/v1/group-key".utf8)
+    static let groupHeader = Data("fastchat/v1/group-header".utf8)
+    static let groupSignature = Data("fastchat/v1/group-signature".utf8)
 }

@@ -56,6 +56,22 @@ final class ConnectionHandler {
                 try await send(request, requestID: requestID)
             case .ack(let request):
                 try await ack(request, requestID: requestID)
+            case .createGroup(let request):
+                try await createGroup(request, requestID: requestID)
+            case .getGroupAuthParams(let request):
+                try await groupAuthParams(request, requestID: requestID)
+            case .joinGroup(let request):
+                try await joinGroup(request, requestID: requestID)
+            case .leaveGroup(let request):
+                try await leaveGroup(request, requestID: requestID)
+            case .getGroup(let request):
+                try await getGroup(request, requestID: requestID)
+            case .listGroups:
+                try await listGroups(requestID: requestID)
+            case .groupAdmin(let request):
+                try await groupAdmin(request, requestID: requestID)
+            case .changeGroupPassword(let request):
+                try await changeGroupPassword(request, requestID: requestID)
             case .hello:
                 throw ProtocolError(.badRequest, "Hello was already received on this connection.")
             case nil:

@@ -59,13 +59,16 @@ actor MailboxDelivery {
     private func send(_ entries: [MailboxEntry]) -> Int {
         var sent = 0
         for entry in entries where entry.seq > highestPushed {
-            guard let envelope = try? Envelope(serializedBytes: entry.envelope) else {
-                logger.error("Unreadable envelope in the mailbox", metadata: ["seq": "\(entry.seq)"])
+            guard let item = try? Fastchat_V1_MailboxItem(serializedBytes: entry.envelope), let content = item.item else {
+                logger.error("Unreadable mailbox entry", metadata: ["seq": "\(entry.seq)"])
                 continue
             }
             var deliver = Fastchat_V1_Deliver()
             deliver.seq = UInt64(entry.seq)
-            deliver.envelope = envelope
+            switch content {
+            case .envelope(let envelope): deliver.envelope = envelope
+            case .notice(let notice): deliver.notice = notice
+            }
             deliver.storedAtMs = Int64(entry.storedAt.timeIntervalSince1970 * 1000)
             outbox.send(Frame(.deliver(deliver)))
             highestPushed = entry.seq

@@ -17,14 +17,14 @@ extension ConnectionHandler {
         guard !envelope.ciphertext.isEmpty else {
             throw ProtocolError(.badRequest, "The envelope carries no ciphertext.")
         }
-        _ = try await existingUser(envelope.recipient)
-
-        let message = IncomingMessage(
-            sender: session.username,
-            messageID: messageID,
-            recipients: [envelope.recipient],
-            envelope: try envelope.serializedData()
-        )
+        let copies: [IncomingMessage.Copy]
+        if envelope.group.isEmpty {
+            _ = try await existingUser(envelope.recipient)
+            copies = [.init(recipient: envelope.recipient, envelope: try mailboxItem(envelope))]
+        } else {
+            copies = try await groupCopies(of: envelope, from: session.username)
+        }
+        let message = IncomingMessage(sender: session.username, messageID: messageID, copies: copies)
         let outbox = self.outbox
         let services = self.services
         let accepted = Fastchat_V1_Accepted.with { $0.messageID = envelope.messageID }
@@ -39,6 +39,30 @@ extension ConnectionHandler {
                 outbox.fail(requestID, ProtocolError(.unavailable, "The message could not be stored; send it again."))
             }
         }
+    }
+
+    /// One copy per current member but the sender, each keeping only that member's wrapped key, so a member's
+    /// mailbox holds nothing meant for anyone else and a removed member is simply not among the copies.
+    private func groupCopies(of envelope: Envelope, from sender: String) async throws -> [IncomingMessage.Copy] {
+        guard envelope.recipient.isEmpty else {
+            throw ProtocolError(.badRequest, "A group message has no single recipient.")
+        }
+        let members = try await membership(of: envelope.group, for: sender).members
+        var keys: [String: Fastchat_V1_WrappedKey] = [:]
+        for key in envelope.keys { keys[key.recipient] = key }
+        let recipients = members.map(\.username).filter { $0 != sender }
+        guard recipients.allSatisfy({ keys[$0] != nil }) else {
+            throw ProtocolError(.staleMembers, "The members of \(envelope.group) changed; fetch them again.")
+        }
+        return try recipients.map { recipient in
+            var copy = envelope
+            copy.keys = [keys[recipient]!]
+            return .init(recipient: recipient, envelope: try mailboxItem(copy))
+        }
+    }
+
+    private func mailboxItem(_ envelope: Envelope) throws -> Data {
+        try Fastchat_V1_MailboxItem.with { $0.envelope = envelope }.serializedData()
     }
 
     func ack(_ request: Fastchat_V1_Ack, requestID: UInt64) async throws {

@@ -51,6 +51,9 @@ struct ReceiveCommand: AsyncParsableCommand {
                 case .event(.message(let message)):
                     Terminal.line(json ? MessageLine.json(message) : MessageLine.text(message))
                     try await chat.acknowledge(message)
+                case .event(.notice(let notice)):
+                    Terminal.line(json ? MessageLine.json(notice) : MessageLine.text(notice))
+                    try await chat.acknowledge(notice)
                 case .event(.keyChanged(let peer, let old, let new)):
                     Terminal.warn("WARNING: \(peer)'s identity key has CHANGED (was \(old), now \(new)).")
                 case .event(.rejected(let from, let reason)):

@@ -139,11 +139,11 @@ private func rewriteFirstEnvelope(_ node: NodeHarness, _ change: @Sendable (inou
     defer { try? pool.close() }
     try await pool.write { db in
         let row = try #require(try Row.fetchOne(db, sql: "SELECT seq, envelope FROM mailbox ORDER BY seq LIMIT 1"))
-        var envelope = try Envelope(serializedBytes: row["envelope"] as Data)
-        change(&envelope)
+        var item = try Fastchat_V1_MailboxItem(serializedBytes: row["envelope"] as Data)
+        change(&item.envelope)
         try db.execute(
             sql: "UPDATE mailbox SET envelope = ? WHERE seq = ?",
-            arguments: [try envelope.serializedData(), row["seq"] as Int64]
+            arguments: [try item.serializedData(), row["seq"] as Int64]
         )
     }
 }

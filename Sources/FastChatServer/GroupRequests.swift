@@ -1,0 +1,253 @@
+import FastChatCrypto
+import FastChatProtocol
+import FastChatStore
+import Foundation
+
+/// Group lifecycle and admin powers. Every permission is checked here, against the store: a client cannot forge
+/// membership or an admin role.
+extension ConnectionHandler {
+    func createGroup(_ request: Fastchat_V1_CreateGroup, requestID: UInt64) async throws {
+        let session = try signedInUser()
+        try Names.validate(request.name, kind: "group name")
+        let hash = try await groupPasswordHash(authKey: request.authKey, kdf: request.kdf)
+        let kdf = KDFParameters(request.kdf)
+        let record = GroupRecord(
+            name: request.name,
+            passwordHash: hash.encoded,
+            kdfLog2N: kdf.log2N,
+            kdfR: kdf.r,
+            kdfP: kdf.p,
+            createdBy: session.username,
+            createdAt: Date()
+        )
+        do {
+            try await services.store.createGroup(record)
+        } catch StoreError.groupNameTaken {
+            throw ProtocolError(.groupNameTaken, "The group name \"\(request.name)\" is already taken.")
+        }
+        logger.info("Created group", metadata: ["group": "\(request.name)"])
+        outbox.reply(to: requestID, .ok(.init()))
+    }
+
+    func groupAuthParams(_ request: Fastchat_V1_GetGroupAuthParams, requestID: UInt64) async throws {
+        _ = try signedInUser()
+        let group = try await existingGroup(request.name)
+        var reply = Fastchat_V1_AuthParams()
+        reply.kdf = .with {
+            $0.log2N = UInt32(group.kdfLog2N)
+            $0.r = UInt32(group.kdfR)
+            $0.p = UInt32(group.kdfP)
+        }
+        outbox.reply(to: requestID, .authParams(reply))
+    }
+
+    func joinGroup(_ request: Fastchat_V1_JoinGroup, requestID: UInt64) async throws {
+        let session = try signedInUser()
+        let group = try await existingGroup(request.name)
+        let hash = try AuthKeyHash(encoded: group.passwordHash)
+        let authKey = request.authKey
+        guard try await services.blockingPool.runIfActive({ hash.verify(authKey: authKey) }) else {
+            failedSignIns += 1
+            if failedSignIns >= services.configuration.maxFailedSignIns {
+                closeAfterThisFrame = true
+            }
+            throw ProtocolError(.incorrectGroupPassword, "Incorrect password for group \(group.name).")
+        }
+        let outcome: GroupJoinOutcome
+        do {
+            outcome = try await services.store.join(group: group.name, username: session.username)
+        } catch StoreError.noSuchGroup {
+            throw ProtocolError(.noSuchGroup, "There is no group named \(group.name).")
+        }
+        switch outcome {
+        case .banned:
+            throw ProtocolError(
+                .notAMember,
+                "You were removed from \(group.name) and cannot rejoin until an admin unbans you."
+            )
+        case .alreadyMember:
+            break
+        case .joined:
+            await notifyMembers(of: group.name, "joined", member: session.username, by: session.username)
+        }
+        outbox.reply(to: requestID, .ok(.init()))
+    }
+
+    func leaveGroup(_ request: Fastchat_V1_LeaveGroup, requestID: UInt64) async throws {
+        let session = try signedInUser()
+        let members = try await membership(of: request.name, for: session.username).members
+        guard try await services.store.leave(group: request.name, username: session.username) else {
+            throw ProtocolError(.notAMember, "You are not a member of \(request.name).")
+        }
+        let remaining = members.filter { $0.username != session.username }
+        await notify(request.name, "left", member: session.username, by: session.username, to: members.map(\.username))
+        // A group never loses its last admin while it has members: the longest-standing member takes over.
+        if !remaining.isEmpty, !remaining.contains(where: { $0.role == .admin }) {
+            let heir = remaining[0].username
+            _ = try await services.store.setRole(group: request.name, member: heir, role: .admin)
+            await notify(request.name, "promoted", member: heir, by: session.username, to: remaining.map(\.username))
+        }
+        if remaining.isEmpty {
+            _ = try await services.store.deleteGroup(request.name)
+        }
+        outbox.reply(to: requestID, .ok(.init()))
+    }
+
+    func getGroup(_ request: Fastchat_V1_GetGroup, requestID: UInt64) async throws {
+        let session = try signedInUser()
+        let members = try await membership(of: request.name, for: session.username).members
+        var info = Fastchat_V1_GroupInfo()
+        info.name = request.name
+        for member in members {
+            guard let user = try await services.users.user(named: member.username) else { continue }
+            info.members.append(
+                .with {
+                    $0.username = member.username
+                    $0.role = member.role.rawValue
+                    $0.identity = WirePublicIdentity(user)
+                }
+            )
+        }
+        outbox.reply(to: requestID, .groupInfo(info))
+    }
+
+    func listGroups(requestID: UInt64) async throws {
+        let session = try signedInUser()
+        var list = Fastchat_V1_GroupList()
+        for membership in try await services.store.groups(of: session.username) {
+            list.groups.append(
+                .with {
+                    $0.name = membership.group
+                    $0.members = [.with { $0.username = session.username; $0.role = membership.role.rawValue }]
+                }
+            )
+        }
+        outbox.reply(to: requestID, .groupList(list))
+    }
+
+    func groupAdmin(_ request: Fastchat_V1_GroupAdmin, requestID: UInt64) async throws {
+        let session = try signedInUser()
+        let admin = session.username
+        let members = try await adminMembership(of: request.name, for: admin)
+        let name = request.name
+        let store = services.store
+        switch request.action {
+        case .remove:
+            guard request.member != admin else {
+                throw ProtocolError(.badRequest, "Admins leave a group with leave, not remove.")
+            }
+            try requireMember(request.member, of: name, in: members)
+            _ = try await store.remove(group: name, member: request.member, by: admin)
+            await notify(name, "removed", member: request.member, by: admin, to: members.map(\.username))
+        case .unban:
+            guard try await store.unban(group: name, member: request.member) else {
+                throw ProtocolError(.badRequest, "\(request.member) is not banned from \(name).")
+            }
+            await notify(name, "unbanned", member: request.member, by: admin, to: members.map(\.username))
+        case .promote:
+            try requireMember(request.member, of: name, in: members)
+            _ = try await store.setRole(group: name, member: request.member, role: .admin)
+            await notify(name, "promoted", member: request.member, by: admin, to: members.map(\.username))
+        case .delete:
+            let former = try await store.deleteGroup(name)
+            await notify(name, "deleted", member: "", by: admin, to: former.map(\.username))
+        case .unspecified, .UNRECOGNIZED:
+            throw ProtocolError(.badRequest, "Unknown group admin action.")
+        }
+        outbox.reply(to: requestID, .ok(.init()))
+    }
+
+    func changeGroupPassword(_ request: Fastchat_V1_ChangeGroupPassword, requestID: UInt64) async throws {
+        let session = try signedInUser()
+        let members = try await adminMembership(of: request.name, for: session.username)
+        let hash = try await groupPasswordHash(authKey: request.authKey, kdf: request.kdf)
+        let kdf = KDFParameters(request.kdf)
+        _ = try await services.store.setGroupPassword(
+            group: request.name,
+            passwordHash: hash.encoded,
+            kdfLog2N: kdf.log2N,
+            kdfR: kdf.r,
+            kdfP: kdf.p
+        )
+        await notify(request.name, "password_changed", member: "", by: session.username, to: members.map(\.username))
+        outbox.reply(to: requestID, .ok(.init()))
+    }
+
+    // MARK: Checks
+
+    func existingGroup(_ name: String) async throws -> GroupRecord {
+        try Names.validate(name, kind: "group name")
+        guard let group = try await services.store.group(named: name) else {
+            throw ProtocolError(.noSuchGroup, "There is no group named \(name).")
+        }
+        return group
+    }
+
+    /// The group's members, if `username` is one of them.
+    func membership(of name: String, for username: String) async throws -> (members: [GroupMember], role: GroupRole) {
+        _ = try await existingGroup(name)
+        let members = try await services.store.members(of: name)
+        guard let me = members.first(where: { $0.username == username }) else {
+            throw ProtocolError(.notAMember, "You are not a member of \(name).")
+        }
+        return (members, me.role)
+    }
+
+    func adminMembership(of name: String, for username: String) async throws -> [GroupMember] {
+        let (members, role) = try await membership(of: name, for: username)
+        guard role == .admin else {
+            throw ProtocolError(.notAnAdmin, "Only an admin of \(name) can do that.")
+        }
+        return members
+    }
+
+    private func requireMember(_ username: String, of name: String, in members: [GroupMember]) throws {
+        guard members.contains(where: { $0.username == username }) else {
+            throw ProtocolError(.notAMember, "\(username) is not a member of \(name).")
+        }
+    }
+
+    private func groupPasswordHash(authKey: Data, kdf: WireKDFParams) async throws -> AuthKeyHash {
+        guard authKey.count == 32 else {
+            throw ProtocolError(.badRequest, "The group auth key must be 32 bytes.")
+        }
+        do { try KDFParameters(kdf).validate() } catch {
+            throw ProtocolError(.badRequest, "The key-derivation parameters are out of range.")
+        }
+        let parameters = services.configuration.authHashParameters
+        return try await services.blockingPool.runIfActive {
+            try AuthKeyHash.make(authKey: authKey, parameters: parameters)
+        }
+    }
+
+    // MARK: Notices
+
+    func notifyMembers(of group: String, _ event: String, member: String, by: String) async {
+        guard let members = try? await services.store.members(of: group) else { return }
+        await notify(group, event, member: member, by: by, to: members.map(\.username))
+    }
+
+    /// Queues a notice in each recipient's mailbox (durable, ordered with the group's messages).
+    func notify(_ group: String, _ event: String, member: String, by: String, to recipients: [String]) async {
+        let notice = Fastchat_V1_GroupNotice.with {
+            $0.group = group
+            $0.event = event
+            $0.member = member
+            $0.by = by
+            $0.atMs = Int64(Date().timeIntervalSince1970 * 1000)
+        }
+        guard let payload = try? Fastchat_V1_MailboxItem.with({ $0.notice = notice }).serializedData() else { return }
+        let message = IncomingMessage(sender: Notices.sender, messageID: UUID(), recipients: recipients, envelope: payload)
+        let services = self.services
+        await services.mailbox.submit(message) { result in
+            if case .success(.stored(let entries)) = result {
+                await services.route(entries)
+            }
+        }
+    }
+}
+
+enum Notices {
+    /// Not a valid username, so no receipt is ever sent for a notice and no user can impersonate the server.
+    static let sender = "~server"
+}

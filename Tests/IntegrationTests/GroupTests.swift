@@ -1,0 +1,185 @@
+import FastChatClient
+import FastChatProtocol
+import Foundation
+import GRDB
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct GroupTests {
+    @Test func createJoinWrongPasswordAndTakenName() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            try await alice.createGroup("team", password: "group pw")
+            #expect(try await code { try await bob.createGroup("team", password: "other") } == .groupNameTaken)
+            #expect(try await code { try await bob.joinGroup("team", password: "wrong") } == .incorrectGroupPassword)
+            #expect(try await code { try await bob.joinGroup("nope", password: "x") } == .noSuchGroup)
+            #expect(try await code { try await bob.members(of: "team") } == .notAMember)
+            try await bob.joinGroup("team", password: "group pw")
+            try await bob.joinGroup("team", password: "group pw")  // joining twice is harmless
+            #expect(try await alice.members(of: "team").map { "\($0.username):\($0.role)" } == ["alice:admin", "bob:member"])
+            #expect(try await bob.groups().map { "\($0.name):\($0.role)" } == ["team:member"])
+        }
+    }
+
+    @Test func fanOutReachesEveryMemberOnceAndNotTheSender() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            try await node.client(home: "carol").signUp(username: "carol", password: "pw")
+            try await alice.createGroup("team", password: "g")
+            try await bob.joinGroup("team", password: "g")
+            let carolSetup = node.client(home: "carol")
+            try await carolSetup.signIn(username: "carol", password: "pw")
+            try await carolSetup.joinGroup("team", password: "g")
+            await carolSetup.signOut()
+
+            let texts = (1...5).map { "group message \($0)" }
+            for text in texts { try await alice.send(text, toGroup: "team") }
+
+            // Bob is online: live delivery (after the notice that carol joined).
+            var bobGot: [ReceivedMessage] = []
+            while bobGot.count < texts.count { bobGot.append(try await bob.nextMessage()) }
+            #expect(bobGot.map(\.text) == texts)
+            #expect(bobGot.allSatisfy { $0.group == "team" && $0.to == nil && $0.from == "alice" && $0.verified })
+
+            // Carol was offline: the same messages, in order, once.
+            let carol = node.client(home: "carol")
+            try await carol.signIn(username: "carol", password: "pw")
+            #expect(try await carol.pendingMessages().map(\.text) == texts)
+            await carol.signOut()
+            let carolAgain = node.client(home: "carol")
+            try await carolAgain.signIn(username: "carol", password: "pw")
+            #expect(try await carolAgain.pendingMessages().isEmpty)
+
+            // The sender gets no copy of its own message.
+            #expect(try await mailbox(node, of: "alice") == 0)
+        }
+    }
+
+    @Test func removedMemberGetsNothingAfterwardsAndIsBanned() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            let carol = try await node.user("carol")
+            try await alice.createGroup("team", password: "g")
+            try await bob.joinGroup("team", password: "g")
+            try await carol.joinGroup("team", password: "g")
+            try await alice.send("before", toGroup: "team")
+            #expect(try await carol.nextMessage().text == "before")
+
+            try await alice.removeMember("carol", from: "team")
+            let notice = try await carol.next { event -> GroupNotice? in
+                if case .notice(let notice) = event, notice.event == "removed" { return notice }
+                return nil
+            }
+            #expect(notice.member == "carol" && notice.by == "alice" && notice.group == "team")
+
+            try await alice.send("after", toGroup: "team")
+            #expect(try await bob.nextMessage().text == "before")
+            #expect(try await bob.nextMessage().text == "after")
+            // Nothing for carol: her mailbox holds no copy of "after".
+            #expect(try await mailbox(node, of: "carol") == 0)
+            #expect(try await code { try await carol.send("let me in", toGroup: "team") } == .notAMember)
+            #expect(try await code { try await carol.joinGroup("team", password: "g") } == .notAMember)
+
+            try await alice.unban("carol", in: "team")
+            try await carol.joinGroup("team", password: "g")
+        }
+    }
+
+    @Test func nonAdminsCannotUseAdminPowers() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            let carol = try await node.user("carol")
+            try await alice.createGroup("team", password: "g")
+            try await bob.joinGroup("team", password: "g")
+            try await carol.joinGroup("team", password: "g")
+            #expect(try await code { try await bob.removeMember("carol", from: "team") } == .notAnAdmin)
+            #expect(try await code { try await bob.removeMember("alice", from: "team") } == .notAnAdmin)
+            #expect(try await code { try await bob.unban("carol", in: "team") } == .notAnAdmin)
+            #expect(try await code { try await bob.promote("bob", in: "team") } == .notAnAdmin)
+            #expect(try await code { try await bob.changeGroupPassword("team", to: "mine") } == .notAnAdmin)
+            #expect(try await code { try await bob.deleteGroup("team") } == .notAnAdmin)
+            #expect(try await alice.members(of: "team").map(\.role) == ["admin", "member", "member"])
+
+            // Promote, then the new admin can remove.
+            try await alice.promote("bob", in: "team")
+            try await bob.removeMember("carol", from: "team")
+            #expect(try await alice.members(of: "team").map(\.username) == ["alice", "bob"])
+        }
+    }
+
+    @Test func passwordChangeAndDeletion() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            let carol = try await node.user("carol")
+            try await alice.createGroup("team", password: "old")
+            try await bob.joinGroup("team", password: "old")
+            try await alice.changeGroupPassword("team", to: "new")
+            #expect(try await code { try await carol.joinGroup("team", password: "old") } == .incorrectGroupPassword)
+            try await carol.joinGroup("team", password: "new")
+
+            try await alice.deleteGroup("team")
+            let deleted = try await bob.next { event -> GroupNotice? in
+                if case .notice(let notice) = event, notice.event == "deleted" { return notice }
+                return nil
+            }
+            #expect(deleted.by == "alice")
+            #expect(try await code { try await bob.send("anyone?", toGroup: "team") } == .noSuchGroup)
+            #expect(try await bob.groups().isEmpty)
+        }
+    }
+
+    @Test func groupOfOneAndLastAdminLeaving() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            try await alice.createGroup("solo", password: "g")
+            try await alice.send("talking to myself", toGroup: "solo")
+            try await bob.joinGroup("solo", password: "g")
+            try await alice.leaveGroup("solo")
+            // The group keeps an admin.
+            #expect(try await bob.members(of: "solo").map { "\($0.username):\($0.role)" } == ["bob:admin"])
+        }
+    }
+
+    @Test func noPlaintextGroupMessageOrPasswordInTheDatabase() async throws {
+        try await withNode { node in
+            let marker = "group-marker-\(UUID().uuidString)"
+            let groupPassword = "group-password-\(UUID().uuidString)"
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            try await alice.createGroup("team", password: groupPassword)
+            try await bob.joinGroup("team", password: groupPassword)
+            try await alice.send(marker, toGroup: "team")
+            var bytes = Data()
+            for suffix in ["", "-wal"] {
+                if let data = FileManager.default.contents(atPath: node.databasePath + suffix) { bytes.append(data) }
+            }
+            #expect(bytes.range(of: Data(marker.utf8)) == nil)
+            #expect(bytes.range(of: Data(groupPassword.utf8)) == nil)
+        }
+    }
+
+    @Test func joinerDoesNotGetEarlierMessages() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            try await alice.createGroup("team", password: "g")
+            try await alice.send("before bob", toGroup: "team")
+            try await bob.joinGroup("team", password: "g")
+            try await alice.send("with bob", toGroup: "team")
+            #expect(try await bob.nextMessage().text == "with bob")
+        }
+    }
+}
+
+private func mailbox(_ node: NodeHarness, of user: String) async throws -> Int {
+    let pool = try DatabasePool(path: node.databasePath)
+    defer { try? pool.close() }
+    return try await pool.read { db in
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mailbox WHERE recipient = ? AND sender <> '~server'", arguments: [user]) ?? 0
+    }
+}
