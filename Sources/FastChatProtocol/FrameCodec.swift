@@ -40,15 +40,19 @@ public struct BoundedLengthFieldDecoder: ByteToMessageDecoder {
 
 /// Turns frame bytes into `Frame` messages and back. A frame that does not parse, or a framing error from below,
 /// is answered with an `Error` frame and the connection is closed: the connection pays, never the process.
-public final class FrameCodec: ChannelDuplexHandler, Sendable {
+/// Nothing that arrives after the refused frame is passed on. Confined to its channel's event loop.
+public final class FrameCodec: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = Frame
     public typealias OutboundIn = Frame
     public typealias OutboundOut = ByteBuffer
 
+    private var refused = false
+
     public init() {}
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         let bytes = unwrapInboundIn(data)
         do {
             let frame = try Frame(serializedBytes: Array(bytes.readableBytesView))
@@ -80,6 +84,8 @@ public final class FrameCodec: ChannelDuplexHandler, Sendable {
     }
 
     private func fail(context: ChannelHandlerContext, _ error: ProtocolError) {
+        guard !refused else { return }
+        refused = true
         let frame = Frame.error(error.code, error.message)
         guard let bytes: [UInt8] = try? frame.serializedBytes() else {
             context.close(promise: nil)

@@ -1,4 +1,5 @@
 import FastChatProtocol
+import Foundation
 import FastChatStore
 import Logging
 import NIOCore
@@ -30,21 +31,28 @@ public final class ChatNode: Service, Sendable {
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> ChatNode {
+        let maxFrameBytes = configuration.maxFrameBytes
+        let channel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+        do {
+            channel = try await ServerBootstrap(group: eventLoopGroup)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: configuration.host, port: configuration.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addFrameCodec(maxFrameBytes: maxFrameBytes)
+                        return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch let error as IOError {
+            let reason = String(cString: strerror(error.errnoCode)).lowercased()
+            throw ProtocolError(.internal, "Cannot listen on \(configuration.host):\(configuration.port): \(reason).")
+        }
+        // Only once the port is ours: a second copy of a running node must not clear the first one's sessions.
         let cleared = try await store.closeSessions(node: configuration.nodeName)
         if cleared > 0 {
             logger.notice("Cleared \(cleared) sessions left by an earlier run of this node")
         }
-        let maxFrameBytes = configuration.maxFrameBytes
-        let channel = try await ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addFrameCodec(maxFrameBytes: maxFrameBytes)
-                    return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
-                }
-            }
         let services = NodeServices(
             configuration: configuration,
             store: store,

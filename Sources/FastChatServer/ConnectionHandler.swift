@@ -119,8 +119,11 @@ final class ConnectionHandler {
         guard let session else { return }
         self.session = nil
         await services.sessions.remove(session)
+        // Its own task, so a connection cancelled by shutdown still releases the account cluster-wide.
+        let store = services.store
+        let node = services.configuration.nodeName
         do {
-            try await services.store.closeSession(username: session.username, node: services.configuration.nodeName)
+            try await Task { try await store.closeSession(username: session.username, node: node) }.value
         } catch {
             logger.error("Could not close the stored session", metadata: ["error": "\(error)"])
         }
