@@ -5,7 +5,7 @@ final class CryptoErrorTests: XCTestCase {
     func testEveryCaseHasADistinctSentence() {
         let errors: [CryptoError] = [
             .invalidParameters("log2N must be in 10...20, got 9"), .invalidHash, .invalidKey, .cannotDecrypt,
-            .badSignature, .wrongRecipient, .unsupportedVersion(7),
+            .badSignature, .wrongRecipient, .notARecipient, .unsupportedVersion(7),
         ]
         let descriptions = errors.map(\.description)
         XCTAssertEqual(Set(descriptions).count, errors.count)
