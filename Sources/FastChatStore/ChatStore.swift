@@ -1,5 +1,7 @@
-/// The durable state a FastChat node shares with every other node: accounts, sessions, mailboxes
-/// and groups.
+import Foundation
+
+/// The durable state a FastChat node shares with every other node: accounts, sessions, mailboxes,
+/// groups and the node registry.
 ///
 /// Backends (SQLite today, PostgreSQL later) must behave identically; the contract test suite in
 /// `Tests/FastChatStoreTests` is the executable definition of this protocol. Dates keep millisecond
@@ -73,6 +75,28 @@ public protocol ChatStore: Sendable {
     /// Deletes the group, its memberships and its bans in one transaction and returns the members it
     /// had (ordered as `members(of:)`), to notify them; `[]` if there is no such group.
     func deleteGroup(_ name: String) async throws -> [GroupMember]
+
+    // MARK: Nodes
+    //
+    // The registry (DESIGN §7). Liveness is the reader's call: it compares `heartbeatAt` with its own clock, so the
+    // nodes and balancers sharing a store should share a clock too (one machine, or NTP). Node names compare exactly
+    // and sort in code-point order.
+
+    /// Inserts the node, or replaces every field of the node with the same name (a restart). Its sessions are left
+    /// alone: a restarting node clears them itself.
+    func registerNode(_ node: NodeRecord) async throws
+    /// Records a heartbeat. False if the node has no row (removed, or reaped as dead, which cleared its sessions):
+    /// the caller re-registers, and its sessions are gone.
+    func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool
+    /// Every registered node, dead or alive, ordered by name.
+    func nodes() async throws -> [NodeRecord]
+    /// A graceful stop: deletes the node's row and its sessions in one transaction. Unknown names are ignored.
+    func removeNode(_ name: String) async throws
+    /// Nodes whose heartbeat is older than cutoff: deletes their sessions and rows in one transaction; returns their
+    /// names, ordered. A heartbeat at exactly `cutoff` is not older.
+    func reapNodes(heartbeatBefore cutoff: Date) async throws -> [String]
+    /// Presence: the node holding username's session, if any.
+    func sessionNode(of username: String) async throws -> String?
 
     /// Releases the backend's connections. Idempotent; other calls fail afterwards.
     func close() async throws

@@ -13,7 +13,7 @@ import Testing
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
             #expect(try await store.journalMode() == "wal")
             #expect(try await store.appliedMigrations() == [
-                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups",
+                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes",
             ])
             try await store.close()
         }
@@ -30,23 +30,24 @@ import Testing
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             for store in stores {
-                #expect(try await store.appliedMigrations().count == 4)
+                #expect(try await store.appliedMigrations().count == 5)
                 try await store.close()
             }
         }
     }
 
-    /// A file written before groups existed gains them on open and keeps what it held.
+    /// A file written before groups (and the node registry) existed gains them on open and keeps what it held.
     @Test func upgradesAV1Database() async throws {
         try await withStorage { storage in
             let alice = Fixtures.user("alice")
             try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v1-mailbox", users: [alice])
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v2-groups")
+            #expect(try await store.appliedMigrations().suffix(2) == ["v2-groups", "v3-nodes"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
+            #expect(try await store.nodes().isEmpty)
             try await store.close()
         }
     }

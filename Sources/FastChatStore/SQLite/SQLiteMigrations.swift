@@ -81,6 +81,19 @@ enum SQLiteMigrations {
             }
         }
 
+        migrator.registerMigration("v3-nodes") { db in
+            // The registry. Sessions refer to nodes by name without a foreign key: a node's sessions may be opened
+            // before it registers, and the registry's removals delete them explicitly.
+            try db.create(table: "nodes") { t in
+                t.primaryKey("name", .text)
+                t.column("address", .text).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("connections", .integer).notNull()
+                t.column("started_at", .integer).notNull()
+                t.column("heartbeat_at", .integer).notNull()
+            }
+        }
+
         return migrator
     }
 }

@@ -73,3 +73,19 @@ extension GroupMembership {
         self.init(group: row["group_name"], role: GroupRole(sqliteValue: row["role"]))
     }
 }
+
+extension NodeRecord {
+    init(sqliteRow row: Row) {
+        self.init(
+            name: row["name"],
+            address: row["address"],
+            pid: row["pid"],
+            connections: row["connections"],
+            startedAt: UnixMillis.date(row["started_at"]),
+            heartbeatAt: UnixMillis.date(row["heartbeat_at"]))
+    }
+
+    var sqliteArguments: StatementArguments {
+        [name, address, pid, connections, UnixMillis.from(startedAt), UnixMillis.from(heartbeatAt)]
+    }
+}

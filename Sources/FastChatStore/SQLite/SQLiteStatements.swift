@@ -109,6 +109,27 @@ enum SQLiteStatements {
 
     static let deleteBan = "DELETE FROM group_bans WHERE group_name = ? AND username = ?"
 
+    // MARK: Nodes
+
+    static let upsertNode = """
+        INSERT INTO nodes (name, address, pid, connections, started_at, heartbeat_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET
+            address = excluded.address, pid = excluded.pid, connections = excluded.connections,
+            started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
+        """
+
+    static let updateHeartbeat = "UPDATE nodes SET connections = ?, heartbeat_at = ? WHERE name = ?"
+
+    static let selectNodes = """
+        SELECT name, address, pid, connections, started_at, heartbeat_at
+        FROM nodes ORDER BY name
+        """
+
+    static let deleteNode = "DELETE FROM nodes WHERE name = ?"
+
+    static let deleteStaleNodes = "DELETE FROM nodes WHERE heartbeat_at < ? RETURNING name"
+
     // MARK: Inspection
 
     static let journalMode = "PRAGMA journal_mode"

@@ -222,6 +222,59 @@ public final class SQLiteStore: ChatStore {
         }
     }
 
+    // MARK: Nodes
+
+    public func registerNode(_ node: NodeRecord) async throws {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.upsertNode).execute(arguments: node.sqliteArguments)
+        }
+    }
+
+    public func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.updateHeartbeat)
+                .execute(arguments: [connections, UnixMillis.from(at), node])
+            return db.changesCount > 0
+        }
+    }
+
+    public func nodes() async throws -> [NodeRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: SQLiteStatements.selectNodes)).map(NodeRecord.init(sqliteRow:))
+        }
+    }
+
+    public func removeNode(_ name: String) async throws {
+        let sessions = try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.deleteNode).execute(arguments: [name])
+            try db.cachedStatement(sql: SQLiteStatements.deleteNodeSessions).execute(arguments: [name])
+            return db.changesCount
+        }
+        logger.debug("Removed node", metadata: ["node": "\(name)", "sessions": "\(sessions)"])
+    }
+
+    public func reapNodes(heartbeatBefore cutoff: Date) async throws -> [String] {
+        let reaped = try await pool.write { db in
+            let names = try String.fetchAll(
+                db.cachedStatement(sql: SQLiteStatements.deleteStaleNodes), arguments: [UnixMillis.from(cutoff)])
+            let deleteSessions = try db.cachedStatement(sql: SQLiteStatements.deleteNodeSessions)
+            for name in names {
+                try deleteSessions.execute(arguments: [name])
+            }
+            return names.sorted()
+        }
+        if !reaped.isEmpty {
+            logger.debug("Reaped dead nodes", metadata: ["nodes": "\(reaped.joined(separator: ", "))"])
+        }
+        return reaped
+    }
+
+    public func sessionNode(of username: String) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectSessionNode), arguments: [username])
+        }
+    }
+
     private static func members(of group: String, in db: Database) throws -> [GroupMember] {
         try Row.fetchAll(db.cachedStatement(sql: SQLiteStatements.selectMembers), arguments: [group])
             .map(GroupMember.init(sqliteRow:))

@@ -49,6 +49,17 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case reopenKeepsEverything
     case twoStoresWriteConcurrently
     case reopenKeepsGroups
+    // nodes
+    case registerAndListNodes
+    case registerNodeReplacesByName
+    case heartbeatUpdatesConnectionsAndTime
+    case heartbeatOnRemovedNodeIsFalse
+    case removeNodeClearsItsSessions
+    case reapClearsDeadNodesSessions
+    case freshNodeIsNotReaped
+    case sessionNodeIsPresence
+    case registryIsShared
+    case concurrentHeartbeatsAndReaps
 
     var testDescription: String { rawValue }
 
@@ -90,6 +101,16 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .reopenKeepsEverything: try await Self.reopenKeepsEverything(context)
             case .twoStoresWriteConcurrently: try await Self.twoStoresWriteConcurrently(context)
             case .reopenKeepsGroups: try await Self.reopenKeepsGroups(context)
+            case .registerAndListNodes: try await Self.registerAndListNodes(context)
+            case .registerNodeReplacesByName: try await Self.registerNodeReplacesByName(context)
+            case .heartbeatUpdatesConnectionsAndTime: try await Self.heartbeatUpdatesConnectionsAndTime(context)
+            case .heartbeatOnRemovedNodeIsFalse: try await Self.heartbeatOnRemovedNodeIsFalse(context)
+            case .removeNodeClearsItsSessions: try await Self.removeNodeClearsItsSessions(context)
+            case .reapClearsDeadNodesSessions: try await Self.reapClearsDeadNodesSessions(context)
+            case .freshNodeIsNotReaped: try await Self.freshNodeIsNotReaped(context)
+            case .sessionNodeIsPresence: try await Self.sessionNodeIsPresence(context)
+            case .registryIsShared: try await Self.registryIsShared(context)
+            case .concurrentHeartbeatsAndReaps: try await Self.concurrentHeartbeatsAndReaps(context)
             }
         }
     }

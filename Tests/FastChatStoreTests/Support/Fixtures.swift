@@ -32,6 +32,17 @@ enum Fixtures {
             createdAt: createdAt)
     }
 
+    /// A node registered (and last heard from) at `at`.
+    static func node(_ name: String, port: Int, connections: Int = 0, at: Date = createdAt) -> NodeRecord {
+        NodeRecord(
+            name: name,
+            address: "127.0.0.1:\(port)",
+            pid: 10_000 + port,
+            connections: connections,
+            startedAt: at,
+            heartbeatAt: at)
+    }
+
     static func message(
         from sender: String,
         to recipients: [String],
