@@ -15,6 +15,7 @@ public final class ChatNode: Service, Sendable {
     public let localAddress: SocketAddress
     private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
     private let services: NodeServices
+    private let registration: NodeRegistration
 
     private init(serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>, services: NodeServices) throws {
         self.serverChannel = serverChannel
@@ -23,6 +24,10 @@ public final class ChatNode: Service, Sendable {
             throw ProtocolError(.internal, "The listening socket has no address.")
         }
         self.localAddress = address
+        let advertised =
+            services.configuration.advertisedAddress
+            ?? "\(services.configuration.host):\(address.port ?? services.configuration.port)"
+        registration = NodeRegistration(services: services, address: advertised)
     }
 
     public static func bind(
@@ -59,16 +64,20 @@ public final class ChatNode: Service, Sendable {
             sessions: SessionDirectory(),
             mailbox: MailboxWriter(store: store, maxBatchSize: configuration.maxBatchSize, logger: logger),
             users: UserCache(store: store),
+            links: NodeLinks(localName: configuration.nodeName, logger: logger),
             blockingPool: NIOThreadPool.singleton,
             logger: logger
         )
         let node = try ChatNode(serverChannel: channel, services: services)
+        try await node.registration.register()
         logger.info("Node \(configuration.nodeName) listening on \(node.localAddress)")
         return node
     }
 
     public func run() async throws {
         let serverChannel = self.serverChannel
+        let registration = self.registration
+        let heartbeat = Task { await registration.run() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { connections in
                 do {
@@ -85,7 +94,9 @@ public final class ChatNode: Service, Sendable {
         } onGracefulShutdown: {
             serverChannel.channel.close(promise: nil)
         }
+        heartbeat.cancel()
         await services.mailbox.waitUntilIdle()
+        await registration.deregister()
         _ = try? await services.store.closeSessions(node: services.configuration.nodeName)
         services.logger.info("Node \(services.configuration.nodeName) stopped")
     }

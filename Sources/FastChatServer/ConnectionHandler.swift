@@ -11,6 +11,8 @@ final class ConnectionHandler {
     let outbox: Outbox
     var logger: Logger
     var greeted = false
+    /// The peer is another node (it said NodeHello): it may only forward.
+    var isNodeLink = false
     var session: Session?
     var failedSignIns = 0
     var closeAfterThisFrame = false
@@ -38,6 +40,13 @@ final class ConnectionHandler {
         do {
             guard greeted else {
                 try greet(frame)
+                return
+            }
+            if isNodeLink {
+                guard case .forward(let forward) = frame.body else {
+                    throw ProtocolError(.badRequest, "A node link carries only Forward frames.")
+                }
+                await services.deliverForwarded(forward)
                 return
             }
             switch frame.body {
@@ -88,6 +97,13 @@ final class ConnectionHandler {
     }
 
     private func greet(_ frame: Frame) throws {
+        if case .nodeHello(let hello) = frame.body, hello.protocolVersion == Wire.protocolVersion {
+            greeted = true
+            isNodeLink = true
+            logger[metadataKey: "link"] = "\(hello.nodeName)"
+            logger.debug("Node link accepted")
+            return
+        }
         guard case .hello(let hello) = frame.body else {
             closeAfterThisFrame = true
             throw ProtocolError(.badRequest, "The first message on a connection must be Hello.")

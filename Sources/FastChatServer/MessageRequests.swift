@@ -75,11 +75,11 @@ extension ConnectionHandler {
             seqs: request.seqs.map { Int64(clamping: $0) }
         )
         outbox.reply(to: requestID, .ok(.init()))
-        for entry in removed {
+        for entry in removed where entry.sender != Notices.sender {
             var receipt = Fastchat_V1_Receipt()
             receipt.messageID = entry.messageID.bytes
             receipt.recipient = entry.recipient
-            await services.sessions.session(for: entry.sender)?.outbox.send(Frame(.receipt(receipt)))
+            await services.sendReceipt(receipt, to: entry.sender)
         }
     }
 }

@@ -15,6 +15,11 @@ public struct ServerConfiguration: Sendable {
     public var replayPageSize: Int
     /// Most messages written in one transaction (group commit).
     public var maxBatchSize: Int
+    /// The address other nodes and the balancer's clients use ("host:port"); nil: the bound address.
+    public var advertisedAddress: String?
+    public var heartbeatInterval: Duration
+    /// A node whose heartbeat is older than this is dead: its sessions are cleared and no client is sent to it.
+    public var deadAfter: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -24,7 +29,10 @@ public struct ServerConfiguration: Sendable {
         authHashParameters: KDFParameters = AuthKeyHash.defaultParameters,
         maxFailedSignIns: Int = 10,
         replayPageSize: Int = 256,
-        maxBatchSize: Int = 512
+        maxBatchSize: Int = 512,
+        advertisedAddress: String? = nil,
+        heartbeatInterval: Duration = .seconds(1),
+        deadAfter: Duration = .seconds(3)
     ) {
         self.host = host
         self.port = port
@@ -34,5 +42,8 @@ public struct ServerConfiguration: Sendable {
         self.maxFailedSignIns = maxFailedSignIns
         self.replayPageSize = replayPageSize
         self.maxBatchSize = maxBatchSize
+        self.advertisedAddress = advertisedAddress
+        self.heartbeatInterval = heartbeatInterval
+        self.deadAfter = deadAfter
     }
 }

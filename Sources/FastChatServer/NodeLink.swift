@@ -1,0 +1,80 @@
+import FastChatProtocol
+import Logging
+import NIOCore
+import NIOPosix
+
+/// An outbound link to another node: says `NodeHello`, then carries `Forward` frames. Fire and forget — a
+/// forward lost with a dying link loses nothing, because the entry stays in the mailbox until it is acked.
+final class NodeLink: Sendable {
+    let peer: String
+    private let frames: AsyncStream<Frame>.Continuation
+    private let finished: AsyncStream<Frame>
+
+    private init(peer: String) {
+        self.peer = peer
+        (finished, frames) = AsyncStream.makeStream(of: Frame.self)
+    }
+
+    static func connect(
+        to address: String,
+        peer: String,
+        localName: String,
+        logger: Logger,
+        onClose: @escaping @Sendable () async -> Void
+    ) async throws -> NodeLink {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw ProtocolError(.badRequest, "Node \(peer) registered an invalid address \(address).")
+        }
+        let host = String(address[..<colon])
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(2))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addFrameCodec()
+                    return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let link = NodeLink(peer: peer)
+        link.send(
+            Frame(
+                .nodeHello(
+                    .with {
+                        $0.protocolVersion = Wire.protocolVersion
+                        $0.nodeName = localName
+                    }
+                )
+            )
+        )
+        let frames = link.finished
+        Task {
+            do {
+                try await channel.executeThenClose { inbound, outbound in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await frame in frames {
+                                try await outbound.write(frame)
+                            }
+                        }
+                        // The peer never answers on a link; the loop ends when it closes the connection.
+                        for try await _ in inbound {}
+                        group.cancelAll()
+                    }
+                }
+            } catch {
+                logger.debug("Link to \(peer) closed", metadata: ["error": "\(error)"])
+            }
+            link.close()
+            await onClose()
+        }
+        return link
+    }
+
+    func send(_ frame: Frame) {
+        frames.yield(frame)
+    }
+
+    func close() {
+        frames.finish()
+    }
+}

@@ -1,0 +1,70 @@
+import FastChatStore
+import Foundation
+import Logging
+
+/// Keeps this node in the shared registry: registers it, heartbeats with its connection count, reaps nodes whose
+/// heartbeat stopped (clearing their sessions, so their users can sign in elsewhere) and keeps the node links in step.
+struct NodeRegistration: Sendable {
+    let services: NodeServices
+    let address: String
+
+    private var configuration: ServerConfiguration { services.configuration }
+
+    func register() async throws {
+        let now = Date()
+        try await services.store.registerNode(
+            NodeRecord(
+                name: configuration.nodeName,
+                address: address,
+                pid: Int(ProcessInfo.processInfo.processIdentifier),
+                connections: 0,
+                startedAt: now,
+                heartbeatAt: now
+            )
+        )
+    }
+
+    /// Runs until cancelled. A failing store only costs heartbeats: the loop logs and tries again.
+    func run() async {
+        while !Task.isCancelled {
+            do {
+                try await beat()
+            } catch {
+                services.logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+        }
+    }
+
+    /// One heartbeat: also called on demand when a forward finds no link yet.
+    func beat() async throws {
+        let store = services.store
+        let now = Date()
+        let connections = await services.sessions.count
+        if try await !store.heartbeat(node: configuration.nodeName, connections: connections, at: now) {
+            try await register()
+        }
+        let cutoff = now.addingTimeInterval(-configuration.deadAfter.seconds)
+        let reaped = try await store.reapNodes(heartbeatBefore: cutoff)
+        if !reaped.isEmpty {
+            services.logger.notice("Nodes stopped heartbeating; their sessions are cleared", metadata: ["nodes": "\(reaped)"])
+        }
+        let live = try await store.nodes().filter { $0.heartbeatAt >= cutoff }
+        await services.links.update(liveNodes: live)
+    }
+
+    func deregister() async {
+        await services.links.closeAll()
+        do {
+            try await services.store.removeNode(configuration.nodeName)
+        } catch {
+            services.logger.error("Could not remove this node from the registry", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
