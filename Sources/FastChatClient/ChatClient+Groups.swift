@@ -113,7 +113,7 @@ extension ChatClient {
                 recipients: recipients
             )
             do {
-                _ = try await request(.send(.with { $0.envelope = Envelope(sealed) }))
+                try await deliver(Envelope(sealed))
                 return id
             } catch let error as ProtocolError where error.code == .staleMembers && attempt < 3 {
                 continue

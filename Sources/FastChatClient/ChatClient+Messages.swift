@@ -30,9 +30,7 @@ extension ChatClient {
             recipient: peer,
             recipientKey: peerKey
         )
-        var send = Fastchat_V1_Send()
-        send.envelope = Envelope(sealed)
-        _ = try await request(.send(send))
+        try await deliver(Envelope(sealed))
         return id
     }
 
@@ -114,8 +112,11 @@ extension ChatClient {
                 break
             }
         }
-        if self.connection === connection {
+        if self.connection === connection, !reconnecting {
             eventContinuation.yield(.disconnected(reason: "The connection to the server was closed."))
+            if options.reconnects, account != nil {
+                await reconnect()
+            }
         }
     }
 

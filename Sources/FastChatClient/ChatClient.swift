@@ -13,17 +13,22 @@ public actor ChatClient {
         /// scrypt cost for new accounts; existing accounts use what they were created with.
         public var kdf: KDFParameters
         public var logger: Logger
+        /// When the node goes away: reconnect through the endpoint (the balancer) with backoff, sign in again and
+        /// resend what was not yet accepted. One-shot commands leave it off and fail instead.
+        public var reconnects: Bool
 
         public init(
             endpoint: Endpoint,
             home: URL,
             kdf: KDFParameters = .strong,
-            logger: Logger = Logger(label: "fastchat.client")
+            logger: Logger = Logger(label: "fastchat.client"),
+            reconnects: Bool = false
         ) {
             self.endpoint = endpoint
             self.home = home
             self.kdf = kdf
             self.logger = logger
+            self.reconnects = reconnects
         }
     }
 
@@ -31,17 +36,22 @@ public actor ChatClient {
     let eventContinuation: AsyncStream<ClientEvent>.Continuation
     let options: Options
     var connection: FrameConnection?
-    public private(set) var nodeName: String?
+    public internal(set) var nodeName: String?
     public private(set) var maxFrameBytes = Wire.defaultMaxFrameBytes
     var account: Account?
     var peerKeys: [String: PublicIdentity] = [:]
     /// Pushes that arrive between the sign-in reply and the account being ready wait here.
     var accountWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Senders waiting for the connection to come back (failover).
+    var reconnectWaiters: [CheckedContinuation<Void, Never>] = []
+    var reconnecting = false
 
     struct Account {
         var username: String
         var identity: Identity
         var keystore: Keystore
+        /// Kept (not the password) to sign in again after a failover.
+        var authKey: Data
     }
 
     public init(options: Options) {
@@ -115,7 +125,7 @@ public actor ChatClient {
             try keystore.save(recovered)
             identity = recovered
         }
-        account = Account(username: username, identity: identity!, keystore: keystore)
+        account = Account(username: username, identity: identity!, keystore: keystore, authKey: secrets.authKey)
         nodeName = reply.nodeName.isEmpty ? nodeName : reply.nodeName
         let waiters = accountWaiters
         accountWaiters = []
@@ -123,6 +133,7 @@ public actor ChatClient {
     }
 
     public func signOut() async {
+        account = nil
         guard let connection else { return }
         _ = try? await connection.request(.signOut(.init()))
         await connection.close()

@@ -40,6 +40,8 @@ public enum ClientEvent: Sendable {
     /// Everything pending at sign-in has been delivered.
     case synced(pending: Int)
     case disconnected(reason: String)
+    /// Failed over: signed in again, on `node`, after the previous node went away.
+    case reconnected(node: String)
 }
 
 /// What `whois` reports.

@@ -8,12 +8,15 @@ struct FastChatCommand: AsyncParsableCommand {
         abstract: "End-to-end encrypted, multi-server chat.",
         subcommands: [
             ServerCommand.self,
+            BalancerCommand.self,
             SignUpCommand.self,
             SendCommand.self,
             ReceiveCommand.self,
             WhoisCommand.self,
             GroupCommand.self,
             ChatCommand.self,
+            StatusCommand.self,
+            ClusterCommand.self,
         ]
     )
 

@@ -1,0 +1,56 @@
+import FastChatProtocol
+import Foundation
+
+extension ChatClient {
+    /// Hands a sealed envelope to the node and waits for ✓. With `reconnects`, a connection lost on the way is
+    /// waited out and the same envelope (same id, so never stored twice) is sent again.
+    func deliver(_ envelope: Envelope) async throws {
+        while true {
+            do {
+                _ = try await request(.send(.with { $0.envelope = envelope }))
+                return
+            } catch let error as ProtocolError where error.code == .unavailable && options.reconnects {
+                guard account != nil else { throw error }
+                await waitForReconnection()
+            }
+        }
+    }
+
+    private func waitForReconnection() async {
+        if let connection, await !connection.isClosed, !reconnecting { return }
+        await withCheckedContinuation { reconnectWaiters.append($0) }
+    }
+
+    /// Reconnects through the endpoint (the balancer picks a live node) with exponential backoff and jitter, and
+    /// signs in again. "Already logged in" is expected for a few seconds, until the dead node's session is reaped.
+    func reconnect() async {
+        guard !reconnecting, let account else { return }
+        reconnecting = true
+        defer {
+            reconnecting = false
+            let waiters = reconnectWaiters
+            reconnectWaiters = []
+            for waiter in waiters { waiter.resume() }
+        }
+        var delay = 0.1
+        while self.account != nil, !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(delay * Double.random(in: 0.5...1.5)))
+            delay = min(delay * 2, 3)
+            do {
+                connection = nil
+                try await connect()
+                var signIn = Fastchat_V1_SignIn()
+                signIn.username = account.username
+                signIn.authKey = account.authKey
+                guard case .signedIn(let reply) = try await request(.signIn(signIn)) else { continue }
+                nodeName = reply.nodeName
+                options.logger.notice("Failed over", metadata: ["node": "\(reply.nodeName)"])
+                eventContinuation.yield(.reconnected(node: reply.nodeName))
+                return
+            } catch {
+                options.logger.debug("Reconnecting failed; retrying", metadata: ["error": "\(error)"])
+                if let connection { await connection.close() }
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// The processes `fastchat cluster` started: each logs to its own file, and all are stopped together.
+final class ChildProcesses: @unchecked Sendable {
+    // @unchecked: `children` is only touched under `lock` — Foundation's Process is not Sendable, and termination
+    // handlers run on arbitrary threads.
+    private let lock = NSLock()
+    private var children: [(name: String, process: Process)] = []
+    private let executable: URL
+    private let logDirectory: URL
+
+    init(logDirectory: URL) throws {
+        executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        self.logDirectory = logDirectory
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Starts `fastchat ARGUMENTS`, its output appended to `<logs>/<name>.log`; returns its pid.
+    func start(_ name: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let logURL = logDirectory.appendingPathComponent("\(name).log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        try log.seekToEnd()
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        lock.withLock { children.append((name, process)) }
+        return process.processIdentifier
+    }
+
+    func exited() -> [String] {
+        lock.withLock { children.filter { !$0.process.isRunning }.map(\.name) }
+    }
+
+    /// SIGTERM to every child (they shut down cleanly), then waits; SIGKILL for any still running after `grace`.
+    func stopAll(grace: TimeInterval = 10) {
+        let all = lock.withLock { children }
+        for child in all where child.process.isRunning {
+            child.process.terminate()
+        }
+        let deadline = Date().addingTimeInterval(grace)
+        for child in all {
+            while child.process.isRunning, Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            if child.process.isRunning {
+                kill(child.process.processIdentifier, SIGKILL)
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import FastChatBalancer
+import FastChatClient
+import FastChatProtocol
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs the processes of one cluster and its status line until a shutdown signal, then stops them all.
+struct ClusterService: Service {
+    struct Plan: Sendable {
+        var servers: Int
+        var clients: Int
+        var strategy: StrategyName
+        var port: Int
+        var database: String
+        var logLevel: Logger.Level
+        var home: URL
+    }
+
+    let children: ChildProcesses
+    let plan: Plan
+    let logger: Logger
+
+    func run() async throws {
+        defer { children.stopAll() }
+        let host = "127.0.0.1"
+        let level = plan.logLevel.rawValue
+        for index in 1...plan.servers {
+            let port = plan.port + index
+            let pid = try children.start(
+                "s\(index)",
+                ["server", "--host", host, "--port", "\(port)", "--name", "s\(index)", "--database", plan.database,
+                 "--log-level", level])
+            Terminal.line("server s\(index) \(host):\(port) pid \(pid)")
+            try await waitUntilAnswering(name: "s\(index)", at: "\(host):\(port)") {
+                let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port))
+                await connection.close()
+            }
+        }
+        let pid = try children.start(
+            "balancer",
+            ["balancer", "--host", host, "--port", "\(plan.port)", "--strategy", plan.strategy.rawValue,
+             "--database", plan.database, "--log-level", level])
+        Terminal.line("balancer \(host):\(plan.port) pid \(pid) strategy \(plan.strategy.rawValue)")
+        try await waitUntilAnswering(name: "balancer", at: "\(host):\(plan.port)") {
+            _ = try await StatusQuery.fetch(host: host, port: plan.port, timeout: .seconds(1))
+        }
+        Terminal.line("Logs in \(plan.home.deletingLastPathComponent().appendingPathComponent("logs").path). Ctrl-C stops everything.")
+
+        let simulation =
+            plan.clients > 0
+            ? ChatSimulation(
+                endpoint: Endpoint(host: host, port: plan.port), home: plan.home, count: plan.clients, logger: logger)
+            : nil
+        try await simulation?.start()
+
+        await withTaskGroup(of: Void.self) { group in
+            if let simulation {
+                group.addTask { await simulation.run() }
+            }
+            group.addTask { await self.reportStatus(host: host, simulation: simulation) }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        await simulation?.stop()
+        Terminal.line("Stopping \(plan.servers + 1) processes…")
+    }
+
+    private func reportStatus(host: String, simulation: ChatSimulation?) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            guard !Task.isCancelled else { return }
+            var parts: [String] = []
+            if let status = try? await StatusQuery.fetch(host: host, port: plan.port, timeout: .seconds(1)) {
+                parts = status.nodes.map { "\($0.name) \($0.alive ? "\($0.connections) conn" : "DEAD")" }
+            } else {
+                parts = ["balancer not answering"]
+            }
+            if let snapshot = await simulation?.snapshot() {
+                parts.append(String(format: "delivered %.0f/s", snapshot.deliveredPerSecond))
+                if let p50 = snapshot.p50Milliseconds, let p99 = snapshot.p99Milliseconds {
+                    parts.append(String(format: "p50 %.1f ms p99 %.1f ms", p50, p99))
+                }
+            }
+            let exited = children.exited()
+            if !exited.isEmpty { parts.append("exited: \(exited.joined(separator: ", "))") }
+            Terminal.line(parts.joined(separator: " | "))
+        }
+    }
+
+    /// Polls `probe` until it succeeds; a process that exits first is an error pointing at its log.
+    private func waitUntilAnswering(name: String, at address: String, _ probe: () async throws -> Void) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if children.exited().contains(name) {
+                throw ProtocolError(.internal, "\(name) exited at start; its log is in the logs directory.")
+            }
+            if (try? await probe()) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProtocolError(.internal, "\(name) did not answer on \(address) within 30 seconds.")
+    }
+}
