@@ -56,6 +56,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "FastChatBalancer",
+            dependencies: [
+                "FastChatProtocol",
+                "FastChatStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "FastChatClient",
             dependencies: [
                 "FastChatProtocol",
@@ -69,6 +80,7 @@ let package = Package(
             name: "fastchat",
             dependencies: [
                 "FastChatServer",
+                "FastChatBalancer",
                 "FastChatClient",
                 "FastChatStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,6 +99,18 @@ let package = Package(
         ),
         .testTarget(name: "FastChatCryptoTests", dependencies: ["FastChatCrypto"]),
         .testTarget(name: "FastChatStoreTests", dependencies: ["FastChatStore"]),
+        .testTarget(
+            name: "FastChatBalancerTests",
+            dependencies: [
+                "FastChatBalancer",
+                "FastChatStore",
+                "FastChatProtocol",
+                "FastChatClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

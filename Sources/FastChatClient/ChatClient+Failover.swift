@@ -33,7 +33,13 @@ extension ChatClient {
             for waiter in waiters { waiter.resume() }
         }
         var delay = 0.1
+        let deadline = ContinuousClock.now + options.reconnectTimeout
         while self.account != nil, !Task.isCancelled {
+            guard ContinuousClock.now < deadline else {
+                options.logger.warning("Gave up reconnecting")
+                eventContinuation.yield(.connectionLost(reason: "No chat node took the session back."))
+                return
+            }
             try? await Task.sleep(for: .seconds(delay * Double.random(in: 0.5...1.5)))
             delay = min(delay * 2, 3)
             do {
@@ -42,7 +48,7 @@ extension ChatClient {
                 var signIn = Fastchat_V1_SignIn()
                 signIn.username = account.username
                 signIn.authKey = account.authKey
-                guard case .signedIn(let reply) = try await request(.signIn(signIn)) else { continue }
+                guard case .signedIn(let reply) = try await connection?.request(.signIn(signIn)) else { continue }
                 nodeName = reply.nodeName
                 options.logger.notice("Failed over", metadata: ["node": "\(reply.nodeName)"])
                 eventContinuation.yield(.reconnected(node: reply.nodeName))

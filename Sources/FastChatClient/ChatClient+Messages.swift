@@ -39,6 +39,7 @@ extension ChatClient {
         var account = try signedIn()
         try account.keystore.markSeen(message.id)
         self.account = account
+        unacknowledged.remove(message.id)
         try await acknowledge(seqs: [message.seq])
     }
 
@@ -148,6 +149,7 @@ extension ChatClient {
                 try await acknowledge(seqs: [deliver.seq])
                 return
             }
+            guard !unacknowledged.contains(id) else { return }
             let (senderKey, pin) = try await key(of: sender)
             let plaintext =
                 envelope.group.isEmpty
@@ -179,6 +181,7 @@ extension ChatClient {
                 sentAt: Date(timeIntervalSince1970: Double(content.sentAtMs) / 1000),
                 verified: pin == .matches || pin == .firstUse
             )
+            unacknowledged.insert(id)
             eventContinuation.yield(.message(message))
         } catch let error as ProtocolError where error.code == .unavailable {
             // Not the message's fault: it stays in the mailbox and comes again on the next sign-in.

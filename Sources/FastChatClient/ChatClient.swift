@@ -16,19 +16,23 @@ public actor ChatClient {
         /// When the node goes away: reconnect through the endpoint (the balancer) with backoff, sign in again and
         /// resend what was not yet accepted. One-shot commands leave it off and fail instead.
         public var reconnects: Bool
+        /// How long a failover may try before it gives up with `.connectionLost`.
+        public var reconnectTimeout: Duration
 
         public init(
             endpoint: Endpoint,
             home: URL,
             kdf: KDFParameters = .strong,
             logger: Logger = Logger(label: "fastchat.client"),
-            reconnects: Bool = false
+            reconnects: Bool = false,
+            reconnectTimeout: Duration = .seconds(20)
         ) {
             self.endpoint = endpoint
             self.home = home
             self.kdf = kdf
             self.logger = logger
             self.reconnects = reconnects
+            self.reconnectTimeout = reconnectTimeout
         }
     }
 
@@ -45,6 +49,9 @@ public actor ChatClient {
     /// Senders waiting for the connection to come back (failover).
     var reconnectWaiters: [CheckedContinuation<Void, Never>] = []
     var reconnecting = false
+    /// Messages handed to the consumer but not yet acknowledged: a copy pushed again after a failover (same
+    /// mailbox entry, same seq) is not handed over twice.
+    var unacknowledged: Set<UUID> = []
 
     struct Account {
         var username: String
@@ -61,6 +68,8 @@ public actor ChatClient {
 
     public var username: String? { account?.username }
 
+    public nonisolated var reconnects: Bool { options.reconnects }
+
     public var fingerprint: String? { account?.identity.publicIdentity.fingerprint }
 
     /// Connects (through the balancer, if the endpoint is one) unless already connected.
@@ -74,6 +83,10 @@ public actor ChatClient {
     }
 
     func request(_ body: Frame.OneOf_Body) async throws -> Frame.OneOf_Body {
+        // During a failover nothing may go out before the new connection is signed in.
+        while reconnecting {
+            await withCheckedContinuation { reconnectWaiters.append($0) }
+        }
         try await connect()
         return try await connection!.request(body)
     }

@@ -19,7 +19,8 @@ public actor ChatSimulation {
     private var windowStart = ContinuousClock.now
 
     public init(endpoint: Endpoint, home: URL, count: Int, logger: Logger) {
-        options = ChatClient.Options(endpoint: endpoint, home: home, kdf: .fast, logger: logger, reconnects: true)
+        options = ChatClient.Options(
+            endpoint: endpoint, home: home, kdf: .fast, logger: logger, reconnects: true, reconnectTimeout: .seconds(3600))
         self.count = count
         prefix = "sim\(UInt16.random(in: 0...UInt16.max))"
     }

@@ -42,6 +42,8 @@ public enum ClientEvent: Sendable {
     case disconnected(reason: String)
     /// Failed over: signed in again, on `node`, after the previous node went away.
     case reconnected(node: String)
+    /// A client that reconnects gave up (no node took it back in time). Final.
+    case connectionLost(reason: String)
 }
 
 /// What `whois` reports.

@@ -21,7 +21,8 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .warning
 
-    func makeClient() throws -> ChatClient {
+    /// `reconnects`: fail over through the balancer when the node goes away (for long-lived sessions).
+    func makeClient(reconnects: Bool = false) throws -> ChatClient {
         let environment = ProcessInfo.processInfo.environment
         let endpoint = try Endpoint(parsing: connect ?? environment["FASTCHAT_CONNECT"] ?? "127.0.0.1:7000")
         let homePath =
@@ -34,7 +35,8 @@ struct ClientOptions: ParsableArguments {
         }
         let logger = makeLogger(label: "fastchat.client", level: logLevel)
         return ChatClient(
-            options: .init(endpoint: endpoint, home: URL(fileURLWithPath: homePath), kdf: kdf, logger: logger)
+            options: .init(
+                endpoint: endpoint, home: URL(fileURLWithPath: homePath), kdf: kdf, logger: logger, reconnects: reconnects)
         )
     }
 }

@@ -58,9 +58,9 @@ struct ReceiveCommand: AsyncParsableCommand {
                     Terminal.warn("WARNING: \(peer)'s identity key has CHANGED (was \(old), now \(new)).")
                 case .event(.rejected(let from, let reason)):
                     Terminal.warn("Rejected a message claiming to be from \(from): \(reason)")
-                case .event(.disconnected(let reason)):
+                case .event(.disconnected(let reason)), .event(.connectionLost(let reason)):
                     throw ProtocolError(.unavailable, reason)
-                case .event(.delivered):
+                case .event(.delivered), .event(.reconnected):
                     break
                 }
                 if synced, deadlinePassed { break }

@@ -1,0 +1,150 @@
+import FastChatProtocol
+import FastChatStore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The distribution server (DESIGN §2, §9). Not a proxy: every connection gets one answer, then is closed.
+///
+/// The first frame decides the answer:
+/// - `Hello` (version checked as a node checks it) → `Redirect` to the live node the strategy picks, or
+///   `Error{UNAVAILABLE}` when no node is alive;
+/// - `GetStatus` → `ClusterStatus`: the strategy and every registered node, dead ones included;
+/// - anything else → `Error{BAD_REQUEST}`.
+///
+/// `bind` reads the registry once and opens the listening socket (so callers, tests among them, learn the port
+/// before serving); `run` serves, re-reading the registry every `refreshInterval`, until the task is cancelled or a
+/// graceful shutdown is signalled.
+public final class Balancer: Service, Sendable {
+    public let localAddress: SocketAddress
+    public let table: NodeTable
+    private let configuration: BalancerConfiguration
+    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+    private let logger: Logger
+
+    private init(
+        configuration: BalancerConfiguration,
+        table: NodeTable,
+        serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>,
+        logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.table = table
+        self.serverChannel = serverChannel
+        self.logger = logger
+        guard let address = serverChannel.channel.localAddress else {
+            throw ProtocolError(.internal, "The listening socket has no address.")
+        }
+        self.localAddress = address
+    }
+
+    public static func bind(
+        configuration: BalancerConfiguration,
+        store: any ChatStore,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> Balancer {
+        let table = NodeTable(
+            store: store,
+            strategy: configuration.strategy.makeStrategy(blockSize: configuration.blockSize),
+            deadAfter: configuration.deadAfter,
+            logger: logger
+        )
+        try await table.refresh()
+        let channel = try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addFrameCodec()
+                    return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let balancer = try Balancer(configuration: configuration, table: table, serverChannel: channel, logger: logger)
+        logger.info("Balancer listening on \(balancer.localAddress), strategy \(configuration.strategy.rawValue)")
+        return balancer
+    }
+
+    public func run() async throws {
+        let serverChannel = self.serverChannel
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.table.refresh(every: self.configuration.refreshInterval) }
+                do {
+                    try await serverChannel.executeThenClose { inbound in
+                        for try await connection in inbound {
+                            group.addTask { await self.serve(connection) }
+                        }
+                    }
+                } catch {
+                    logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            serverChannel.channel.close(promise: nil)
+        }
+        logger.info("Balancer stopped")
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {
+        var logger = self.logger
+        logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                guard let frame = try await inbound.firstFrame(within: configuration.firstFrameTimeout) else { return }
+                try await outbound.write(await answer(frame, logger: logger))
+            }
+        } catch is FrameTimeout {
+            logger.debug("No frame in time; connection closed")
+        } catch {
+            logger.debug("Connection closed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func answer(_ frame: Frame, logger: Logger) async -> Frame {
+        let requestID = frame.requestID
+        switch frame.body {
+        case .hello(let hello):
+            guard hello.protocolVersion == Wire.protocolVersion else {
+                return .error(
+                    .unsupportedVersion,
+                    "Protocol version \(hello.protocolVersion) is not supported; this server speaks version \(Wire.protocolVersion).",
+                    requestID: requestID
+                )
+            }
+            guard let node = await table.place() else {
+                logger.warning("No chat node is available for a client")
+                return .error(.unavailable, "No chat node is available.", requestID: requestID)
+            }
+            logger.debug("Redirected", metadata: ["node": "\(node.name)", "client": "\(hello.clientName)"])
+            var redirect = Fastchat_V1_Redirect()
+            redirect.address = node.address
+            redirect.nodeName = node.name
+            return Frame(requestID: requestID, .redirect(redirect))
+        case .getStatus:
+            return Frame(requestID: requestID, .clusterStatus(await status()))
+        default:
+            return .error(
+                .badRequest, "The first message to a balancer must be Hello (or GetStatus).", requestID: requestID)
+        }
+    }
+
+    private func status() async -> Fastchat_V1_ClusterStatus {
+        var status = Fastchat_V1_ClusterStatus()
+        status.strategy = configuration.strategy.rawValue
+        status.nodes = await table.view().map { view in
+            var node = Fastchat_V1_NodeStatus()
+            node.name = view.record.name
+            node.address = view.record.address
+            node.pid = Int64(view.record.pid)
+            node.alive = view.alive
+            node.connections = UInt32(clamping: view.record.connections)
+            return node
+        }
+        return status
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import FastChatBalancer
+import FastChatProtocol
+import FastChatStore
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+struct BalancerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "balancer",
+        abstract: "Run the distribution server: answers each client's Hello with a redirect to a live node."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 7000
+
+    @Option(help: "Store: sqlite:PATH (embedded) or postgres://USER:PASSWORD@HOST:PORT/DB.")
+    var database = "sqlite:./fastchat-data/fastchat.db"
+
+    @Option(help: "How clients are placed on nodes.")
+    var strategy: StrategyName = .leastConnections
+
+    @Option(help: "Consecutive clients per node with the block strategy.")
+    var blockSize = 3
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard blockSize >= 1 else { throw ValidationError("--block-size must be at least 1.") }
+    }
+
+    func run() async throws {
+        let logger = makeLogger(label: "fastchat.balancer", level: logLevel)
+        do {
+            let store = try await openStore(try StoreURL(parsing: database), logger: logger)
+            let configuration = BalancerConfiguration(host: host, port: port, strategy: strategy, blockSize: blockSize)
+            let balancer: Balancer
+            do {
+                balancer = try await Balancer.bind(configuration: configuration, store: store, logger: logger)
+            } catch let error as IOError {
+                throw ProtocolError(
+                    .internal, "Cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)).lowercased())."
+                )
+            }
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: balancer)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
+            try await group.run()
+            try await store.close()
+        } catch {
+            throw fail(error)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import FastChatClient
+import FastChatProtocol
+import Foundation
+
+/// A conversation with one peer: typed lines are sent, the screen prints what arrives, `/quit` goes back.
+struct ChatRoom {
+    let client: ChatClient
+    let prompter: Prompter
+    let screen: ChatScreen
+    let peer: String
+
+    func run(key: PeerKeyStatus) async throws {
+        await screen.say("")
+        await screen.say(ChatStyle.heading("Chat with \(peer)"))
+        await screen.say(ChatStyle.hint("Type a message and press Enter to send it. /quit leaves, /help explains."))
+        await screen.say(keyLine(key))
+        await screen.enterRoom(peer)
+        while true {
+            let line = try await prompter.nextLine()
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            switch trimmed {
+            case "":
+                continue
+            case "/quit", "/q":
+                await screen.enterMenu()
+                return
+            case "/help":
+                await screen.say(ChatStyle.hint(Self.help))
+            case _ where trimmed.hasPrefix("/") && !trimmed.hasPrefix("//"):
+                await screen.say(ChatStyle.problem("Unknown command \(trimmed). \(Self.help)"))
+            default:
+                // "//text" sends "/text", so a message may start with a slash.
+                await send(trimmed.hasPrefix("//") ? String(line.drop { $0 == " " }.dropFirst()) : line)
+            }
+        }
+    }
+
+    private static let help =
+        "/quit leaves the chat. Start a message with // to send a line beginning with /. "
+        + "✓ = the server has stored it, ✓✓ = it reached the recipient."
+
+    private func send(_ text: String) async {
+        let id = UUID()
+        await screen.sending(id, text: text, to: peer, at: Date())
+        do {
+            try await client.send(text, to: peer, id: id)
+            await screen.accepted(id)
+        } catch {
+            let reason = (error as? ProtocolError)?.message ?? "\(error)"
+            await screen.notSent(id, reason: reason)
+        }
+    }
+
+    private func keyLine(_ key: PeerKeyStatus) -> String {
+        let state =
+            if key.changed {
+                ChatStyle.problem("CHANGED since you last talked — see the warning above")
+            } else if key.wasPinned {
+                ChatStyle.good("matches the key pinned before")
+            } else {
+                "first contact, pinned now — compare it with \(peer) to be sure"
+            }
+        return ChatStyle.hint("\(peer)'s key: \(key.fingerprint)") + " (\(state))"
+    }
+}

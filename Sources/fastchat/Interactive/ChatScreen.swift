@@ -1,0 +1,225 @@
+import FastChatClient
+import Foundation
+
+/// The one owner of what the person sees. It decides where each incoming message goes (printed in the open room,
+/// or kept in the unread inbox while the menu is up), pairs ✓ and ✓✓ with the lines they belong to, and does all
+/// the writing, so the event pump and the menus never cut into each other's lines or lose the prompt.
+///
+/// A message is acknowledged only after it has been printed: an acknowledged message is gone from the server, and
+/// one that was never shown must come back at the next sign-in.
+actor ChatScreen {
+    enum Place: Equatable {
+        case signedOut
+        case menu
+        case room(peer: String)
+        case leaving
+    }
+
+    private struct Outgoing {
+        var text: String
+        var peer: String
+        var sentAt: Date
+        var accepted = false
+        /// The ✓✓ can overtake the ✓ (the receipt and the send's reply race to this process).
+        var delivered = false
+    }
+
+    private let client: ChatClient
+    private let input: InputFeed
+    private var place = Place.signedOut
+    private var inbox: [ReceivedMessage] = []
+    private var synced = false
+    private var outgoing: [UUID: Outgoing] = [:]
+    private var activePrompt: String?
+    private var syncWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(client: ChatClient, input: InputFeed) {
+        self.client = client
+        self.input = input
+    }
+
+    var unreadCount: Int { inbox.count }
+
+    /// Waits (briefly) for the mail that was pending at sign-in, so the first menu shows the right unread count.
+    func waitUntilSynced(atMost limit: Duration) async {
+        guard !synced else { return }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            self.endSyncWait()
+        }
+        await withCheckedContinuation { syncWaiters.append($0) }
+        timer.cancel()
+    }
+
+    private func endSyncWait() {
+        let waiters = syncWaiters
+        syncWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Where the person is
+
+    func signedIn() {
+        place = .menu
+    }
+
+    func leaving() {
+        place = .leaving
+    }
+
+    func enterMenu() {
+        place = .menu
+    }
+
+    /// Opens the room and shows what `peer` sent while the person was in the menu.
+    func enterRoom(_ peer: String) async {
+        place = .room(peer: peer)
+        let waiting = inbox.filter { Self.belongs($0, to: peer) }
+        inbox.removeAll { Self.belongs($0, to: peer) }
+        // All printed before the first acknowledgement suspends, so a newer message cannot land among them.
+        for message in waiting { emit(ChatStyle.incoming(message)) }
+        for message in waiting { await acknowledge(message) }
+    }
+
+    /// "Read pending messages": everything unread, oldest first.
+    func showInbox() async {
+        let messages = inbox
+        inbox = []
+        guard !messages.isEmpty else {
+            emit(ChatStyle.hint("No unread messages."))
+            return
+        }
+        emit(ChatStyle.heading("\(messages.count) unread message\(messages.count == 1 ? "" : "s")"))
+        for message in messages { emit(ChatStyle.incoming(message)) }
+        for message in messages { await acknowledge(message) }
+    }
+
+    // MARK: Writing
+
+    func say(_ text: String) {
+        emit(text)
+    }
+
+    func showPrompt(_ prompt: String) {
+        activePrompt = prompt
+        Terminal.write(prompt)
+    }
+
+    /// Ends the prompt's line when the terminal did not (input from a pipe, a password without echo, Ctrl-D).
+    func answered(echoed: Bool) {
+        activePrompt = nil
+        if !echoed { Terminal.write("\n") }
+    }
+
+    /// Writes whole lines; if a prompt is waiting, the lines go below it and the prompt is shown again.
+    private func emit(_ text: String, toStandardError: Bool = false) {
+        if activePrompt != nil { Terminal.write("\n") }
+        if toStandardError {
+            Terminal.warn(text)
+        } else {
+            Terminal.line(text)
+        }
+        if let activePrompt { Terminal.write(activePrompt) }
+    }
+
+    // MARK: Receipts
+
+    func sending(_ id: UUID, text: String, to peer: String, at sentAt: Date) {
+        outgoing[id] = Outgoing(text: text, peer: peer, sentAt: sentAt)
+    }
+
+    func accepted(_ id: UUID) {
+        guard var line = outgoing[id] else { return }
+        emit(ChatStyle.outgoing(line.text, to: line.peer, sentAt: line.sentAt, delivered: line.delivered))
+        if line.delivered {
+            outgoing[id] = nil
+        } else {
+            line.accepted = true
+            outgoing[id] = line
+        }
+    }
+
+    func notSent(_ id: UUID, reason: String) {
+        guard let line = outgoing.removeValue(forKey: id) else { return }
+        emit(ChatStyle.notSent(line.text, reason: reason))
+    }
+
+    private func delivered(_ id: UUID) {
+        // Receipts for messages sent by another client (e.g. `fastchat send`) have no line here to complete.
+        guard var line = outgoing[id] else { return }
+        if line.accepted {
+            outgoing[id] = nil
+            emit(ChatStyle.deliveredLater(line.text, to: line.peer))
+        } else {
+            line.delivered = true
+            outgoing[id] = line
+        }
+    }
+
+    // MARK: Events
+
+    /// Called for every client event, in order, by the session's single event pump.
+    func handle(_ event: ClientEvent) async {
+        switch event {
+        case .message(let message):
+            await arrived(message)
+        case .delivered(let id, _):
+            delivered(id)
+        case .notice(let notice):
+            // Short and about membership, so shown at once wherever the person is (and then acknowledged).
+            emit(ChatStyle.groupNotice(notice))
+            try? await client.acknowledge(notice)
+        case .keyChanged(let peer, let old, let new):
+            emit(ChatStyle.keyChanged(peer: peer, old: old, new: new), toStandardError: true)
+        case .rejected(let sender, let reason):
+            emit(ChatStyle.rejected(from: sender, reason: reason), toStandardError: true)
+        case .synced:
+            synced = true
+            endSyncWait()
+            if place == .menu, !inbox.isEmpty {
+                emit("✉ You have \(inbox.count) unread message\(inbox.count == 1 ? "" : "s").")
+            }
+        case .connectionLost(let reason):
+            if place != .signedOut, place != .leaving {
+                input.disconnected(reason: reason)
+            }
+        case .reconnected(let node):
+            emit("↻ The connection came back: now on node \(node).")
+        case .disconnected(let reason):
+            // Before sign-in the next attempt reconnects by itself; after sign-out the close is ours.
+            if place != .signedOut, place != .leaving {
+                if client.reconnects {
+                    emit("⚠ \(reason) Failing over to another node…")
+                } else {
+                    input.disconnected(reason: reason)
+                }
+            }
+        }
+    }
+
+    private func arrived(_ message: ReceivedMessage) async {
+        // A message re-pushed before its acknowledgement landed is already here.
+        guard !inbox.contains(where: { $0.id == message.id }) else { return }
+        guard case .room(let peer) = place else {
+            inbox.append(message)
+            // The replay at sign-in is summed up once, at `.synced`, rather than line by line.
+            if synced, place == .menu {
+                emit("✉ New message from \(message.from) — \(inbox.count) unread.")
+            }
+            return
+        }
+        emit(Self.belongs(message, to: peer) ? ChatStyle.incoming(message) : ChatStyle.notice(message))
+        await acknowledge(message)
+    }
+
+    /// A one-to-one message from the person this room is with (their group messages belong elsewhere).
+    private static func belongs(_ message: ReceivedMessage, to peer: String) -> Bool {
+        message.group == nil && message.from == peer
+    }
+
+    private func acknowledge(_ message: ReceivedMessage) async {
+        // If this fails the server keeps the message and pushes it again at the next sign-in, where the client
+        // drops it as already seen: nothing is lost or shown twice.
+        try? await client.acknowledge(message)
+    }
+}

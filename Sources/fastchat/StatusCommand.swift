@@ -1,0 +1,76 @@
+import ArgumentParser
+import FastChatBalancer
+import FastChatClient
+import FastChatProtocol
+import Foundation
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the cluster as the balancer sees it: its strategy and every node's health."
+    )
+
+    @Option(help: "Balancer as HOST:PORT (default: $FASTCHAT_CONNECT, else 127.0.0.1:7000).")
+    var connect: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() async throws {
+        do {
+            let endpoint = try Endpoint(
+                parsing: connect ?? ProcessInfo.processInfo.environment["FASTCHAT_CONNECT"] ?? "127.0.0.1:7000")
+            let status = try await StatusQuery.fetch(host: endpoint.host, port: endpoint.port)
+            if json {
+                Terminal.line(Self.json(status))
+                return
+            }
+            Terminal.line("strategy \(status.strategy)")
+            if status.nodes.isEmpty {
+                Terminal.line("no chat node is registered")
+            }
+            let nameWidth = status.nodes.map(\.name.count).max() ?? 0
+            let addressWidth = status.nodes.map(\.address.count).max() ?? 0
+            for node in status.nodes {
+                Terminal.line(
+                    [
+                        node.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0),
+                        node.address.padding(toLength: addressWidth, withPad: " ", startingAt: 0),
+                        "pid \(node.pid)",
+                        node.alive ? "alive" : "dead ",
+                        "\(node.connections) \(node.connections == 1 ? "connection" : "connections")",
+                    ].joined(separator: "  "))
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// `{"strategy": "...", "nodes": [{"name": "s1", "address": "127.0.0.1:7001", "pid": 123, "alive": true,
+    /// "connections": 2}, ...]}` — keys in this order (a contract: scripts read it).
+    static func json(_ status: Fastchat_V1_ClusterStatus) -> String {
+        let nodes = status.nodes.map { node in
+            "{\"name\": \(quoted(node.name)), \"address\": \(quoted(node.address)), \"pid\": \(node.pid), "
+                + "\"alive\": \(node.alive), \"connections\": \(node.connections)}"
+        }
+        return "{\"strategy\": \(quoted(status.strategy)), \"nodes\": [\(nodes.joined(separator: ", "))]}"
+    }
+
+    /// A JSON string literal.
+    private static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,214 @@
+@testable import FastChatBalancer
+import FastChatClient
+import FastChatProtocol
+import FastChatStore
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// A real balancer on a loopback port: one answer per connection, from the registry in the store.
+@Suite(.timeLimit(.minutes(2))) struct BalancerTests {
+    static let threeNodes = [
+        (name: "s1", address: "127.0.0.1:7101"), (name: "s2", address: "127.0.0.1:7102"),
+        (name: "s3", address: "127.0.0.1:7103"),
+    ]
+
+    @Test func helloIsRedirectedToThePickedNode() async throws {
+        try await withBalancer(.roundRobin, nodes: Self.threeNodes) { balancer in
+            var redirects: [Fastchat_V1_Redirect] = []
+            for _ in 0..<6 {
+                let reply = try await balancer.hello()
+                #expect(reply.requestID == 1)
+                guard case .redirect(let redirect) = reply.body else {
+                    Issue.record("expected a redirect, got \(reply)")
+                    return
+                }
+                redirects.append(redirect)
+            }
+            #expect(redirects.map(\.nodeName) == ["s1", "s2", "s3", "s1", "s2", "s3"])
+            #expect(redirects.map(\.address) == (Self.threeNodes + Self.threeNodes).map(\.address))
+        }
+    }
+
+    /// The client library follows the redirect and ends up talking to the node.
+    @Test func clientFollowsTheRedirect() async throws {
+        let nodes = [try await FakeNode.start("s1"), try await FakeNode.start("s2")]
+        let serving = nodes.map { node in Task { try await node.run() } }
+        defer { serving.forEach { $0.cancel() } }
+        try await withBalancer(.block, configure: { $0.blockSize = 2 }, nodes: nodes.map { ($0.name, $0.address) }) {
+            balancer in
+            var names: [String] = []
+            for _ in 0..<4 {
+                let (connection, reply) = try await FrameConnection.open(to: balancer.endpoint)
+                names.append(reply.nodeName)
+                await connection.close()
+            }
+            #expect(names == ["s1", "s1", "s2", "s2"])
+        }
+    }
+
+    @Test func noLiveNodeIsUnavailable() async throws {
+        let stale = Fixtures.now.addingTimeInterval(-60)
+        try await withBalancer(.leastConnections) { balancer in
+            try await balancer.register("s1", address: "127.0.0.1:7101", heartbeatAt: stale)
+            try await balancer.balancer.table.refresh()
+            let reply = try await balancer.hello()
+            #expect(reply.requestID == 1)
+            #expect(reply.body == .error(.with { $0.code = .unavailable; $0.message = "No chat node is available." }))
+
+            // What the client reports (exit code 3 in the CLI).
+            let error = await #expect(throws: ProtocolError.self) {
+                try await FrameConnection.open(to: balancer.endpoint)
+            }
+            #expect(error == ProtocolError(.unavailable, "No chat node is available."))
+        }
+    }
+
+    /// Registered after the balancer started: the next refresh makes it a target.
+    @Test func aNodeThatRegistersLaterGetsClients() async throws {
+        try await withBalancer(.roundRobin) { balancer in
+            #expect(try await balancer.hello().body?.isError(.unavailable) == true)
+            try await balancer.register("s1", address: "127.0.0.1:7101")
+            let deadline = ContinuousClock.now + .seconds(5)
+            var reply = try await balancer.hello()
+            while case .error = reply.body, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+                reply = try await balancer.hello()
+            }
+            guard case .redirect(let redirect) = reply.body else {
+                Issue.record("expected a redirect, got \(reply)")
+                return
+            }
+            #expect(redirect.nodeName == "s1" && redirect.address == "127.0.0.1:7101")
+        }
+    }
+
+    @Test func statusListsEveryNodeWithItsHealth() async throws {
+        try await withBalancer(.powerOfTwo) { balancer in
+            try await balancer.register("s2", address: "127.0.0.1:7102", connections: 3)
+            try await balancer.register("s1", address: "127.0.0.1:7101", connections: 1)
+            let stale = Fixtures.now.addingTimeInterval(-30)
+            try await balancer.register("s3", address: "127.0.0.1:7103", heartbeatAt: stale)
+            try await balancer.balancer.table.refresh()
+
+            let status = try await StatusQuery.fetch(host: balancer.endpoint.host, port: balancer.endpoint.port)
+            #expect(status.strategy == "power-of-two")
+            #expect(status.nodes.map(\.name) == ["s1", "s2", "s3"])
+            #expect(status.nodes.map(\.address) == ["127.0.0.1:7101", "127.0.0.1:7102", "127.0.0.1:7103"])
+            #expect(status.nodes.map(\.alive) == [true, true, false])
+            #expect(status.nodes.map(\.connections) == [1, 3, 0])
+            #expect(status.nodes.allSatisfy { $0.pid == 4242 })
+
+            for _ in 0..<5 {
+                guard case .redirect(let redirect) = try await balancer.hello().body else {
+                    Issue.record("expected a redirect")
+                    return
+                }
+                #expect(redirect.nodeName != "s3", "the dead node is listed but never chosen")
+            }
+        }
+    }
+
+    @Test func statusOfAnEmptyCluster() async throws {
+        try await withBalancer(.single) { balancer in
+            let status = try await StatusQuery.fetch(host: balancer.endpoint.host, port: balancer.endpoint.port)
+            #expect(status.strategy == "single")
+            #expect(status.nodes.isEmpty)
+        }
+    }
+
+    @Test func unsupportedVersionIsRefused() async throws {
+        try await withBalancer(nodes: Self.threeNodes) { balancer in
+            let reply = try await balancer.hello(version: 99)
+            #expect(reply.body?.isError(.unsupportedVersion) == true)
+        }
+    }
+
+    @Test func anyOtherFirstFrameIsABadRequest() async throws {
+        try await withBalancer(nodes: Self.threeNodes) { balancer in
+            let reply = try await balancer.exchange(Frame(requestID: 7, .signOut(.init())))
+            #expect(reply.requestID == 7)
+            #expect(reply.body?.isError(.badRequest) == true)
+        }
+    }
+
+    /// A frame that does not parse is refused by the codec: an error frame, then the connection closes.
+    @Test func garbageIsRefused() async throws {
+        try await withBalancer(nodes: Self.threeNodes) { balancer in
+            let (frames, closed) = try await rawExchange(balancer.endpoint, bytes: [0, 0, 0, 3, 0xFF, 0xFF, 0xFF])
+            #expect(closed)
+            #expect(frames.map { $0.body?.isError(.badRequest) } == [true])
+        }
+    }
+
+    /// A client that connects and says nothing is not kept forever.
+    @Test func silentConnectionIsClosed() async throws {
+        try await withBalancer(configure: { $0.firstFrameTimeout = .milliseconds(200) }) { balancer in
+            let started = ContinuousClock.now
+            let (frames, closed) = try await rawExchange(balancer.endpoint, bytes: [])
+            #expect(closed && frames.isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
+    @Test func statusOfAnUnreachableBalancer() async throws {
+        // Bind and close to find a port nobody listens on.
+        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = probe.localAddress!.port!
+        try await probe.close()
+        let error = await #expect(throws: ProtocolError.self) {
+            try await StatusQuery.fetch(host: "127.0.0.1", port: port)
+        }
+        #expect(error?.code == .unavailable)
+        #expect(error?.message == "Cannot reach the balancer at 127.0.0.1:\(port) (connection refused).")
+    }
+
+    /// Graceful shutdown: `run` returns once the service group is told to stop.
+    @Test func stopsOnCancellation() async throws {
+        try await withStore { store in
+            let balancer = try await Balancer.bind(
+                configuration: .init(host: "127.0.0.1", port: 0), store: store, logger: Fixtures.logger)
+            let serving = Task { try await balancer.run() }
+            try await Task.sleep(for: .milliseconds(50))
+            serving.cancel()
+            try await serving.value
+            let error = await #expect(throws: ProtocolError.self) {
+                try await StatusQuery.fetch(host: "127.0.0.1", port: balancer.localAddress.port!)
+            }
+            #expect(error?.code == .unavailable)
+        }
+    }
+}
+
+extension Frame.OneOf_Body {
+    func isError(_ code: ErrorCode) -> Bool {
+        if case .error(let error) = self { error.code == code } else { false }
+    }
+}
+
+/// Writes `bytes` as they are, then collects what the server sends until it closes the connection.
+func rawExchange(_ endpoint: Endpoint, bytes: [UInt8]) async throws -> (frames: [Frame], closed: Bool) {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: endpoint.host, port: endpoint.port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+    return try await channel.executeThenClose { inbound, outbound in
+        if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
+        var received = ByteBuffer()
+        var frames: [Frame] = []
+        for try await var buffer in inbound {
+            received.writeBuffer(&buffer)
+            while let length = received.getInteger(at: received.readerIndex, as: UInt32.self),
+                received.readableBytes >= 4 + Int(length)
+            {
+                received.moveReaderIndex(forwardBy: 4)
+                frames.append(try Frame(serializedBytes: received.readBytes(length: Int(length))!))
+            }
+        }
+        return (frames, true)
+    }
+}

@@ -1,0 +1,107 @@
+@testable import FastChatBalancer
+import FastChatClient
+import FastChatProtocol
+import FastChatStore
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// A real balancer on an ephemeral loopback port, reading the registry of a temporary SQLite store.
+struct BalancerHarness {
+    let balancer: Balancer
+    let store: SQLiteStore
+    var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: balancer.localAddress.port!) }
+
+    /// Sends one frame on a fresh connection and returns the balancer's answer.
+    func exchange(_ frame: Frame) async throws -> Frame {
+        try await StatusQuery.exchange(frame, host: endpoint.host, port: endpoint.port, timeout: .seconds(10))
+    }
+
+    func hello(version: UInt32 = Wire.protocolVersion) async throws -> Frame {
+        var hello = Fastchat_V1_Hello()
+        hello.protocolVersion = version
+        hello.clientName = "balancer-tests"
+        return try await exchange(Frame(requestID: 1, .hello(hello)))
+    }
+
+    /// Registers a node heard from just now.
+    func register(
+        _ name: String, address: String, connections: Int = 0, heartbeatAt: Date = Fixtures.now
+    ) async throws {
+        try await store.registerNode(
+            NodeRecord(
+                name: name, address: address, pid: 4242, connections: connections, startedAt: heartbeatAt,
+                heartbeatAt: heartbeatAt))
+    }
+}
+
+/// Runs `body` against a fresh balancer (strategy `strategy`, registry re-read every 50 ms) and stops it afterwards.
+func withBalancer(
+    _ strategy: StrategyName = .roundRobin,
+    configure: (inout BalancerConfiguration) -> Void = { _ in },
+    nodes: [(name: String, address: String)] = [],
+    _ body: (BalancerHarness) async throws -> Void
+) async throws {
+    try await withStore { store in
+        for node in nodes {
+            try await store.registerNode(
+                NodeRecord(
+                    name: node.name, address: node.address, pid: 4242, connections: 0, startedAt: Fixtures.now,
+                    heartbeatAt: Fixtures.now))
+        }
+        var configuration = BalancerConfiguration(
+            host: "127.0.0.1", port: 0, strategy: strategy, refreshInterval: .milliseconds(50))
+        configure(&configuration)
+        let balancer = try await Balancer.bind(configuration: configuration, store: store, logger: Fixtures.logger)
+        let serving = Task { try await balancer.run() }
+        do {
+            try await body(BalancerHarness(balancer: balancer, store: store))
+        } catch {
+            serving.cancel()
+            _ = try? await serving.value
+            throw error
+        }
+        serving.cancel()
+        try await serving.value
+    }
+}
+
+/// A stand-in chat node: answers Hello with a HelloReply naming it, and nothing else.
+struct FakeNode {
+    let name: String
+    let channel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+    var address: String { "127.0.0.1:\(channel.channel.localAddress!.port!)" }
+
+    static func start(_ name: String) async throws -> FakeNode {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addFrameCodec()
+                    return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return FakeNode(name: name, channel: channel)
+    }
+
+    /// Serves until cancelled.
+    func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            try await channel.executeThenClose { inbound in
+                for try await connection in inbound {
+                    group.addTask {
+                        try? await connection.executeThenClose { frames, outbound in
+                            for try await frame in frames {
+                                guard case .hello = frame.body else { continue }
+                                var reply = Fastchat_V1_HelloReply()
+                                reply.protocolVersion = Wire.protocolVersion
+                                reply.nodeName = name
+                                try await outbound.write(Frame(requestID: frame.requestID, .helloReply(reply)))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
