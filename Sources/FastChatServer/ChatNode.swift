@@ -105,7 +105,8 @@ public final class ChatNode: Service, Sendable {
         var logger = services.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
         let outbox = Outbox()
-        let handler = ConnectionHandler(services: services, outbox: outbox, logger: logger)
+        let handler = ConnectionHandler(
+            services: services, outbox: outbox, peerHost: connection.channel.remoteAddress?.ipAddress, logger: logger)
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in

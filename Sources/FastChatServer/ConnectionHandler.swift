@@ -1,5 +1,6 @@
 import FastChatProtocol
 import FastChatStore
+import Foundation
 import Logging
 import NIOCore
 
@@ -17,9 +18,13 @@ final class ConnectionHandler {
     var failedSignIns = 0
     var closeAfterThisFrame = false
 
-    init(services: NodeServices, outbox: Outbox, logger: Logger) {
+    /// The peer's IP address, to check that a node link really comes from a registered node's host.
+    let peerHost: String?
+
+    init(services: NodeServices, outbox: Outbox, peerHost: String?, logger: Logger) {
         self.services = services
         self.outbox = outbox
+        self.peerHost = peerHost
         self.logger = logger
     }
 
@@ -39,7 +44,7 @@ final class ConnectionHandler {
         let requestID = frame.requestID
         do {
             guard greeted else {
-                try greet(frame)
+                try await greet(frame)
                 return
             }
             if isNodeLink {
@@ -96,8 +101,9 @@ final class ConnectionHandler {
         }
     }
 
-    private func greet(_ frame: Frame) throws {
-        if case .nodeHello(let hello) = frame.body, hello.protocolVersion == Wire.protocolVersion {
+    private func greet(_ frame: Frame) async throws {
+        if case .nodeHello(let hello) = frame.body {
+            try await acceptNodeLink(hello)
             greeted = true
             isNodeLink = true
             logger[metadataKey: "link"] = "\(hello.nodeName)"
@@ -121,6 +127,33 @@ final class ConnectionHandler {
         reply.nodeName = services.configuration.nodeName
         reply.maxFrameBytes = UInt32(services.configuration.maxFrameBytes)
         outbox.reply(to: frame.requestID, .helloReply(reply))
+    }
+
+    /// A node link must come from a live registered node, from the host that node registered; anything else is
+    /// refused and closed, so no outsider can inject deliveries.
+    private func acceptNodeLink(_ hello: Fastchat_V1_NodeHello) async throws {
+        closeAfterThisFrame = true
+        guard hello.protocolVersion == Wire.protocolVersion else {
+            throw ProtocolError(.unsupportedVersion, "Protocol version \(hello.protocolVersion) is not supported.")
+        }
+        let cutoff = Date().addingTimeInterval(-services.configuration.deadAfter.seconds)
+        let nodes = try await services.store.nodes()
+        guard let node = nodes.first(where: { $0.name == hello.nodeName }), node.heartbeatAt >= cutoff,
+            hello.nodeName != services.configuration.nodeName
+        else {
+            logger.warning("Refused a node link from an unregistered node", metadata: ["claimed": "\(hello.nodeName)"])
+            throw ProtocolError(.badRequest, "\(hello.nodeName) is not a live registered node.")
+        }
+        let registeredHost = node.address.split(separator: ":").dropLast().joined(separator: ":")
+        guard let peerHost, peerHost == registeredHost || Self.isLoopback(peerHost) && Self.isLoopback(registeredHost) else {
+            logger.warning("Refused a node link from the wrong host", metadata: ["claimed": "\(hello.nodeName)"])
+            throw ProtocolError(.badRequest, "The link does not come from \(hello.nodeName)'s host.")
+        }
+        closeAfterThisFrame = false
+    }
+
+    private static func isLoopback(_ host: String) -> Bool {
+        host.hasPrefix("127.") || host == "::1" || host == "localhost"
     }
 
     func signedInUser() throws -> Session {

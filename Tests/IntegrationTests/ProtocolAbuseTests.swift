@@ -67,6 +67,30 @@ import Testing
         }
     }
 
+    /// Only a live registered node may open a node link (and so push deliveries into this node's sessions).
+    @Test func forgedNodeLinkIsRefused() async throws {
+        try await withNode { node in
+            let bob = try await node.user("bob")
+            let forged = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "intruder" }))
+            var forward = Fastchat_V1_Forward()
+            forward.entries = [.with { $0.recipient = "bob"; $0.seq = 999; $0.sender = "alice"; $0.messageID = UUID().bytes }]
+            let result = try await RawConnection.open(node.endpoint)
+                .exchange([try framed(forged) + (try framed(Frame(.forward(forward))))])
+            #expect(result.closed)
+            #expect(result.frames.map(errorCode) == [.badRequest])
+            // Nothing reached bob: the first thing he gets is the note he sends himself afterwards.
+            let id = try await bob.send("to myself", to: "bob")
+            let first = try await bob.next { event -> String? in
+                switch event {
+                case .message(let message): message.id == id ? "own note" : "other message"
+                case .rejected: "forged delivery"
+                default: nil
+                }
+            }
+            #expect(first == "own note")
+        }
+    }
+
     @Test func badSignUpFieldsAreRefused() async throws {
         try await withNode { node in
             var signUp = Fastchat_V1_SignUp()

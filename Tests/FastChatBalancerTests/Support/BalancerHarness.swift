@@ -49,8 +49,10 @@ func withBalancer(
                     name: node.name, address: node.address, pid: 4242, connections: 0, startedAt: Fixtures.now,
                     heartbeatAt: Fixtures.now))
         }
+        // Liveness is judged against the real clock; on a loaded machine a test may take several seconds, so the
+        // nodes registered "now" must not die of old age mid-test. Dead nodes in these tests are hours old.
         var configuration = BalancerConfiguration(
-            host: "127.0.0.1", port: 0, strategy: strategy, refreshInterval: .milliseconds(50))
+            host: "127.0.0.1", port: 0, strategy: strategy, deadAfter: .seconds(600), refreshInterval: .milliseconds(50))
         configure(&configuration)
         let balancer = try await Balancer.bind(configuration: configuration, store: store, logger: Fixtures.logger)
         let serving = Task { try await balancer.run() }
