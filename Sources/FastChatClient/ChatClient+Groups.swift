@@ -86,17 +86,17 @@ extension ChatClient {
     /// If the membership changes between fetching and sending, the server refuses and the message is resealed.
     @discardableResult
     public func send(_ text: String, toGroup group: String, id: UUID = UUID()) async throws -> UUID {
+        try await send(try content(text: text, id: id), toGroup: group)
+    }
+
+    func send(_ content: MessageContent, toGroup group: String, blobIDs: [Data] = []) async throws -> UUID {
         let account = try signedIn()
         try Names.validate(group, kind: "group name")
-        guard text.utf8.count <= maxTextBytes else {
-            throw ProtocolError(.badRequest, "The message is longer than \(maxTextBytes) bytes.")
+        guard let id = UUID(bytes: content.messageID) else {
+            throw ProtocolError(.internal, "The message id is malformed.")
         }
-        var content = MessageContent()
-        content.sender = account.username
+        var content = content
         content.group = group
-        content.messageID = id.bytes
-        content.sentAtMs = Int64(Date().timeIntervalSince1970 * 1000)
-        content.text = text
         let plaintext = try content.serializedData()
         for attempt in 1...3 {
             let members = try await groupInfo(group).members.filter { $0.username != account.username }
@@ -112,8 +112,10 @@ extension ChatClient {
                 group: group,
                 recipients: recipients
             )
+            var envelope = Envelope(sealed)
+            envelope.blobIds = blobIDs
             do {
-                try await deliver(Envelope(sealed))
+                try await deliver(envelope)
                 return id
             } catch let error as ProtocolError where error.code == .staleMembers && attempt < 3 {
                 continue

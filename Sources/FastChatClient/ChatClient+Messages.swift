@@ -10,18 +10,32 @@ extension ChatClient {
     /// makes a retry idempotent.
     @discardableResult
     public func send(_ text: String, to peer: String, id: UUID = UUID()) async throws -> UUID {
+        try await send(try content(text: text, id: id), to: peer)
+    }
+
+    /// The sealed part of a new message, before its addressing is filled in.
+    func content(text: String, id: UUID) throws -> MessageContent {
         let account = try signedIn()
-        try Names.validate(peer)
         guard text.utf8.count <= maxTextBytes else {
             throw ProtocolError(.badRequest, "The message is longer than \(maxTextBytes) bytes.")
         }
-        let peerKey = try await key(of: peer).key
         var content = MessageContent()
         content.sender = account.username
-        content.recipient = peer
         content.messageID = id.bytes
         content.sentAtMs = Int64(Date().timeIntervalSince1970 * 1000)
         content.text = text
+        return content
+    }
+
+    func send(_ content: MessageContent, to peer: String, blobIDs: [Data] = []) async throws -> UUID {
+        let account = try signedIn()
+        try Names.validate(peer)
+        guard let id = UUID(bytes: content.messageID) else {
+            throw ProtocolError(.internal, "The message id is malformed.")
+        }
+        let peerKey = try await key(of: peer).key
+        var content = content
+        content.recipient = peer
         let sealed = try EnvelopeCrypto.seal(
             try content.serializedData(),
             messageID: id,
@@ -30,7 +44,9 @@ extension ChatClient {
             recipient: peer,
             recipientKey: peerKey
         )
-        try await deliver(Envelope(sealed))
+        var envelope = Envelope(sealed)
+        envelope.blobIds = blobIDs
+        try await deliver(envelope)
         return id
     }
 
@@ -171,6 +187,7 @@ extension ChatClient {
             else {
                 throw ProtocolError(.badRequest, "the sealed header does not match the envelope")
             }
+            let image = content.hasImage ? try await download(content.image).path : nil
             let message = ReceivedMessage(
                 id: id,
                 seq: deliver.seq,
@@ -178,6 +195,7 @@ extension ChatClient {
                 to: envelope.group.isEmpty ? content.recipient : nil,
                 group: envelope.group.isEmpty ? nil : envelope.group,
                 text: content.text,
+                image: image,
                 sentAt: Date(timeIntervalSince1970: Double(content.sentAtMs) / 1000),
                 verified: pin == .matches || pin == .firstUse
             )

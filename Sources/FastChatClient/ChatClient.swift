@@ -42,6 +42,8 @@ public actor ChatClient {
     var connection: FrameConnection?
     public internal(set) var nodeName: String?
     public private(set) var maxFrameBytes = Wire.defaultMaxFrameBytes
+    /// The node's limit for images, announced at Hello (0: it accepts none).
+    public private(set) var maxImageBytes = 0
     var account: Account?
     var peerKeys: [String: PublicIdentity] = [:]
     /// Pushes that arrive between the sign-in reply and the account being ready wait here.
@@ -79,6 +81,7 @@ public actor ChatClient {
         self.connection = connection
         nodeName = hello.nodeName
         if hello.maxFrameBytes > 0 { maxFrameBytes = Int(hello.maxFrameBytes) }
+        maxImageBytes = Int(clamping: hello.maxImageBytes)
         Task { await self.handlePushes(from: connection) }
     }
 

@@ -10,7 +10,10 @@ public struct ReceivedMessage: Sendable, Hashable {
     public var to: String?
     /// The group of a group message.
     public var group: String?
+    /// For a message with an image: its caption (may be empty).
     public var text: String
+    /// The absolute path the attached image was saved to, under `<home>/<user>/downloads/`.
+    public var image: String?
     public var sentAt: Date
     /// True when the sender's key is the one pinned for them before this message (false right after a key change).
     public var verified: Bool

@@ -8,6 +8,8 @@ public enum CryptoError: Error, Sendable, Equatable {
     case wrongRecipient
     case notARecipient
     case unsupportedVersion(UInt32)
+    case attachmentMismatch
+    case truncated
 }
 
 extension CryptoError: CustomStringConvertible {
@@ -29,6 +31,10 @@ extension CryptoError: CustomStringConvertible {
             return "The group message was not encrypted for this member."
         case .unsupportedVersion(let version):
             return "Format version \(version) is not supported."
+        case .attachmentMismatch:
+            return "The attachment's size or SHA-256 does not match what the message announced."
+        case .truncated:
+            return "The attachment is incomplete; its last chunk is missing."
         }
     }
 }

@@ -14,4 +14,5 @@ enum DomainLabel {
     static let groupKeyInfo = Data("fastchat/v1/group-key".utf8)
     static let groupHeader = Data("fastchat/v1/group-header".utf8)
     static let groupSignature = Data("fastchat/v1/group-signature".utf8)
+    static let attachmentChunk = Data("fastchat/v1/attachment-chunk".utf8)
 }

@@ -159,283 +159,301 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
 
 }
 
-public nonisolated struct Fastchat_V1_Frame: @unchecked Sendable {
+public nonisolated struct Fastchat_V1_Frame: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var requestID: UInt64 {
-    get {_storage._requestID}
-    set {_uniqueStorage()._requestID = newValue}
-  }
+  public var requestID: UInt64 = 0
 
-  public var body: OneOf_Body? {
-    get {return _storage._body}
-    set {_uniqueStorage()._body = newValue}
-  }
+  public var body: Fastchat_V1_Frame.OneOf_Body? = nil
 
   public var hello: Fastchat_V1_Hello {
     get {
-      if case .hello(let v)? = _storage._body {return v}
+      if case .hello(let v)? = body {return v}
       return Fastchat_V1_Hello()
     }
-    set {_uniqueStorage()._body = .hello(newValue)}
+    set {body = .hello(newValue)}
   }
 
   public var helloReply: Fastchat_V1_HelloReply {
     get {
-      if case .helloReply(let v)? = _storage._body {return v}
+      if case .helloReply(let v)? = body {return v}
       return Fastchat_V1_HelloReply()
     }
-    set {_uniqueStorage()._body = .helloReply(newValue)}
+    set {body = .helloReply(newValue)}
   }
 
   public var redirect: Fastchat_V1_Redirect {
     get {
-      if case .redirect(let v)? = _storage._body {return v}
+      if case .redirect(let v)? = body {return v}
       return Fastchat_V1_Redirect()
     }
-    set {_uniqueStorage()._body = .redirect(newValue)}
+    set {body = .redirect(newValue)}
   }
 
   public var error: Fastchat_V1_Error {
     get {
-      if case .error(let v)? = _storage._body {return v}
+      if case .error(let v)? = body {return v}
       return Fastchat_V1_Error()
     }
-    set {_uniqueStorage()._body = .error(newValue)}
+    set {body = .error(newValue)}
   }
 
   public var ok: Fastchat_V1_Ok {
     get {
-      if case .ok(let v)? = _storage._body {return v}
+      if case .ok(let v)? = body {return v}
       return Fastchat_V1_Ok()
     }
-    set {_uniqueStorage()._body = .ok(newValue)}
+    set {body = .ok(newValue)}
   }
 
   public var signUp: Fastchat_V1_SignUp {
     get {
-      if case .signUp(let v)? = _storage._body {return v}
+      if case .signUp(let v)? = body {return v}
       return Fastchat_V1_SignUp()
     }
-    set {_uniqueStorage()._body = .signUp(newValue)}
+    set {body = .signUp(newValue)}
   }
 
   public var getAuthParams: Fastchat_V1_GetAuthParams {
     get {
-      if case .getAuthParams(let v)? = _storage._body {return v}
+      if case .getAuthParams(let v)? = body {return v}
       return Fastchat_V1_GetAuthParams()
     }
-    set {_uniqueStorage()._body = .getAuthParams(newValue)}
+    set {body = .getAuthParams(newValue)}
   }
 
   public var authParams: Fastchat_V1_AuthParams {
     get {
-      if case .authParams(let v)? = _storage._body {return v}
+      if case .authParams(let v)? = body {return v}
       return Fastchat_V1_AuthParams()
     }
-    set {_uniqueStorage()._body = .authParams(newValue)}
+    set {body = .authParams(newValue)}
   }
 
   public var signIn: Fastchat_V1_SignIn {
     get {
-      if case .signIn(let v)? = _storage._body {return v}
+      if case .signIn(let v)? = body {return v}
       return Fastchat_V1_SignIn()
     }
-    set {_uniqueStorage()._body = .signIn(newValue)}
+    set {body = .signIn(newValue)}
   }
 
   public var signedIn: Fastchat_V1_SignedIn {
     get {
-      if case .signedIn(let v)? = _storage._body {return v}
+      if case .signedIn(let v)? = body {return v}
       return Fastchat_V1_SignedIn()
     }
-    set {_uniqueStorage()._body = .signedIn(newValue)}
+    set {body = .signedIn(newValue)}
   }
 
   public var signOut: Fastchat_V1_SignOut {
     get {
-      if case .signOut(let v)? = _storage._body {return v}
+      if case .signOut(let v)? = body {return v}
       return Fastchat_V1_SignOut()
     }
-    set {_uniqueStorage()._body = .signOut(newValue)}
+    set {body = .signOut(newValue)}
   }
 
   public var getUser: Fastchat_V1_GetUser {
     get {
-      if case .getUser(let v)? = _storage._body {return v}
+      if case .getUser(let v)? = body {return v}
       return Fastchat_V1_GetUser()
     }
-    set {_uniqueStorage()._body = .getUser(newValue)}
+    set {body = .getUser(newValue)}
   }
 
   public var userInfo: Fastchat_V1_UserInfo {
     get {
-      if case .userInfo(let v)? = _storage._body {return v}
+      if case .userInfo(let v)? = body {return v}
       return Fastchat_V1_UserInfo()
     }
-    set {_uniqueStorage()._body = .userInfo(newValue)}
+    set {body = .userInfo(newValue)}
   }
 
   public var send: Fastchat_V1_Send {
     get {
-      if case .send(let v)? = _storage._body {return v}
+      if case .send(let v)? = body {return v}
       return Fastchat_V1_Send()
     }
-    set {_uniqueStorage()._body = .send(newValue)}
+    set {body = .send(newValue)}
   }
 
   public var accepted: Fastchat_V1_Accepted {
     get {
-      if case .accepted(let v)? = _storage._body {return v}
+      if case .accepted(let v)? = body {return v}
       return Fastchat_V1_Accepted()
     }
-    set {_uniqueStorage()._body = .accepted(newValue)}
+    set {body = .accepted(newValue)}
   }
 
   public var deliver: Fastchat_V1_Deliver {
     get {
-      if case .deliver(let v)? = _storage._body {return v}
+      if case .deliver(let v)? = body {return v}
       return Fastchat_V1_Deliver()
     }
-    set {_uniqueStorage()._body = .deliver(newValue)}
+    set {body = .deliver(newValue)}
   }
 
   public var ack: Fastchat_V1_Ack {
     get {
-      if case .ack(let v)? = _storage._body {return v}
+      if case .ack(let v)? = body {return v}
       return Fastchat_V1_Ack()
     }
-    set {_uniqueStorage()._body = .ack(newValue)}
+    set {body = .ack(newValue)}
   }
 
   public var receipt: Fastchat_V1_Receipt {
     get {
-      if case .receipt(let v)? = _storage._body {return v}
+      if case .receipt(let v)? = body {return v}
       return Fastchat_V1_Receipt()
     }
-    set {_uniqueStorage()._body = .receipt(newValue)}
+    set {body = .receipt(newValue)}
   }
 
   public var synced: Fastchat_V1_Synced {
     get {
-      if case .synced(let v)? = _storage._body {return v}
+      if case .synced(let v)? = body {return v}
       return Fastchat_V1_Synced()
     }
-    set {_uniqueStorage()._body = .synced(newValue)}
+    set {body = .synced(newValue)}
   }
 
   public var createGroup: Fastchat_V1_CreateGroup {
     get {
-      if case .createGroup(let v)? = _storage._body {return v}
+      if case .createGroup(let v)? = body {return v}
       return Fastchat_V1_CreateGroup()
     }
-    set {_uniqueStorage()._body = .createGroup(newValue)}
+    set {body = .createGroup(newValue)}
   }
 
   public var getGroupAuthParams: Fastchat_V1_GetGroupAuthParams {
     get {
-      if case .getGroupAuthParams(let v)? = _storage._body {return v}
+      if case .getGroupAuthParams(let v)? = body {return v}
       return Fastchat_V1_GetGroupAuthParams()
     }
-    set {_uniqueStorage()._body = .getGroupAuthParams(newValue)}
+    set {body = .getGroupAuthParams(newValue)}
   }
 
   public var joinGroup: Fastchat_V1_JoinGroup {
     get {
-      if case .joinGroup(let v)? = _storage._body {return v}
+      if case .joinGroup(let v)? = body {return v}
       return Fastchat_V1_JoinGroup()
     }
-    set {_uniqueStorage()._body = .joinGroup(newValue)}
+    set {body = .joinGroup(newValue)}
   }
 
   public var leaveGroup: Fastchat_V1_LeaveGroup {
     get {
-      if case .leaveGroup(let v)? = _storage._body {return v}
+      if case .leaveGroup(let v)? = body {return v}
       return Fastchat_V1_LeaveGroup()
     }
-    set {_uniqueStorage()._body = .leaveGroup(newValue)}
+    set {body = .leaveGroup(newValue)}
   }
 
   public var getGroup: Fastchat_V1_GetGroup {
     get {
-      if case .getGroup(let v)? = _storage._body {return v}
+      if case .getGroup(let v)? = body {return v}
       return Fastchat_V1_GetGroup()
     }
-    set {_uniqueStorage()._body = .getGroup(newValue)}
+    set {body = .getGroup(newValue)}
   }
 
   public var groupInfo: Fastchat_V1_GroupInfo {
     get {
-      if case .groupInfo(let v)? = _storage._body {return v}
+      if case .groupInfo(let v)? = body {return v}
       return Fastchat_V1_GroupInfo()
     }
-    set {_uniqueStorage()._body = .groupInfo(newValue)}
+    set {body = .groupInfo(newValue)}
   }
 
   public var listGroups: Fastchat_V1_ListGroups {
     get {
-      if case .listGroups(let v)? = _storage._body {return v}
+      if case .listGroups(let v)? = body {return v}
       return Fastchat_V1_ListGroups()
     }
-    set {_uniqueStorage()._body = .listGroups(newValue)}
+    set {body = .listGroups(newValue)}
   }
 
   public var groupList: Fastchat_V1_GroupList {
     get {
-      if case .groupList(let v)? = _storage._body {return v}
+      if case .groupList(let v)? = body {return v}
       return Fastchat_V1_GroupList()
     }
-    set {_uniqueStorage()._body = .groupList(newValue)}
+    set {body = .groupList(newValue)}
   }
 
   public var groupAdmin: Fastchat_V1_GroupAdmin {
     get {
-      if case .groupAdmin(let v)? = _storage._body {return v}
+      if case .groupAdmin(let v)? = body {return v}
       return Fastchat_V1_GroupAdmin()
     }
-    set {_uniqueStorage()._body = .groupAdmin(newValue)}
+    set {body = .groupAdmin(newValue)}
   }
 
   public var changeGroupPassword: Fastchat_V1_ChangeGroupPassword {
     get {
-      if case .changeGroupPassword(let v)? = _storage._body {return v}
+      if case .changeGroupPassword(let v)? = body {return v}
       return Fastchat_V1_ChangeGroupPassword()
     }
-    set {_uniqueStorage()._body = .changeGroupPassword(newValue)}
+    set {body = .changeGroupPassword(newValue)}
   }
 
   public var getStatus: Fastchat_V1_GetStatus {
     get {
-      if case .getStatus(let v)? = _storage._body {return v}
+      if case .getStatus(let v)? = body {return v}
       return Fastchat_V1_GetStatus()
     }
-    set {_uniqueStorage()._body = .getStatus(newValue)}
+    set {body = .getStatus(newValue)}
   }
 
   public var clusterStatus: Fastchat_V1_ClusterStatus {
     get {
-      if case .clusterStatus(let v)? = _storage._body {return v}
+      if case .clusterStatus(let v)? = body {return v}
       return Fastchat_V1_ClusterStatus()
     }
-    set {_uniqueStorage()._body = .clusterStatus(newValue)}
+    set {body = .clusterStatus(newValue)}
   }
 
   public var nodeHello: Fastchat_V1_NodeHello {
     get {
-      if case .nodeHello(let v)? = _storage._body {return v}
+      if case .nodeHello(let v)? = body {return v}
       return Fastchat_V1_NodeHello()
     }
-    set {_uniqueStorage()._body = .nodeHello(newValue)}
+    set {body = .nodeHello(newValue)}
   }
 
   public var forward: Fastchat_V1_Forward {
     get {
-      if case .forward(let v)? = _storage._body {return v}
+      if case .forward(let v)? = body {return v}
       return Fastchat_V1_Forward()
     }
-    set {_uniqueStorage()._body = .forward(newValue)}
+    set {body = .forward(newValue)}
+  }
+
+  public var uploadBlob: Fastchat_V1_UploadBlob {
+    get {
+      if case .uploadBlob(let v)? = body {return v}
+      return Fastchat_V1_UploadBlob()
+    }
+    set {body = .uploadBlob(newValue)}
+  }
+
+  public var fetchBlob: Fastchat_V1_FetchBlob {
+    get {
+      if case .fetchBlob(let v)? = body {return v}
+      return Fastchat_V1_FetchBlob()
+    }
+    set {body = .fetchBlob(newValue)}
+  }
+
+  public var blobChunk: Fastchat_V1_BlobChunk {
+    get {
+      if case .blobChunk(let v)? = body {return v}
+      return Fastchat_V1_BlobChunk()
+    }
+    set {body = .blobChunk(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -474,12 +492,13 @@ public nonisolated struct Fastchat_V1_Frame: @unchecked Sendable {
     case clusterStatus(Fastchat_V1_ClusterStatus)
     case nodeHello(Fastchat_V1_NodeHello)
     case forward(Fastchat_V1_Forward)
+    case uploadBlob(Fastchat_V1_UploadBlob)
+    case fetchBlob(Fastchat_V1_FetchBlob)
+    case blobChunk(Fastchat_V1_BlobChunk)
 
   }
 
   public init() {}
-
-  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Fastchat_V1_Hello: Sendable {
@@ -508,6 +527,9 @@ public nonisolated struct Fastchat_V1_HelloReply: Sendable {
   public var nodeName: String = String()
 
   public var maxFrameBytes: UInt32 = 0
+
+  /// the largest image (plaintext bytes) this node accepts
+  public var maxImageBytes: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -780,6 +802,9 @@ public nonisolated struct Fastchat_V1_Envelope: Sendable {
 
   public var keys: [Fastchat_V1_WrappedKey] = []
 
+  /// blobs (encrypted images) the sealed content refers to, so the node can delete
+  public var blobIds: [Data] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -881,6 +906,49 @@ public nonisolated struct Fastchat_V1_Content: Sendable {
   /// group messages: must match the envelope's group
   public var group: String = String()
 
+  /// an attached image; `text` is then its caption (may be empty)
+  public var image: Fastchat_V1_ImageRef {
+    get {_image ?? Fastchat_V1_ImageRef()}
+    set {_image = newValue}
+  }
+  /// Returns true if `image` has been explicitly set.
+  public var hasImage: Bool {self._image != nil}
+  /// Clears the value of `image`. Subsequent reads from it will return its default value.
+  public mutating func clearImage() {self._image = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _image: Fastchat_V1_ImageRef? = nil
+}
+
+/// Everything needed to fetch, check and decrypt an image; travels only inside the sealed Content.
+public nonisolated struct Fastchat_V1_ImageRef: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 16 bytes
+  public var blobID: Data = Data()
+
+  /// 32-byte ChaCha20-Poly1305 key of the chunks
+  public var key: Data = Data()
+
+  /// plaintext bytes
+  public var size: UInt64 = 0
+
+  /// of the plaintext
+  public var sha256: Data = Data()
+
+  /// the sender's file name (untrusted: the recipient sanitises it)
+  public var fileName: String = String()
+
+  public var chunkCount: UInt32 = 0
+
+  /// image/png, image/jpeg, image/gif or image/webp
+  public var mediaType: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -921,40 +989,45 @@ public nonisolated struct Fastchat_V1_Accepted: Sendable {
 }
 
 /// A message (or group notice) from the mailbox. The client acks `seq` once it has stored or shown it.
-public nonisolated struct Fastchat_V1_Deliver: Sendable {
+public nonisolated struct Fastchat_V1_Deliver: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var seq: UInt64 = 0
+  public var seq: UInt64 {
+    get {_storage._seq}
+    set {_uniqueStorage()._seq = newValue}
+  }
 
   public var envelope: Fastchat_V1_Envelope {
-    get {_envelope ?? Fastchat_V1_Envelope()}
-    set {_envelope = newValue}
+    get {_storage._envelope ?? Fastchat_V1_Envelope()}
+    set {_uniqueStorage()._envelope = newValue}
   }
   /// Returns true if `envelope` has been explicitly set.
-  public var hasEnvelope: Bool {self._envelope != nil}
+  public var hasEnvelope: Bool {_storage._envelope != nil}
   /// Clears the value of `envelope`. Subsequent reads from it will return its default value.
-  public mutating func clearEnvelope() {self._envelope = nil}
+  public mutating func clearEnvelope() {_uniqueStorage()._envelope = nil}
 
-  public var storedAtMs: Int64 = 0
+  public var storedAtMs: Int64 {
+    get {_storage._storedAtMs}
+    set {_uniqueStorage()._storedAtMs = newValue}
+  }
 
   /// set instead of envelope for a notice
   public var notice: Fastchat_V1_GroupNotice {
-    get {_notice ?? Fastchat_V1_GroupNotice()}
-    set {_notice = newValue}
+    get {_storage._notice ?? Fastchat_V1_GroupNotice()}
+    set {_uniqueStorage()._notice = newValue}
   }
   /// Returns true if `notice` has been explicitly set.
-  public var hasNotice: Bool {self._notice != nil}
+  public var hasNotice: Bool {_storage._notice != nil}
   /// Clears the value of `notice`. Subsequent reads from it will return its default value.
-  public mutating func clearNotice() {self._notice = nil}
+  public mutating func clearNotice() {_uniqueStorage()._notice = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _envelope: Fastchat_V1_Envelope? = nil
-  fileprivate var _notice: Fastchat_V1_GroupNotice? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Answered with Ok once the entries are deleted.
@@ -1356,6 +1429,63 @@ public nonisolated struct Fastchat_V1_Forward: Sendable {
   public init() {}
 }
 
+/// ---- Blobs (encrypted images) ----
+/// The client encrypts an image in chunks (each sealed with its index and a last-chunk flag, so reordering and
+/// truncation are detected) and uploads the ciphertext chunk by chunk, index 0 first, each in its own frame.
+/// Answered with Ok. The node only ever sees ciphertext.
+public nonisolated struct Fastchat_V1_UploadBlob: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 16 bytes, chosen by the uploader
+  public var blobID: Data = Data()
+
+  public var index: UInt32 = 0
+
+  public var chunk: Data = Data()
+
+  public var last: Bool = false
+
+  /// plaintext size, announced with chunk 0 and checked against the node's limit
+  public var size: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Answered with BlobChunk.
+public nonisolated struct Fastchat_V1_FetchBlob: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var blobID: Data = Data()
+
+  public var index: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_BlobChunk: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var index: UInt32 = 0
+
+  public var chunk: Data = Data()
+
+  public var last: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "fastchat.v1"
@@ -1366,636 +1496,649 @@ nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{4}\u{6}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{4}\u{5}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0")
-
-  fileprivate class _StorageClass {
-    var _requestID: UInt64 = 0
-    var _body: Fastchat_V1_Frame.OneOf_Body?
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _requestID = source._requestID
-      _body = source._body
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{4}\u{6}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{4}\u{5}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._requestID) }()
-        case 10: try {
-          var v: Fastchat_V1_Hello?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .hello(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .hello(v)
-          }
-        }()
-        case 11: try {
-          var v: Fastchat_V1_HelloReply?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .helloReply(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .helloReply(v)
-          }
-        }()
-        case 12: try {
-          var v: Fastchat_V1_Redirect?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .redirect(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .redirect(v)
-          }
-        }()
-        case 13: try {
-          var v: Fastchat_V1_Error?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .error(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .error(v)
-          }
-        }()
-        case 14: try {
-          var v: Fastchat_V1_Ok?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .ok(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .ok(v)
-          }
-        }()
-        case 20: try {
-          var v: Fastchat_V1_SignUp?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .signUp(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .signUp(v)
-          }
-        }()
-        case 21: try {
-          var v: Fastchat_V1_GetAuthParams?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .getAuthParams(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .getAuthParams(v)
-          }
-        }()
-        case 22: try {
-          var v: Fastchat_V1_AuthParams?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .authParams(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .authParams(v)
-          }
-        }()
-        case 23: try {
-          var v: Fastchat_V1_SignIn?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .signIn(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .signIn(v)
-          }
-        }()
-        case 24: try {
-          var v: Fastchat_V1_SignedIn?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .signedIn(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .signedIn(v)
-          }
-        }()
-        case 25: try {
-          var v: Fastchat_V1_SignOut?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .signOut(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .signOut(v)
-          }
-        }()
-        case 30: try {
-          var v: Fastchat_V1_GetUser?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .getUser(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .getUser(v)
-          }
-        }()
-        case 31: try {
-          var v: Fastchat_V1_UserInfo?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .userInfo(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .userInfo(v)
-          }
-        }()
-        case 40: try {
-          var v: Fastchat_V1_Send?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .send(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .send(v)
-          }
-        }()
-        case 41: try {
-          var v: Fastchat_V1_Accepted?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .accepted(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .accepted(v)
-          }
-        }()
-        case 42: try {
-          var v: Fastchat_V1_Deliver?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .deliver(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .deliver(v)
-          }
-        }()
-        case 43: try {
-          var v: Fastchat_V1_Ack?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .ack(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .ack(v)
-          }
-        }()
-        case 44: try {
-          var v: Fastchat_V1_Receipt?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .receipt(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .receipt(v)
-          }
-        }()
-        case 45: try {
-          var v: Fastchat_V1_Synced?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .synced(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .synced(v)
-          }
-        }()
-        case 60: try {
-          var v: Fastchat_V1_CreateGroup?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .createGroup(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .createGroup(v)
-          }
-        }()
-        case 61: try {
-          var v: Fastchat_V1_GetGroupAuthParams?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .getGroupAuthParams(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .getGroupAuthParams(v)
-          }
-        }()
-        case 62: try {
-          var v: Fastchat_V1_JoinGroup?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .joinGroup(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .joinGroup(v)
-          }
-        }()
-        case 63: try {
-          var v: Fastchat_V1_LeaveGroup?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .leaveGroup(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .leaveGroup(v)
-          }
-        }()
-        case 64: try {
-          var v: Fastchat_V1_GetGroup?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .getGroup(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .getGroup(v)
-          }
-        }()
-        case 65: try {
-          var v: Fastchat_V1_GroupInfo?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .groupInfo(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .groupInfo(v)
-          }
-        }()
-        case 66: try {
-          var v: Fastchat_V1_ListGroups?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .listGroups(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .listGroups(v)
-          }
-        }()
-        case 67: try {
-          var v: Fastchat_V1_GroupList?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .groupList(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .groupList(v)
-          }
-        }()
-        case 68: try {
-          var v: Fastchat_V1_GroupAdmin?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .groupAdmin(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .groupAdmin(v)
-          }
-        }()
-        case 69: try {
-          var v: Fastchat_V1_ChangeGroupPassword?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .changeGroupPassword(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .changeGroupPassword(v)
-          }
-        }()
-        case 70: try {
-          var v: Fastchat_V1_GetStatus?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .getStatus(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .getStatus(v)
-          }
-        }()
-        case 71: try {
-          var v: Fastchat_V1_ClusterStatus?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .clusterStatus(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .clusterStatus(v)
-          }
-        }()
-        case 80: try {
-          var v: Fastchat_V1_NodeHello?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .nodeHello(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .nodeHello(v)
-          }
-        }()
-        case 81: try {
-          var v: Fastchat_V1_Forward?
-          var hadOneofValue = false
-          if let current = _storage._body {
-            hadOneofValue = true
-            if case .forward(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._body = .forward(v)
-          }
-        }()
-        default: break
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
+      case 10: try {
+        var v: Fastchat_V1_Hello?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .hello(let m) = current {v = m}
         }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .hello(v)
+        }
+      }()
+      case 11: try {
+        var v: Fastchat_V1_HelloReply?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .helloReply(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .helloReply(v)
+        }
+      }()
+      case 12: try {
+        var v: Fastchat_V1_Redirect?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .redirect(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .redirect(v)
+        }
+      }()
+      case 13: try {
+        var v: Fastchat_V1_Error?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .error(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .error(v)
+        }
+      }()
+      case 14: try {
+        var v: Fastchat_V1_Ok?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .ok(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .ok(v)
+        }
+      }()
+      case 20: try {
+        var v: Fastchat_V1_SignUp?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .signUp(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .signUp(v)
+        }
+      }()
+      case 21: try {
+        var v: Fastchat_V1_GetAuthParams?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .getAuthParams(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .getAuthParams(v)
+        }
+      }()
+      case 22: try {
+        var v: Fastchat_V1_AuthParams?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .authParams(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .authParams(v)
+        }
+      }()
+      case 23: try {
+        var v: Fastchat_V1_SignIn?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .signIn(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .signIn(v)
+        }
+      }()
+      case 24: try {
+        var v: Fastchat_V1_SignedIn?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .signedIn(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .signedIn(v)
+        }
+      }()
+      case 25: try {
+        var v: Fastchat_V1_SignOut?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .signOut(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .signOut(v)
+        }
+      }()
+      case 30: try {
+        var v: Fastchat_V1_GetUser?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .getUser(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .getUser(v)
+        }
+      }()
+      case 31: try {
+        var v: Fastchat_V1_UserInfo?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .userInfo(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .userInfo(v)
+        }
+      }()
+      case 40: try {
+        var v: Fastchat_V1_Send?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .send(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .send(v)
+        }
+      }()
+      case 41: try {
+        var v: Fastchat_V1_Accepted?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .accepted(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .accepted(v)
+        }
+      }()
+      case 42: try {
+        var v: Fastchat_V1_Deliver?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .deliver(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .deliver(v)
+        }
+      }()
+      case 43: try {
+        var v: Fastchat_V1_Ack?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .ack(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .ack(v)
+        }
+      }()
+      case 44: try {
+        var v: Fastchat_V1_Receipt?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .receipt(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .receipt(v)
+        }
+      }()
+      case 45: try {
+        var v: Fastchat_V1_Synced?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .synced(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .synced(v)
+        }
+      }()
+      case 60: try {
+        var v: Fastchat_V1_CreateGroup?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .createGroup(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .createGroup(v)
+        }
+      }()
+      case 61: try {
+        var v: Fastchat_V1_GetGroupAuthParams?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .getGroupAuthParams(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .getGroupAuthParams(v)
+        }
+      }()
+      case 62: try {
+        var v: Fastchat_V1_JoinGroup?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .joinGroup(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .joinGroup(v)
+        }
+      }()
+      case 63: try {
+        var v: Fastchat_V1_LeaveGroup?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .leaveGroup(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .leaveGroup(v)
+        }
+      }()
+      case 64: try {
+        var v: Fastchat_V1_GetGroup?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .getGroup(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .getGroup(v)
+        }
+      }()
+      case 65: try {
+        var v: Fastchat_V1_GroupInfo?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .groupInfo(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .groupInfo(v)
+        }
+      }()
+      case 66: try {
+        var v: Fastchat_V1_ListGroups?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .listGroups(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .listGroups(v)
+        }
+      }()
+      case 67: try {
+        var v: Fastchat_V1_GroupList?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .groupList(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .groupList(v)
+        }
+      }()
+      case 68: try {
+        var v: Fastchat_V1_GroupAdmin?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .groupAdmin(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .groupAdmin(v)
+        }
+      }()
+      case 69: try {
+        var v: Fastchat_V1_ChangeGroupPassword?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .changeGroupPassword(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .changeGroupPassword(v)
+        }
+      }()
+      case 70: try {
+        var v: Fastchat_V1_GetStatus?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .getStatus(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .getStatus(v)
+        }
+      }()
+      case 71: try {
+        var v: Fastchat_V1_ClusterStatus?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .clusterStatus(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .clusterStatus(v)
+        }
+      }()
+      case 80: try {
+        var v: Fastchat_V1_NodeHello?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .nodeHello(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .nodeHello(v)
+        }
+      }()
+      case 81: try {
+        var v: Fastchat_V1_Forward?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .forward(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .forward(v)
+        }
+      }()
+      case 90: try {
+        var v: Fastchat_V1_UploadBlob?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .uploadBlob(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .uploadBlob(v)
+        }
+      }()
+      case 91: try {
+        var v: Fastchat_V1_FetchBlob?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .fetchBlob(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .fetchBlob(v)
+        }
+      }()
+      case 92: try {
+        var v: Fastchat_V1_BlobChunk?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .blobChunk(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .blobChunk(v)
+        }
+      }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if _storage._requestID != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._requestID, fieldNumber: 1)
-      }
-      switch _storage._body {
-      case .hello?: try {
-        guard case .hello(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-      }()
-      case .helloReply?: try {
-        guard case .helloReply(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-      }()
-      case .redirect?: try {
-        guard case .redirect(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-      }()
-      case .error?: try {
-        guard case .error(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-      }()
-      case .ok?: try {
-        guard case .ok(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
-      }()
-      case .signUp?: try {
-        guard case .signUp(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
-      }()
-      case .getAuthParams?: try {
-        guard case .getAuthParams(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
-      }()
-      case .authParams?: try {
-        guard case .authParams(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
-      }()
-      case .signIn?: try {
-        guard case .signIn(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
-      }()
-      case .signedIn?: try {
-        guard case .signedIn(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
-      }()
-      case .signOut?: try {
-        guard case .signOut(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
-      }()
-      case .getUser?: try {
-        guard case .getUser(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
-      }()
-      case .userInfo?: try {
-        guard case .userInfo(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
-      }()
-      case .send?: try {
-        guard case .send(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
-      }()
-      case .accepted?: try {
-        guard case .accepted(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
-      }()
-      case .deliver?: try {
-        guard case .deliver(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
-      }()
-      case .ack?: try {
-        guard case .ack(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 43)
-      }()
-      case .receipt?: try {
-        guard case .receipt(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 44)
-      }()
-      case .synced?: try {
-        guard case .synced(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 45)
-      }()
-      case .createGroup?: try {
-        guard case .createGroup(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 60)
-      }()
-      case .getGroupAuthParams?: try {
-        guard case .getGroupAuthParams(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 61)
-      }()
-      case .joinGroup?: try {
-        guard case .joinGroup(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 62)
-      }()
-      case .leaveGroup?: try {
-        guard case .leaveGroup(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 63)
-      }()
-      case .getGroup?: try {
-        guard case .getGroup(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 64)
-      }()
-      case .groupInfo?: try {
-        guard case .groupInfo(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 65)
-      }()
-      case .listGroups?: try {
-        guard case .listGroups(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 66)
-      }()
-      case .groupList?: try {
-        guard case .groupList(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 67)
-      }()
-      case .groupAdmin?: try {
-        guard case .groupAdmin(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 68)
-      }()
-      case .changeGroupPassword?: try {
-        guard case .changeGroupPassword(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 69)
-      }()
-      case .getStatus?: try {
-        guard case .getStatus(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 70)
-      }()
-      case .clusterStatus?: try {
-        guard case .clusterStatus(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 71)
-      }()
-      case .nodeHello?: try {
-        guard case .nodeHello(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 80)
-      }()
-      case .forward?: try {
-        guard case .forward(let v)? = _storage._body else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 81)
-      }()
-      case nil: break
-      }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.requestID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
+    }
+    switch self.body {
+    case .hello?: try {
+      guard case .hello(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .helloReply?: try {
+      guard case .helloReply(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    case .redirect?: try {
+      guard case .redirect(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
+    case .error?: try {
+      guard case .error(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
+    case .ok?: try {
+      guard case .ok(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+    }()
+    case .signUp?: try {
+      guard case .signUp(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+    }()
+    case .getAuthParams?: try {
+      guard case .getAuthParams(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+    }()
+    case .authParams?: try {
+      guard case .authParams(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+    }()
+    case .signIn?: try {
+      guard case .signIn(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+    }()
+    case .signedIn?: try {
+      guard case .signedIn(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
+    }()
+    case .signOut?: try {
+      guard case .signOut(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
+    }()
+    case .getUser?: try {
+      guard case .getUser(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+    }()
+    case .userInfo?: try {
+      guard case .userInfo(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
+    }()
+    case .send?: try {
+      guard case .send(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
+    }()
+    case .accepted?: try {
+      guard case .accepted(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
+    }()
+    case .deliver?: try {
+      guard case .deliver(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
+    }()
+    case .ack?: try {
+      guard case .ack(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 43)
+    }()
+    case .receipt?: try {
+      guard case .receipt(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 44)
+    }()
+    case .synced?: try {
+      guard case .synced(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 45)
+    }()
+    case .createGroup?: try {
+      guard case .createGroup(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 60)
+    }()
+    case .getGroupAuthParams?: try {
+      guard case .getGroupAuthParams(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 61)
+    }()
+    case .joinGroup?: try {
+      guard case .joinGroup(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 62)
+    }()
+    case .leaveGroup?: try {
+      guard case .leaveGroup(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 63)
+    }()
+    case .getGroup?: try {
+      guard case .getGroup(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 64)
+    }()
+    case .groupInfo?: try {
+      guard case .groupInfo(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 65)
+    }()
+    case .listGroups?: try {
+      guard case .listGroups(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 66)
+    }()
+    case .groupList?: try {
+      guard case .groupList(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 67)
+    }()
+    case .groupAdmin?: try {
+      guard case .groupAdmin(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 68)
+    }()
+    case .changeGroupPassword?: try {
+      guard case .changeGroupPassword(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 69)
+    }()
+    case .getStatus?: try {
+      guard case .getStatus(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 70)
+    }()
+    case .clusterStatus?: try {
+      guard case .clusterStatus(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 71)
+    }()
+    case .nodeHello?: try {
+      guard case .nodeHello(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 80)
+    }()
+    case .forward?: try {
+      guard case .forward(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 81)
+    }()
+    case .uploadBlob?: try {
+      guard case .uploadBlob(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 90)
+    }()
+    case .fetchBlob?: try {
+      guard case .fetchBlob(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 91)
+    }()
+    case .blobChunk?: try {
+      guard case .blobChunk(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 92)
+    }()
+    case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_Frame, rhs: Fastchat_V1_Frame) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._requestID != rhs_storage._requestID {return false}
-        if _storage._body != rhs_storage._body {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.body != rhs.body {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2038,7 +2181,7 @@ nonisolated extension Fastchat_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Fastchat_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}node_name\0\u{3}max_frame_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}node_name\0\u{3}max_frame_bytes\0\u{3}max_image_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2049,6 +2192,7 @@ nonisolated extension Fastchat_V1_HelloReply: SwiftProtobuf.Message, SwiftProtob
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.nodeName) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxFrameBytes) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.maxImageBytes) }()
       default: break
       }
     }
@@ -2064,6 +2208,9 @@ nonisolated extension Fastchat_V1_HelloReply: SwiftProtobuf.Message, SwiftProtob
     if self.maxFrameBytes != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxFrameBytes, fieldNumber: 3)
     }
+    if self.maxImageBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.maxImageBytes, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2071,6 +2218,7 @@ nonisolated extension Fastchat_V1_HelloReply: SwiftProtobuf.Message, SwiftProtob
     if lhs.protocolVersion != rhs.protocolVersion {return false}
     if lhs.nodeName != rhs.nodeName {return false}
     if lhs.maxFrameBytes != rhs.maxFrameBytes {return false}
+    if lhs.maxImageBytes != rhs.maxImageBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2527,7 +2675,7 @@ nonisolated extension Fastchat_V1_UserInfo: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fastchat_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}message_id\0\u{1}sender\0\u{1}recipient\0\u{3}encapsulated_key\0\u{1}ciphertext\0\u{1}signature\0\u{1}group\0\u{1}keys\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}message_id\0\u{1}sender\0\u{1}recipient\0\u{3}encapsulated_key\0\u{1}ciphertext\0\u{1}signature\0\u{1}group\0\u{1}keys\0\u{3}blob_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2544,6 +2692,7 @@ nonisolated extension Fastchat_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf
       case 7: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.group) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.keys) }()
+      case 10: try { try decoder.decodeRepeatedBytesField(value: &self.blobIds) }()
       default: break
       }
     }
@@ -2577,6 +2726,9 @@ nonisolated extension Fastchat_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf
     if !self.keys.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.keys, fieldNumber: 9)
     }
+    if !self.blobIds.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.blobIds, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2590,6 +2742,7 @@ nonisolated extension Fastchat_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.signature != rhs.signature {return false}
     if lhs.group != rhs.group {return false}
     if lhs.keys != rhs.keys {return false}
+    if lhs.blobIds != rhs.blobIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2754,7 +2907,7 @@ nonisolated extension Fastchat_V1_MailboxItem: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Fastchat_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Content"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sender\0\u{1}recipient\0\u{3}message_id\0\u{3}sent_at_ms\0\u{1}text\0\u{1}group\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sender\0\u{1}recipient\0\u{3}message_id\0\u{3}sent_at_ms\0\u{1}text\0\u{1}group\0\u{1}image\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2768,12 +2921,17 @@ nonisolated extension Fastchat_V1_Content: SwiftProtobuf.Message, SwiftProtobuf.
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.sentAtMs) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.text) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.group) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._image) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.sender.isEmpty {
       try visitor.visitSingularStringField(value: self.sender, fieldNumber: 1)
     }
@@ -2792,6 +2950,9 @@ nonisolated extension Fastchat_V1_Content: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.group.isEmpty {
       try visitor.visitSingularStringField(value: self.group, fieldNumber: 6)
     }
+    try { if let v = self._image {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2802,6 +2963,67 @@ nonisolated extension Fastchat_V1_Content: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.sentAtMs != rhs.sentAtMs {return false}
     if lhs.text != rhs.text {return false}
     if lhs.group != rhs.group {return false}
+    if lhs._image != rhs._image {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_ImageRef: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ImageRef"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}blob_id\0\u{1}key\0\u{1}size\0\u{1}sha256\0\u{3}file_name\0\u{3}chunk_count\0\u{3}media_type\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.blobID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.key) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.size) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.chunkCount) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.mediaType) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.blobID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.blobID, fieldNumber: 1)
+    }
+    if !self.key.isEmpty {
+      try visitor.visitSingularBytesField(value: self.key, fieldNumber: 2)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularUInt64Field(value: self.size, fieldNumber: 3)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sha256, fieldNumber: 4)
+    }
+    if !self.fileName.isEmpty {
+      try visitor.visitSingularStringField(value: self.fileName, fieldNumber: 5)
+    }
+    if self.chunkCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.chunkCount, fieldNumber: 6)
+    }
+    if !self.mediaType.isEmpty {
+      try visitor.visitSingularStringField(value: self.mediaType, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_ImageRef, rhs: Fastchat_V1_ImageRef) -> Bool {
+    if lhs.blobID != rhs.blobID {return false}
+    if lhs.key != rhs.key {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.fileName != rhs.fileName {return false}
+    if lhs.chunkCount != rhs.chunkCount {return false}
+    if lhs.mediaType != rhs.mediaType {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2875,46 +3097,88 @@ nonisolated extension Fastchat_V1_Deliver: SwiftProtobuf.Message, SwiftProtobuf.
   public static let protoMessageName: String = _protobuf_package + ".Deliver"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{1}envelope\0\u{3}stored_at_ms\0\u{1}notice\0")
 
+  fileprivate class _StorageClass {
+    var _seq: UInt64 = 0
+    var _envelope: Fastchat_V1_Envelope? = nil
+    var _storedAtMs: Int64 = 0
+    var _notice: Fastchat_V1_GroupNotice? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _seq = source._seq
+      _envelope = source._envelope
+      _storedAtMs = source._storedAtMs
+      _notice = source._notice
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._envelope) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.storedAtMs) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._notice) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._seq) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._envelope) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._storedAtMs) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._notice) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.seq != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._seq != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seq, fieldNumber: 1)
+      }
+      try { if let v = _storage._envelope {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if _storage._storedAtMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._storedAtMs, fieldNumber: 3)
+      }
+      try { if let v = _storage._notice {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
     }
-    try { if let v = self._envelope {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if self.storedAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.storedAtMs, fieldNumber: 3)
-    }
-    try { if let v = self._notice {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_Deliver, rhs: Fastchat_V1_Deliver) -> Bool {
-    if lhs.seq != rhs.seq {return false}
-    if lhs._envelope != rhs._envelope {return false}
-    if lhs.storedAtMs != rhs.storedAtMs {return false}
-    if lhs._notice != rhs._notice {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._seq != rhs_storage._seq {return false}
+        if _storage._envelope != rhs_storage._envelope {return false}
+        if _storage._storedAtMs != rhs_storage._storedAtMs {return false}
+        if _storage._notice != rhs_storage._notice {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3663,6 +3927,131 @@ nonisolated extension Fastchat_V1_Forward: SwiftProtobuf.Message, SwiftProtobuf.
   public static func ==(lhs: Fastchat_V1_Forward, rhs: Fastchat_V1_Forward) -> Bool {
     if lhs.entries != rhs.entries {return false}
     if lhs.receipts != rhs.receipts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_UploadBlob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UploadBlob"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}blob_id\0\u{1}index\0\u{1}chunk\0\u{1}last\0\u{1}size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.blobID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.index) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.chunk) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.last) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.size) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.blobID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.blobID, fieldNumber: 1)
+    }
+    if self.index != 0 {
+      try visitor.visitSingularUInt32Field(value: self.index, fieldNumber: 2)
+    }
+    if !self.chunk.isEmpty {
+      try visitor.visitSingularBytesField(value: self.chunk, fieldNumber: 3)
+    }
+    if self.last != false {
+      try visitor.visitSingularBoolField(value: self.last, fieldNumber: 4)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularUInt64Field(value: self.size, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_UploadBlob, rhs: Fastchat_V1_UploadBlob) -> Bool {
+    if lhs.blobID != rhs.blobID {return false}
+    if lhs.index != rhs.index {return false}
+    if lhs.chunk != rhs.chunk {return false}
+    if lhs.last != rhs.last {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_FetchBlob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FetchBlob"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}blob_id\0\u{1}index\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.blobID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.index) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.blobID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.blobID, fieldNumber: 1)
+    }
+    if self.index != 0 {
+      try visitor.visitSingularUInt32Field(value: self.index, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_FetchBlob, rhs: Fastchat_V1_FetchBlob) -> Bool {
+    if lhs.blobID != rhs.blobID {return false}
+    if lhs.index != rhs.index {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_BlobChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BlobChunk"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}chunk\0\u{1}last\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.index) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.chunk) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.last) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.index != 0 {
+      try visitor.visitSingularUInt32Field(value: self.index, fieldNumber: 1)
+    }
+    if !self.chunk.isEmpty {
+      try visitor.visitSingularBytesField(value: self.chunk, fieldNumber: 2)
+    }
+    if self.last != false {
+      try visitor.visitSingularBoolField(value: self.last, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_BlobChunk, rhs: Fastchat_V1_BlobChunk) -> Bool {
+    if lhs.index != rhs.index {return false}
+    if lhs.chunk != rhs.chunk {return false}
+    if lhs.last != rhs.last {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -86,6 +86,10 @@ final class ConnectionHandler {
                 try await groupAdmin(request, requestID: requestID)
             case .changeGroupPassword(let request):
                 try await changeGroupPassword(request, requestID: requestID)
+            case .uploadBlob(let request):
+                try await uploadBlob(request, requestID: requestID)
+            case .fetchBlob(let request):
+                try await fetchBlob(request, requestID: requestID)
             case .hello:
                 throw ProtocolError(.badRequest, "Hello was already received on this connection.")
             case nil:
@@ -126,6 +130,7 @@ final class ConnectionHandler {
         reply.protocolVersion = Wire.protocolVersion
         reply.nodeName = services.configuration.nodeName
         reply.maxFrameBytes = UInt32(services.configuration.maxFrameBytes)
+        reply.maxImageBytes = services.blobs == nil ? 0 : UInt64(services.configuration.maxImageBytes)
         outbox.reply(to: frame.requestID, .helloReply(reply))
     }
 

@@ -31,6 +31,7 @@ extension ConnectionHandler {
         await services.mailbox.submit(message) { result in
             switch result {
             case .success(.stored(let entries)):
+                await Self.referenceBlobs(of: envelope, sender: message.sender, recipients: entries.count, services: services)
                 outbox.reply(to: requestID, .accepted(accepted))
                 await services.route(entries)
             case .success(.duplicate):

@@ -24,15 +24,32 @@ struct NodeRegistration: Sendable {
         )
     }
 
-    /// Runs until cancelled. A failing store only costs heartbeats: the loop logs and tries again.
+    /// Runs until cancelled. A failing store only costs heartbeats: the loop logs and tries again. Expired images
+    /// and forgotten uploads are swept about once a minute.
     func run() async {
+        var lastSweep = ContinuousClock.now - .seconds(60)
         while !Task.isCancelled {
             do {
                 try await beat()
+                if ContinuousClock.now - lastSweep >= .seconds(60) {
+                    lastSweep = .now
+                    try await sweepBlobs()
+                }
             } catch {
                 services.logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: configuration.heartbeatInterval)
+        }
+    }
+
+    private func sweepBlobs() async throws {
+        guard let blobs = services.blobs else { return }
+        let now = Date()
+        let expired = try await blobs.deleteBlobs(createdBefore: now.addingTimeInterval(-configuration.imageTimeToLive.seconds))
+        let forgotten = try await blobs.deleteUnreferencedBlobs(
+            createdBefore: now.addingTimeInterval(-configuration.unreferencedUploadTimeToLive.seconds))
+        if expired + forgotten > 0 {
+            services.logger.info("Swept images", metadata: ["expired": "\(expired)", "unreferenced": "\(forgotten)"])
         }
     }
 

@@ -12,6 +12,8 @@ struct NodeServices: Sendable {
     let mailbox: MailboxWriter
     let users: UserCache
     let links: NodeLinks
+    /// Nil when the store keeps no images; the node then announces a maximum image size of 0.
+    var blobs: (any BlobStore)? { store as? any BlobStore }
     /// Slow hashing (scrypt) runs here, off the cooperative pool, so sign-ins cannot stall message traffic.
     let blockingPool: NIOThreadPool
     let logger: Logger

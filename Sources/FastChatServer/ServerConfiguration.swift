@@ -20,6 +20,12 @@ public struct ServerConfiguration: Sendable {
     public var heartbeatInterval: Duration
     /// A node whose heartbeat is older than this is dead: its sessions are cleared and no client is sent to it.
     public var deadAfter: Duration
+    /// Largest image (plaintext bytes) accepted, announced to clients at Hello.
+    public var maxImageBytes: Int
+    /// How long an image is kept when not every recipient fetches it.
+    public var imageTimeToLive: Duration
+    /// How long an upload no message refers to is kept.
+    public var unreferencedUploadTimeToLive: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -32,7 +38,10 @@ public struct ServerConfiguration: Sendable {
         maxBatchSize: Int = 512,
         advertisedAddress: String? = nil,
         heartbeatInterval: Duration = .seconds(1),
-        deadAfter: Duration = .seconds(3)
+        deadAfter: Duration = .seconds(3),
+        maxImageBytes: Int = 25 << 20,
+        imageTimeToLive: Duration = .seconds(7 * 24 * 3600),
+        unreferencedUploadTimeToLive: Duration = .seconds(3600)
     ) {
         self.host = host
         self.port = port
@@ -45,5 +54,8 @@ public struct ServerConfiguration: Sendable {
         self.advertisedAddress = advertisedAddress
         self.heartbeatInterval = heartbeatInterval
         self.deadAfter = deadAfter
+        self.maxImageBytes = maxImageBytes
+        self.imageTimeToLive = imageTimeToLive
+        self.unreferencedUploadTimeToLive = unreferencedUploadTimeToLive
     }
 }

@@ -4,6 +4,8 @@ public enum StoreError: Error, Sendable, Equatable {
     case groupNameTaken
     case noSuchGroup
     /// The associated text is a complete sentence meant for the user.
+    case blobRejected(String)
+    /// The associated text is a complete sentence meant for the user.
     case unsupportedURL(String)
     /// The associated text is a complete sentence meant for the user.
     case cannotOpen(String)
@@ -20,7 +22,7 @@ extension StoreError: CustomStringConvertible {
             "This group name is already taken."
         case .noSuchGroup:
             "This group does not exist."
-        case .unsupportedURL(let sentence), .cannotOpen(let sentence):
+        case .unsupportedURL(let sentence), .cannotOpen(let sentence), .blobRejected(let sentence):
             sentence
         }
     }

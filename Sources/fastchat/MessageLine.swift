@@ -16,8 +16,9 @@ enum MessageLine {
             try container.encode(message.from, forKey: .from)
             try container.encode(message.to, forKey: .to)
             try container.encode(message.group, forKey: .group)
-            try container.encode(message.text, forKey: .text)
-            try container.encodeNil(forKey: .image)
+            // An image without a caption has no text.
+            try container.encode(message.image != nil && message.text.isEmpty ? nil : message.text, forKey: .text)
+            try container.encode(message.image, forKey: .image)
             try container.encode(timestamp(message.sentAt), forKey: .sentAt)
             try container.encode(message.verified, forKey: .verified)
         }
@@ -33,7 +34,8 @@ enum MessageLine {
     static func text(_ message: ReceivedMessage) -> String {
         let warning = message.verified ? "" : "  [sender's key changed — verify with `fastchat whois`]"
         let target = message.group.map { "#\($0)" } ?? message.to ?? "?"
-        return "[\(timestamp(message.sentAt))] \(message.from) → \(target): \(message.text)\(warning)"
+        let image = message.image.map { " [image saved to \($0)]" } ?? ""
+        return "[\(timestamp(message.sentAt))] \(message.from) → \(target): \(message.text)\(image)\(warning)"
     }
 
     private struct NoticeLine: Encodable {

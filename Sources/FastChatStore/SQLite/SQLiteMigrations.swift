@@ -94,6 +94,31 @@ enum SQLiteMigrations {
             }
         }
 
+        migrator.registerMigration("v4-blobs") { db in
+            // `recipients` is NULL until a stored message refers to the blob; fetches count towards it.
+            try db.create(table: "blobs") { t in
+                t.primaryKey("id", .blob)
+                t.column("uploader", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("chunk_count", .integer).notNull()
+                t.column("complete", .boolean).notNull()
+                t.column("recipients", .integer)
+                t.column("created_at", .integer).notNull()
+            }
+            try db.create(index: "blobs_on_created_at", on: "blobs", columns: ["created_at"])
+            try db.create(table: "blob_chunks", options: [.withoutRowID]) { t in
+                t.column("blob_id", .blob).notNull().references("blobs", onDelete: .cascade)
+                t.column("idx", .integer).notNull()
+                t.column("data", .blob).notNull()
+                t.primaryKey(["blob_id", "idx"])
+            }
+            try db.create(table: "blob_fetches", options: [.withoutRowID]) { t in
+                t.column("blob_id", .blob).notNull().references("blobs", onDelete: .cascade)
+                t.column("recipient", .text).notNull()
+                t.primaryKey(["blob_id", "recipient"])
+            }
+        }
+
         return migrator
     }
 }

@@ -133,4 +133,42 @@ enum SQLiteStatements {
     // MARK: Inspection
 
     static let journalMode = "PRAGMA journal_mode"
+
+    // MARK: Blobs
+
+    static let selectBlob = "SELECT uploader, chunk_count, complete, recipients FROM blobs WHERE id = ?"
+
+    static let insertBlob = """
+        INSERT INTO blobs (id, uploader, size, chunk_count, complete, recipients, created_at)
+        VALUES (?, ?, ?, 0, 0, NULL, ?)
+        """
+
+    static let insertBlobChunk = "INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?, ?, coalesce(?, x''))"
+
+    static let advanceBlob = "UPDATE blobs SET chunk_count = chunk_count + 1, complete = ? WHERE id = ?"
+
+    static let selectBlobChunk = """
+        SELECT c.data, c.idx = b.chunk_count - 1 AS last
+        FROM blob_chunks c JOIN blobs b ON b.id = c.blob_id
+        WHERE c.blob_id = ? AND c.idx = ? AND b.complete
+        """
+
+    static let referenceBlob = """
+        UPDATE blobs SET recipients = coalesce(recipients, 0) + ?
+        WHERE id = ? AND uploader = ? AND complete
+        """
+
+    static let insertBlobFetch = """
+        INSERT INTO blob_fetches (blob_id, recipient) SELECT id, ? FROM blobs WHERE id = ?
+        ON CONFLICT DO NOTHING
+        """
+
+    static let deleteFullyFetchedBlob = """
+        DELETE FROM blobs WHERE id = ? AND recipients IS NOT NULL
+          AND recipients <= (SELECT COUNT(*) FROM blob_fetches WHERE blob_id = ?)
+        """
+
+    static let deleteBlobsCreatedBefore = "DELETE FROM blobs WHERE created_at < ?"
+
+    static let deleteUnreferencedBlobsCreatedBefore = "DELETE FROM blobs WHERE recipients IS NULL AND created_at < ?"
 }

@@ -6,7 +6,7 @@ import Logging
 /// machine may share.
 public final class SQLiteStore: ChatStore {
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let logger: Logger
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -77,8 +77,11 @@ final class NodeHarness: Sendable {
 }
 
 /// Runs `body` against a fresh node and removes it afterwards, even when `body` fails.
-func withNode(_ body: (NodeHarness) async throws -> Void) async throws {
-    let node = try await NodeHarness.start()
+func withNode(
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ body: (NodeHarness) async throws -> Void
+) async throws {
+    let node = try await NodeHarness.start(configure: configure)
     do {
         try await body(node)
     } catch {

@@ -1,0 +1,86 @@
+import FastChatCrypto
+import FastChatProtocol
+import Foundation
+
+extension ChatClient {
+    /// Encrypts the image at `path` in chunks, uploads the ciphertext, and sends `caption` with a sealed reference
+    /// to it. Checks (exists, readable, PNG/JPEG/GIF/WebP by content, within the node's limit) come before any upload.
+    @discardableResult
+    public func sendImage(
+        at path: String, caption: String = "", to peer: String, progress: (@Sendable (Double) -> Void)? = nil
+    ) async throws -> UUID {
+        let (content, blobID) = try await imageContent(at: path, caption: caption, progress: progress)
+        return try await send(content, to: peer, blobIDs: [blobID])
+    }
+
+    @discardableResult
+    public func sendImage(
+        at path: String, caption: String = "", toGroup group: String, progress: (@Sendable (Double) -> Void)? = nil
+    ) async throws -> UUID {
+        let (content, blobID) = try await imageContent(at: path, caption: caption, progress: progress)
+        return try await send(content, toGroup: group, blobIDs: [blobID])
+    }
+
+    private func imageContent(
+        at path: String, caption: String, progress: (@Sendable (Double) -> Void)?
+    ) async throws -> (MessageContent, Data) {
+        _ = try signedIn()
+        try await connect()
+        guard maxImageBytes > 0 else {
+            throw ProtocolError(.badImage, "This server does not accept images.")
+        }
+        let (data, format) = try ImageFile.load(path: path, maxBytes: maxImageBytes)
+        let sealed = try AttachmentCrypto.seal(data)
+        let blobID = UUID().bytes
+        for (index, chunk) in sealed.chunks.enumerated() {
+            var upload = Fastchat_V1_UploadBlob()
+            upload.blobID = blobID
+            upload.index = UInt32(index)
+            upload.chunk = chunk
+            upload.last = index == sealed.chunks.count - 1
+            upload.size = UInt64(sealed.size)
+            _ = try await request(.uploadBlob(upload))
+            progress?(Double(index + 1) / Double(sealed.chunks.count))
+        }
+        var content = try content(text: caption, id: UUID())
+        content.image = .with {
+            $0.blobID = blobID
+            $0.key = sealed.key
+            $0.size = UInt64(sealed.size)
+            $0.sha256 = sealed.sha256
+            $0.fileName = URL(fileURLWithPath: path).lastPathComponent
+            $0.chunkCount = UInt32(sealed.chunks.count)
+            $0.mediaType = format.mediaType
+        }
+        return (content, blobID)
+    }
+
+    /// Fetches, checks (every chunk in place, size, SHA-256, really an image) and saves an attached image under
+    /// `<home>/<user>/downloads/` with a safe, never-overwriting name.
+    func download(_ image: Fastchat_V1_ImageRef) async throws -> URL {
+        let account = try signedIn()
+        guard image.size <= UInt64(max(maxImageBytes, 0)) || maxImageBytes == 0,
+            image.chunkCount > 0, image.chunkCount <= UInt32(image.size / UInt64(AttachmentCrypto.chunkSize) + 1)
+        else {
+            throw CryptoError.attachmentMismatch
+        }
+        var chunks: [Data] = []
+        for index in 0..<image.chunkCount {
+            var fetch = Fastchat_V1_FetchBlob()
+            fetch.blobID = image.blobID
+            fetch.index = index
+            guard case .blobChunk(let chunk) = try await request(.fetchBlob(fetch)), chunk.index == index,
+                chunk.last == (index == image.chunkCount - 1)
+            else {
+                throw CryptoError.truncated
+            }
+            chunks.append(chunk.chunk)
+        }
+        let data = try AttachmentCrypto.open(chunks, key: image.key, size: Int(image.size), sha256: image.sha256)
+        guard let format = ImageFile.detectFormat(data) else {
+            throw ProtocolError(.badImage, "the attachment is not a supported image")
+        }
+        let directory = account.keystore.directory.appendingPathComponent("downloads", isDirectory: true)
+        return try DownloadName.save(data, as: DownloadName.safeBaseName(image.fileName, format: format), in: directory)
+    }
+}

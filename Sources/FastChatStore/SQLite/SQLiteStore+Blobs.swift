@@ -1,0 +1,62 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore: BlobStore {
+    public func putBlobChunk(id: UUID, uploader: String, index: Int, data: Data, last: Bool, size: Int) async throws {
+        let now = UnixMillis.now().millis
+        try await pool.write { db in
+            let blob = try Row.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectBlob), arguments: [id])
+            if index == 0 {
+                guard blob == nil else { throw StoreError.blobRejected("That upload id is already in use.") }
+                try db.cachedStatement(sql: SQLiteStatements.insertBlob).execute(arguments: [id, uploader, size, now])
+            } else {
+                guard let blob, blob["uploader"] as String == uploader else {
+                    throw StoreError.blobRejected("There is no upload with that id to continue.")
+                }
+                guard !(blob["complete"] as Bool), blob["chunk_count"] as Int == index else {
+                    throw StoreError.blobRejected("Upload chunks must come in order, and none after the last one.")
+                }
+            }
+            try db.cachedStatement(sql: SQLiteStatements.insertBlobChunk).execute(arguments: [id, index, data])
+            try db.cachedStatement(sql: SQLiteStatements.advanceBlob).execute(arguments: [last, id])
+        }
+    }
+
+    public func blobChunk(id: UUID, index: Int) async throws -> (data: Data, last: Bool)? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectBlobChunk), arguments: [id, index])
+                .map { row in (row["data"] as Data? ?? Data(), row["last"] as Bool) }
+        }
+    }
+
+    public func referenceBlob(id: UUID, uploader: String, recipients: Int) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.referenceBlob).execute(arguments: [recipients, id, uploader])
+            return db.changesCount > 0
+        }
+    }
+
+    public func blobFetched(id: UUID, by recipient: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.insertBlobFetch).execute(arguments: [recipient, id])
+            try db.cachedStatement(sql: SQLiteStatements.deleteFullyFetchedBlob).execute(arguments: [id, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deleteBlobs(createdBefore cutoff: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.deleteBlobsCreatedBefore)
+                .execute(arguments: [UnixMillis.from(cutoff)])
+            return db.changesCount
+        }
+    }
+
+    public func deleteUnreferencedBlobs(createdBefore cutoff: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.deleteUnreferencedBlobsCreatedBefore)
+                .execute(arguments: [UnixMillis.from(cutoff)])
+            return db.changesCount
+        }
+    }
+}

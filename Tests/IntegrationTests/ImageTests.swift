@@ -1,0 +1,128 @@
+import FastChatClient
+import FastChatProtocol
+import Foundation
+import GRDB
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct ImageTests {
+    /// A PNG signature followed by random bytes and a marker that must never appear in the store.
+    private func makeImage(in node: NodeHarness, name: String = "photo.png", megabytes: Double = 3) throws -> (path: String, data: Data, marker: String) {
+        let marker = "image-marker-\(UUID().uuidString)"
+        var data = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        data.append(Data((0..<Int(megabytes * 1_048_576)).map { _ in UInt8.random(in: 0...255) }))
+        data.append(Data(marker.utf8))
+        let url = node.directory.appendingPathComponent(name)
+        try data.write(to: url)
+        return (url.path, data, marker)
+    }
+
+    private func storeBytes(_ node: NodeHarness) -> Data {
+        var bytes = Data()
+        for suffix in ["", "-wal"] {
+            if let data = FileManager.default.contents(atPath: node.databasePath + suffix) { bytes.append(data) }
+        }
+        return bytes
+    }
+
+    @Test func oneToOneRoundTripIsByteIdenticalAndTheBlobGoesAway() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            try await node.client(home: "bob").signUp(username: "bob", password: "pw")
+            let image = try makeImage(in: node)
+            try await alice.sendImage(at: image.path, caption: "holiday", to: "bob")
+            #expect(storeBytes(node).range(of: Data(image.marker.utf8)) == nil, "no plaintext image bytes in the store")
+            #expect(try await blobCount(node) == 1)
+
+            // Bob was offline when it was sent.
+            let bob = node.client(home: "bob")
+            try await bob.signIn(username: "bob", password: "pw")
+            let received = try await bob.pendingMessages()
+            #expect(received.map(\.text) == ["holiday"])
+            let path = try #require(received.first?.image)
+            #expect(path.hasSuffix("/bob/downloads/photo.png"))
+            #expect(FileManager.default.contents(atPath: path) == image.data)
+            #expect(try await blobCount(node) == 0, "deleted once every recipient fetched it")
+        }
+    }
+
+    @Test func groupImageReachesEveryMember() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            let carol = try await node.user("carol")
+            try await alice.createGroup("team", password: "g")
+            try await bob.joinGroup("team", password: "g")
+            try await carol.joinGroup("team", password: "g")
+            let image = try makeImage(in: node, megabytes: 1.5)
+            try await alice.sendImage(at: image.path, toGroup: "team")
+            for member in [bob, carol] {
+                let message = try await member.nextMessage()
+                #expect(message.group == "team")
+                #expect(FileManager.default.contents(atPath: try #require(message.image)) == image.data)
+            }
+            #expect(try await blobCount(node) == 0)
+        }
+    }
+
+    @Test func hostileFileNameIsSanitisedAndNothingIsOverwritten() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            let image = try makeImage(in: node, name: "..hidden evil.png", megabytes: 0.01)
+            try await alice.sendImage(at: image.path, to: "bob")
+            try await alice.sendImage(at: image.path, to: "bob")
+            let first = try #require(try await bob.nextMessage().image)
+            let second = try #require(try await bob.nextMessage().image)
+            let downloads = node.directory.appendingPathComponent("homes/bob/bob/downloads").path
+            #expect(first.hasPrefix(downloads) && second.hasPrefix(downloads))
+            #expect(first != second, "a name that exists gets a suffix")
+            for path in [first, second] {
+                let name = URL(fileURLWithPath: path).lastPathComponent
+                #expect(!name.hasPrefix(".") && !name.contains(".."), "\(name)")
+            }
+        }
+    }
+
+    @Test func badFilesFailWithCode30BeforeAnyUpload() async throws {
+        try await withNode(configure: { $0.maxImageBytes = 1 << 20 }) { node in
+            let alice = try await node.user("alice")
+            _ = try await node.user("bob")
+            let text = node.directory.appendingPathComponent("notes.png")
+            try Data("just text".utf8).write(to: text)
+            let big = try makeImage(in: node, name: "big.png", megabytes: 2)
+            for path in [text.path, big.path, node.directory.appendingPathComponent("missing.png").path, node.directory.path] {
+                #expect(try await code { try await alice.sendImage(at: path, to: "bob") } == .badImage, "\(path)")
+            }
+            #expect(try await blobCount(node) == 0, "nothing was uploaded")
+        }
+    }
+
+    @Test func tamperedChunkIsRejected() async throws {
+        try await withNode { node in
+            let alice = try await node.user("alice")
+            try await node.client(home: "bob").signUp(username: "bob", password: "pw")
+            let image = try makeImage(in: node, megabytes: 0.3)
+            try await alice.sendImage(at: image.path, to: "bob")
+            let pool = try DatabasePool(path: node.databasePath)
+            try await pool.write { db in
+                try db.execute(sql: "UPDATE blob_chunks SET data = randomblob(length(data)) WHERE idx = 1")
+            }
+            try pool.close()
+            let bob = node.client(home: "bob")
+            try await bob.signIn(username: "bob", password: "pw")
+            let rejected = try await bob.next { event -> String? in
+                if case .rejected(let from, _) = event { return from }
+                return nil
+            }
+            #expect(rejected == "alice")
+            let downloads = node.directory.appendingPathComponent("homes/bob/bob/downloads").path
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: downloads)) ?? [] == [])
+        }
+    }
+}
+
+private func blobCount(_ node: NodeHarness) async throws -> Int {
+    let pool = try DatabasePool(path: node.databasePath)
+    defer { try? pool.close() }
+    return try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blobs") ?? 0 }
+}
