@@ -7,6 +7,8 @@ import Logging
 public actor ChatSimulation {
     public struct Snapshot: Sendable {
         public var deliveredPerSecond: Double
+        /// Messages received per second by the clients on each node.
+        public var deliveredPerSecondByNode: [String: Double]
         public var p50Milliseconds: Double?
         public var p99Milliseconds: Double?
     }
@@ -16,6 +18,7 @@ public actor ChatSimulation {
     private let prefix: String
     private var clients: [ChatClient] = []
     private var latencies: [Double] = []
+    private var deliveredByNode: [String: Int] = [:]
     private var windowStart = ContinuousClock.now
 
     public init(endpoint: Endpoint, home: URL, count: Int, logger: Logger) {
@@ -61,7 +64,7 @@ public actor ChatSimulation {
             guard !Task.isCancelled else { return }
             switch event {
             case .message(let message):
-                record(Date().timeIntervalSince(message.sentAt) * 1000)
+                record(Date().timeIntervalSince(message.sentAt) * 1000, node: await client.nodeName)
                 try? await client.acknowledge(message)
             case .notice(let notice):
                 try? await client.acknowledge(notice)
@@ -81,8 +84,9 @@ public actor ChatSimulation {
         }
     }
 
-    private func record(_ milliseconds: Double) {
+    private func record(_ milliseconds: Double, node: String?) {
         latencies.append(max(0, milliseconds))
+        deliveredByNode[node ?? "?", default: 0] += 1
     }
 
     /// Delivery rate and latency percentiles since the previous snapshot.
@@ -95,10 +99,12 @@ public actor ChatSimulation {
         }
         let snapshot = Snapshot(
             deliveredPerSecond: Double(sorted.count) / seconds,
+            deliveredPerSecondByNode: deliveredByNode.mapValues { Double($0) / seconds },
             p50Milliseconds: percentile(0.5),
             p99Milliseconds: percentile(0.99)
         )
         latencies = []
+        deliveredByNode = [:]
         windowStart = .now
         return snapshot
     }

@@ -76,7 +76,7 @@ final class InteractiveChatTests: XCTestCase {
 
         try pane.type("/quit")
         try await pane.waitFor("1) Chat with a user", count: 2)
-        try pane.type("3")
+        try pane.type("7")  // Quit
         let status = try await pane.waitForExit()
         screen = try pane.contents()
         XCTAssertEqual(status, 0, screen)
@@ -129,7 +129,7 @@ final class InteractiveChatTests: XCTestCase {
             "2", "dave", "one", "two",  // passwords differ
             "2", "dave", "dave-secret-pw", "dave-secret-pw",
             "1", "alice", "hello alice, from a pipe", "/quit",
-            "3",
+            "7",  // Quit
         ]
         let result = try fastchat(["chat", "--kdf-log2n", "10"], input: script.joined(separator: "\n") + "\n")
         XCTAssertEqual(result.status, 0, result.output + result.errors)

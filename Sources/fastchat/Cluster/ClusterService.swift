@@ -71,12 +71,17 @@ struct ClusterService: Service {
             try? await Task.sleep(for: .seconds(1))
             guard !Task.isCancelled else { return }
             var parts: [String] = []
+            let snapshot = await simulation?.snapshot()
             if let status = try? await StatusQuery.fetch(host: host, port: plan.port, timeout: .seconds(1)) {
-                parts = status.nodes.map { "\($0.name) \($0.alive ? "\($0.connections) conn" : "DEAD")" }
+                parts = status.nodes.map { node in
+                    guard node.alive else { return "\(node.name) DEAD" }
+                    let rate = snapshot.map { String(format: " %.0f msg/s", $0.deliveredPerSecondByNode[node.name] ?? 0) }
+                    return "\(node.name) \(node.connections) conn\(rate ?? "")"
+                }
             } else {
                 parts = ["balancer not answering"]
             }
-            if let snapshot = await simulation?.snapshot() {
+            if let snapshot {
                 parts.append(String(format: "delivered %.0f/s", snapshot.deliveredPerSecond))
                 if let p50 = snapshot.p50Milliseconds, let p99 = snapshot.p99Milliseconds {
                     parts.append(String(format: "p50 %.1f ms p99 %.1f ms", p50, p99))

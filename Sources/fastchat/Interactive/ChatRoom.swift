@@ -14,7 +14,7 @@ struct ChatRoom {
         await screen.say(ChatStyle.heading("Chat with \(peer)"))
         await screen.say(ChatStyle.hint("Type a message and press Enter to send it. /quit leaves, /help explains."))
         await screen.say(keyLine(key))
-        await screen.enterRoom(peer)
+        await screen.enterRoom(.user(peer))
         while true {
             let line = try await prompter.nextLine()
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -41,7 +41,7 @@ struct ChatRoom {
 
     private func send(_ text: String) async {
         let id = UUID()
-        await screen.sending(id, text: text, to: peer, at: Date())
+        await screen.sending(id, text: text, to: .user(peer), at: Date())
         do {
             try await client.send(text, to: peer, id: id)
             await screen.accepted(id)

@@ -11,13 +11,13 @@ actor ChatScreen {
     enum Place: Equatable {
         case signedOut
         case menu
-        case room(peer: String)
+        case room(Conversation)
         case leaving
     }
 
     private struct Outgoing {
         var text: String
-        var peer: String
+        var conversation: Conversation
         var sentAt: Date
         var accepted = false
         /// The ✓✓ can overtake the ✓ (the receipt and the send's reply race to this process).
@@ -71,11 +71,11 @@ actor ChatScreen {
         place = .menu
     }
 
-    /// Opens the room and shows what `peer` sent while the person was in the menu.
-    func enterRoom(_ peer: String) async {
-        place = .room(peer: peer)
-        let waiting = inbox.filter { Self.belongs($0, to: peer) }
-        inbox.removeAll { Self.belongs($0, to: peer) }
+    /// Opens the room and shows what was sent to it while the person was in the menu.
+    func enterRoom(_ conversation: Conversation) async {
+        place = .room(conversation)
+        let waiting = inbox.filter { conversation.contains($0) }
+        inbox.removeAll { conversation.contains($0) }
         // All printed before the first acknowledgement suspends, so a newer message cannot land among them.
         for message in waiting { emit(ChatStyle.incoming(message)) }
         for message in waiting { await acknowledge(message) }
@@ -124,14 +124,15 @@ actor ChatScreen {
 
     // MARK: Receipts
 
-    func sending(_ id: UUID, text: String, to peer: String, at sentAt: Date) {
-        outgoing[id] = Outgoing(text: text, peer: peer, sentAt: sentAt)
+    func sending(_ id: UUID, text: String, to conversation: Conversation, at sentAt: Date) {
+        outgoing[id] = Outgoing(text: text, conversation: conversation, sentAt: sentAt)
     }
 
     func accepted(_ id: UUID) {
         guard var line = outgoing[id] else { return }
-        emit(ChatStyle.outgoing(line.text, to: line.peer, sentAt: line.sentAt, delivered: line.delivered))
-        if line.delivered {
+        emit(ChatStyle.outgoing(line.text, to: line.conversation.label, sentAt: line.sentAt, delivered: line.delivered))
+        // A group line ends at ✓: each member's receipt would say only that one of them has it.
+        if line.delivered || line.conversation.isGroup {
             outgoing[id] = nil
         } else {
             line.accepted = true
@@ -146,10 +147,10 @@ actor ChatScreen {
 
     private func delivered(_ id: UUID) {
         // Receipts for messages sent by another client (e.g. `fastchat send`) have no line here to complete.
-        guard var line = outgoing[id] else { return }
+        guard var line = outgoing[id], !line.conversation.isGroup else { return }
         if line.accepted {
             outgoing[id] = nil
-            emit(ChatStyle.deliveredLater(line.text, to: line.peer))
+            emit(ChatStyle.deliveredLater(line.text, to: line.conversation.label))
         } else {
             line.delivered = true
             outgoing[id] = line
@@ -168,6 +169,7 @@ actor ChatScreen {
         case .notice(let notice):
             // Short and about membership, so shown at once wherever the person is (and then acknowledged).
             emit(ChatStyle.groupNotice(notice))
+            await explainIfShutOut(by: notice)
             try? await client.acknowledge(notice)
         case .keyChanged(let peer, let old, let new):
             emit(ChatStyle.keyChanged(peer: peer, old: old, new: new), toStandardError: true)
@@ -200,21 +202,25 @@ actor ChatScreen {
     private func arrived(_ message: ReceivedMessage) async {
         // A message re-pushed before its acknowledgement landed is already here.
         guard !inbox.contains(where: { $0.id == message.id }) else { return }
-        guard case .room(let peer) = place else {
+        guard case .room(let conversation) = place else {
             inbox.append(message)
             // The replay at sign-in is summed up once, at `.synced`, rather than line by line.
             if synced, place == .menu {
-                emit("✉ New message from \(message.from) — \(inbox.count) unread.")
+                let whence = message.group.map { " in @\($0)" } ?? ""
+                emit("✉ New message from \(message.from)\(whence) — \(inbox.count) unread.")
             }
             return
         }
-        emit(Self.belongs(message, to: peer) ? ChatStyle.incoming(message) : ChatStyle.notice(message))
+        emit(conversation.contains(message) ? ChatStyle.incoming(message) : ChatStyle.notice(message))
         await acknowledge(message)
     }
 
-    /// A one-to-one message from the person this room is with (their group messages belong elsewhere).
-    private static func belongs(_ message: ReceivedMessage, to peer: String) -> Bool {
-        message.group == nil && message.from == peer
+    /// In the room of a group the person was just removed from (or that was deleted), typing on would only fail.
+    private func explainIfShutOut(by notice: GroupNotice) async {
+        guard place == .room(.group(notice.group)) else { return }
+        let me = await client.username
+        guard notice.event == "deleted" || (notice.event == "removed" && notice.member == me) else { return }
+        emit(ChatStyle.problem("You can no longer send to @\(notice.group). /quit goes back to the menu."))
     }
 
     private func acknowledge(_ message: ReceivedMessage) async {

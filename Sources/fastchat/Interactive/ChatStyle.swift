@@ -6,16 +6,16 @@ import Rainbow
 /// is not a terminal (or NO_COLOR is set), so a pipe gets plain text.
 enum ChatStyle {
     static func incoming(_ message: ReceivedMessage) -> String {
-        "\(stamp(message.sentAt)) \(place(message))\(message.from.cyan.bold): \(message.text)\(unverified(message))"
+        "\(stamp(message.sentAt)) \(message.from.cyan.bold)\(place(message)): \(message.text)\(unverified(message))"
     }
 
     /// A message from outside the open room: shown (and so acknowledged), but set apart.
     static func notice(_ message: ReceivedMessage) -> String {
-        "✉ \(stamp(message.sentAt)) \(place(message))\(message.from.yellow.bold) (not in this chat): "
+        "✉ \(stamp(message.sentAt)) \(message.from.yellow.bold)\(place(message)) (not in this chat): "
             + "\(message.text)\(unverified(message))"
     }
 
-    /// "#team: carol joined (by alice)".
+    /// "@team: carol joined" — the group named as in its messages ("bob @team: hi").
     static func groupNotice(_ notice: GroupNotice) -> String {
         let whom = notice.member ?? ""
         let what =
@@ -29,12 +29,18 @@ enum ChatStyle {
             case "deleted": "\(notice.by) deleted the group"
             default: "\(notice.event) \(whom) (by \(notice.by))"
             }
-        return "ℹ \(stamp(notice.at)) \("#\(notice.group)".magenta): \(what)"
+        return "ℹ \(stamp(notice.at)) \("@\(notice.group)".magenta): \(what)"
     }
 
+    /// " @team" after the sender of a group message, so "bob @team: hi" reads as bob speaking in team.
     private static func place(_ message: ReceivedMessage) -> String {
         guard let group = message.group else { return "" }
-        return "#\(group) ".magenta
+        return " @\(group)".magenta
+    }
+
+    /// "alice (admin), bob": admins marked, because they are the ones to ask for an unban or a promotion.
+    static func members(_ members: [GroupMemberInfo]) -> String {
+        members.map { $0.role == "admin" ? "\($0.username) (admin)" : $0.username }.joined(separator: ", ")
     }
 
     static func outgoing(_ text: String, to peer: String, sentAt: Date, delivered: Bool) -> String {

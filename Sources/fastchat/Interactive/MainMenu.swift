@@ -3,17 +3,25 @@ import FastChatProtocol
 import Foundation
 import Rainbow
 
-/// The menu shown once signed in. To add an item (groups, images …): add a case, its title, and its branch in
+/// The menu shown once signed in. To add an item (images …): add a case, its title, and its branch in
 /// `MainMenu.perform` — the compiler points at every place that needs it.
 enum MenuItem: Int, CaseIterable {
     case chat = 1
     case readPending
+    case createGroup
+    case joinGroup
+    case groupChat
+    case groupAdmin
     case quit
 
     func title(unread: Int) -> String {
         switch self {
         case .chat: "Chat with a user"
         case .readPending: unread > 0 ? "Read pending messages (\(unread))".bold : "Read pending messages (0)"
+        case .createGroup: "Create a group"
+        case .joinGroup: "Join a group"
+        case .groupChat: "Group chat"
+        case .groupAdmin: "Group admin (groups you administer)"
         case .quit: "Quit"
         }
     }
@@ -28,6 +36,10 @@ enum MenuItem: Int, CaseIterable {
         switch answer {
         case "chat", "c": self = .chat
         case "read", "pending", "r", "inbox": self = .readPending
+        case "create", "new": self = .createGroup
+        case "join", "j": self = .joinGroup
+        case "group", "groups", "g": self = .groupChat
+        case "admin", "a": self = .groupAdmin
         case "quit", "q", "exit": self = .quit
         default: return nil
         }
@@ -63,8 +75,16 @@ struct MainMenu {
         switch item {
         case .chat: try await chat()
         case .readPending: await screen.showInbox()
+        case .createGroup: try await groups.create()
+        case .joinGroup: try await groups.join()
+        case .groupChat: try await groups.chat()
+        case .groupAdmin: try await GroupAdminMenu(client: client, prompter: prompter, screen: screen).run()
         case .quit: break
         }
+    }
+
+    private var groups: GroupMenu {
+        GroupMenu(client: client, prompter: prompter, screen: screen)
     }
 
     private func chat() async throws {

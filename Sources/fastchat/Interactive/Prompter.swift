@@ -16,9 +16,10 @@ final class Prompter {
         try await answer(to: prompt, echoed: keyboard.isTerminal)
     }
 
-    /// $FASTCHAT_PASSWORD if set (the scriptable client's contract), else a line typed without echo.
-    func askSecret(_ prompt: String) async throws -> String {
-        if let password = ProcessInfo.processInfo.environment["FASTCHAT_PASSWORD"] {
+    /// $FASTCHAT_PASSWORD (or the `variable` given, e.g. FASTCHAT_GROUP_PASSWORD) if set — the scriptable client's
+    /// contract — else a line typed without echo.
+    func askSecret(_ prompt: String, from variable: String = "FASTCHAT_PASSWORD") async throws -> String {
+        if let password = ProcessInfo.processInfo.environment[variable] {
             return password
         }
         Keyboard.setEcho(false)

@@ -1,0 +1,75 @@
+import FastChatClient
+import FastChatProtocol
+import Foundation
+
+/// A group's chat room: typed lines go to every current member, the screen prints the group's messages and notices
+/// as they arrive, `/members` shows who is in, `/quit` goes back.
+struct GroupRoom {
+    let client: ChatClient
+    let prompter: Prompter
+    let screen: ChatScreen
+    let group: String
+
+    func run() async throws {
+        // Fetched before the room opens: someone no longer a member is told so in the menu, not in an empty room.
+        let members: [GroupMemberInfo]
+        do {
+            members = try await client.members(of: group)
+        } catch {
+            await screen.say(ChatStyle.problem(GroupMenu.explain(error, group: group)))
+            return
+        }
+        await screen.say("")
+        await screen.say(ChatStyle.heading("Group @\(group)"))
+        await screen.say(membersLine(members))
+        await screen.say(ChatStyle.hint("Type a message and press Enter to send it to everyone. /help explains."))
+        await screen.enterRoom(.group(group))
+        while true {
+            let line = try await prompter.nextLine()
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            switch trimmed {
+            case "":
+                continue
+            case "/quit", "/q":
+                await screen.enterMenu()
+                return
+            case "/members", "/m":
+                await showMembers()
+            case "/help":
+                await screen.say(ChatStyle.hint(Self.help))
+            case _ where trimmed.hasPrefix("/") && !trimmed.hasPrefix("//"):
+                await screen.say(ChatStyle.problem("Unknown command \(trimmed). \(Self.help)"))
+            default:
+                // "//text" sends "/text", so a message may start with a slash.
+                await send(trimmed.hasPrefix("//") ? String(line.drop { $0 == " " }.dropFirst()) : line)
+            }
+        }
+    }
+
+    private static let help =
+        "/members lists who is in the group, /quit leaves the room. Start a message with // to send a line beginning "
+        + "with /. ✓ = the server has stored it for every member."
+
+    private func showMembers() async {
+        do {
+            await screen.say(membersLine(try await client.members(of: group)))
+        } catch {
+            await screen.say(ChatStyle.problem(GroupMenu.explain(error, group: group)))
+        }
+    }
+
+    private func membersLine(_ members: [GroupMemberInfo]) -> String {
+        ChatStyle.hint("Members (\(members.count)): ") + ChatStyle.members(members)
+    }
+
+    private func send(_ text: String) async {
+        let id = UUID()
+        await screen.sending(id, text: text, to: .group(group), at: Date())
+        do {
+            try await client.send(text, toGroup: group, id: id)
+            await screen.accepted(id)
+        } catch {
+            await screen.notSent(id, reason: GroupMenu.explain(error, group: group))
+        }
+    }
+}

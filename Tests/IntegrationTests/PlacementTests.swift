@@ -1,0 +1,106 @@
+import FastChatClient
+import FastChatProtocol
+import Foundation
+import Testing
+
+/// Strategies over real node processes behind a real balancer process: where clients land, dead nodes skipped,
+/// a restarted node rejoining.
+@Suite(.timeLimit(.minutes(3))) struct PlacementTests {
+    private struct Cluster {
+        let scratch: Scratch
+        let database: String
+        var nodes: [String: ServerProcess]
+        let balancer: ChildProcess
+        let endpoint: Endpoint
+
+        static func start(strategy: String, nodes count: Int = 3) async throws -> Cluster {
+            let scratch = try Scratch()
+            let database = "sqlite:" + scratch.file("fastchat.db")
+            var nodes: [String: ServerProcess] = [:]
+            for index in 1...count {
+                nodes["s\(index)"] = try await ServerProcess.start(database: database, name: "s\(index)", in: scratch.url)
+            }
+            let port = try unusedLoopbackPort()
+            let balancer = try FastChatCLI.start(
+                ["balancer", "--port", "\(port)", "--strategy", strategy, "--database", database], in: scratch.url)
+            let cluster = Cluster(
+                scratch: scratch, database: database, nodes: nodes, balancer: balancer,
+                endpoint: Endpoint(host: "127.0.0.1", port: port))
+            let names = Set(nodes.keys)
+            let ready = await poll(until: .now + .seconds(30)) { await cluster.liveNodes() == names }
+            #expect(ready, "the balancer sees every node")
+            return cluster
+        }
+
+        /// The nodes the balancer reports alive (via `fastchat status --json`).
+        func liveNodes() async -> Set<String> {
+            guard let result = try? await FastChatCLI.run(["status", "--json", "--connect", "\(endpoint)"], in: scratch.url),
+                result.exitCode == 0,
+                let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                let nodes = object["nodes"] as? [[String: Any]]
+            else { return [] }
+            return Set(nodes.filter { $0["alive"] as? Bool == true }.compactMap { $0["name"] as? String })
+        }
+
+        /// Connects `count` fresh users through the balancer and returns the node each landed on.
+        func place(_ count: Int, prefix: String) async throws -> [String] {
+            var placed: [String] = []
+            for index in 0..<count {
+                let client = ChatClient(
+                    options: .init(endpoint: endpoint, home: scratch.url.appendingPathComponent("homes"), kdf: .fast))
+                try await client.signUp(username: "\(prefix)\(index)", password: "pw")
+                try await client.signIn(username: "\(prefix)\(index)", password: "pw")
+                placed.append(await client.nodeName ?? "?")
+                // Stay connected: least-connections counts live sessions.
+                clients.append(client)
+            }
+            return placed
+        }
+
+        let clients = ClientBox()
+
+        func stop() async {
+            balancer.signal(SIGKILL)
+            for node in nodes.values { node.process.signal(SIGKILL) }
+            scratch.remove()
+        }
+    }
+
+    final class ClientBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var all: [ChatClient] = []
+        func append(_ client: ChatClient) { lock.withLock { all.append(client) } }
+    }
+
+    @Test func roundRobinSpreadsTwoTwoTwo() async throws {
+        let cluster = try await Cluster.start(strategy: "round-robin")
+        defer { Task { await cluster.stop() } }
+        let placed = try await cluster.place(6, prefix: "rr")
+        #expect(placed.sorted() == ["s1", "s1", "s2", "s2", "s3", "s3"])
+        await cluster.stop()
+    }
+
+    @Test func singleSendsEveryoneToTheFirst() async throws {
+        let cluster = try await Cluster.start(strategy: "single")
+        let placed = try await cluster.place(4, prefix: "one")
+        #expect(placed == ["s1", "s1", "s1", "s1"])
+        await cluster.stop()
+    }
+
+    @Test func deadNodeIsSkippedAndARestartedNodeRejoins() async throws {
+        var cluster = try await Cluster.start(strategy: "round-robin")
+        await cluster.nodes["s2"]!.kill9()
+        let gone = await poll(until: .now + .seconds(30)) { await !cluster.liveNodes().contains("s2") }
+        #expect(gone)
+        let placed = try await cluster.place(4, prefix: "skip")
+        #expect(!placed.contains("s2"), "\(placed)")
+        #expect(Set(placed) == ["s1", "s3"])
+
+        cluster.nodes["s2"] = try await ServerProcess.start(database: cluster.database, name: "s2", in: cluster.scratch.url)
+        let back = await poll(until: .now + .seconds(30)) { await cluster.liveNodes().contains("s2") }
+        #expect(back)
+        let later = try await cluster.place(3, prefix: "back")
+        #expect(later.contains("s2"), "\(later)")
+        await cluster.stop()
+    }
+}
