@@ -175,6 +175,48 @@ final class InteractiveChatTests: XCTestCase {
         var errors: String
     }
 
+    func testImageInARoomWithProgressAndIncomingImageAnnounced() async throws {
+        // Over 1 MiB, so the upload shows a progress bar.
+        var image = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        image.append(Data((0..<(1_500_000)).map { _ in UInt8.random(in: 0...255) }))
+        let path = directory.appendingPathComponent("cat.png")
+        try image.write(to: path)
+        let incoming = directory.appendingPathComponent("dog.png")
+        try image.prefix(5000).write(to: incoming)
+
+        let pane = try chatPane(["chat", "--user", "alice"])
+        try await pane.waitFor("Choose [1-3]:")
+        try pane.type("1")
+        try await pane.waitFor("Password for alice:")
+        try pane.type(Self.passwords["alice"]!)
+        try await pane.waitFor("1) Chat with a user")
+        try pane.type("1")
+        try await pane.waitFor("Chat with (username):")
+        try pane.type("bob")
+        try await pane.waitFor("── Chat with bob ──")
+        try pane.type("/image \(path.path) a cat")
+        try await pane.waitFor("100% cat.png")
+        try await pane.waitFor("🖼 cat.png — a cat ✓")
+        let received = try fastchat(["receive", "--user", "bob", "--json"], password: Self.passwords["bob"])
+        XCTAssertTrue(received.output.contains("/bob/downloads/cat.png"), received.output + received.errors)
+        XCTAssertTrue(received.output.contains("\"text\":\"a cat\""), received.output)
+
+        let sent = try fastchat(
+            ["send", "--user", "bob", "--to", "alice", "--image", incoming.path], password: Self.passwords["bob"])
+        XCTAssertEqual(sent.status, 0, sent.errors)
+        try await pane.waitFor("image saved to")
+        let saved = home.appendingPathComponent("alice/downloads/dog.png")
+        XCTAssertEqual(FileManager.default.contents(atPath: saved.path), image.prefix(5000))
+
+        try pane.type("/image \(directory.path)/missing.png")
+        try await pane.waitFor("does not exist")
+        try pane.type("/quit")
+        try await pane.waitFor("1) Chat with a user", count: 2)
+        try pane.type("7")
+        let status = try await pane.waitForExit()
+        XCTAssertEqual(status, 0)
+    }
+
     private func chatPane(_ arguments: [String]) throws -> TmuxPane {
         let pane = try TmuxPane(
             command: [try Self.binary().path] + arguments,

@@ -26,6 +26,9 @@ struct ChatRoom {
                 return
             case "/help":
                 await screen.say(ChatStyle.hint(Self.help))
+            case _ where ImageCommand.parse(trimmed) != nil:
+                let (path, caption) = ImageCommand.parse(trimmed)!
+                await ImageCommand.send(path, caption: caption, to: .user(peer), client: client, screen: screen)
             case _ where trimmed.hasPrefix("/") && !trimmed.hasPrefix("//"):
                 await screen.say(ChatStyle.problem("Unknown command \(trimmed). \(Self.help)"))
             default:
@@ -36,7 +39,8 @@ struct ChatRoom {
     }
 
     private static let help =
-        "/quit leaves the chat. Start a message with // to send a line beginning with /. "
+        ImageCommand.help + " "
+        + "/quit leaves the chat. Start a message with // to send a line beginning with /. "
         + "✓ = the server has stored it, ✓✓ = it reached the recipient."
 
     private func send(_ text: String) async {

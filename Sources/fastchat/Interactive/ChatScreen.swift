@@ -122,6 +122,11 @@ actor ChatScreen {
         if let activePrompt { Terminal.write(activePrompt) }
     }
 
+    /// One line of an upload's progress bar.
+    func progress(_ fraction: Double, of name: String) {
+        emit(ChatStyle.progress(fraction, of: name))
+    }
+
     // MARK: Receipts
 
     func sending(_ id: UUID, text: String, to conversation: Conversation, at sentAt: Date) {

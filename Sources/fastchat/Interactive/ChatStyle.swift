@@ -6,13 +6,27 @@ import Rainbow
 /// is not a terminal (or NO_COLOR is set), so a pipe gets plain text.
 enum ChatStyle {
     static func incoming(_ message: ReceivedMessage) -> String {
-        "\(stamp(message.sentAt)) \(message.from.cyan.bold)\(place(message)): \(message.text)\(unverified(message))"
+        "\(stamp(message.sentAt)) \(message.from.cyan.bold)\(place(message)): \(message.text)\(image(message))"
+            + unverified(message)
+    }
+
+    /// " 🖼 image saved to PATH" for a message carrying an image.
+    private static func image(_ message: ReceivedMessage) -> String {
+        guard let path = message.image else { return "" }
+        return (message.text.isEmpty ? "" : " ") + "🖼 image saved to \(path)".magenta
+    }
+
+    /// "[#####-----]  50% photo.png"
+    static func progress(_ fraction: Double, of name: String) -> String {
+        let filled = Int((fraction * 20).rounded())
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 20 - filled)
+        return "[\(bar)] \(String(format: "%3.0f%%", fraction * 100)) \(name)".dim
     }
 
     /// A message from outside the open room: shown (and so acknowledged), but set apart.
     static func notice(_ message: ReceivedMessage) -> String {
         "✉ \(stamp(message.sentAt)) \(message.from.yellow.bold)\(place(message)) (not in this chat): "
-            + "\(message.text)\(unverified(message))"
+            + "\(message.text)\(image(message))\(unverified(message))"
     }
 
     /// "@team: carol joined" — the group named as in its messages ("bob @team: hi").

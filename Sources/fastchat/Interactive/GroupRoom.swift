@@ -37,6 +37,9 @@ struct GroupRoom {
                 await showMembers()
             case "/help":
                 await screen.say(ChatStyle.hint(Self.help))
+            case _ where ImageCommand.parse(trimmed) != nil:
+                let (path, caption) = ImageCommand.parse(trimmed)!
+                await ImageCommand.send(path, caption: caption, to: .group(group), client: client, screen: screen)
             case _ where trimmed.hasPrefix("/") && !trimmed.hasPrefix("//"):
                 await screen.say(ChatStyle.problem("Unknown command \(trimmed). \(Self.help)"))
             default:
@@ -47,7 +50,8 @@ struct GroupRoom {
     }
 
     private static let help =
-        "/members lists who is in the group, /quit leaves the room. Start a message with // to send a line beginning "
+        ImageCommand.help + " "
+        + "/members lists who is in the group, /quit leaves the room. Start a message with // to send a line beginning "
         + "with /. ✓ = the server has stored it for every member."
 
     private func showMembers() async {
