@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/onevcat/Rainbow", from: "4.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
     ],
     targets: [
         .target(
@@ -41,6 +42,7 @@ let package = Package(
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .target(
@@ -98,7 +100,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FastChatCryptoTests", dependencies: ["FastChatCrypto"]),
-        .testTarget(name: "FastChatStoreTests", dependencies: ["FastChatStore"]),
+        .testTarget(
+            name: "FastChatStoreTests",
+            dependencies: ["FastChatStore", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         .testTarget(
             name: "FastChatBalancerTests",
             dependencies: [

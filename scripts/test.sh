@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: installs what the tests drive (tmux, for the interactive client),
-# builds everything (the `fastchat` binary included: the CLI tests run it) and runs every test.
+# Runs the whole test suite on a fresh machine: installs what the tests drive (tmux, for the interactive client;
+# PostgreSQL, through scripts/with-postgres.sh), builds everything (the `fastchat` binary included: the CLI tests run
+# it) and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,6 @@ if ! command -v tmux >/dev/null; then
 fi
 
 swift build --build-tests
-swift test --skip-build "$@"
+# The store tests run against SQLite always and against PostgreSQL when FASTCHAT_TEST_POSTGRES_URL is set: the tests
+# run with a throwaway server (installed first if missing) that is removed afterwards, even when tests fail.
+exec scripts/with-postgres.sh swift test --skip-build "$@"

@@ -42,9 +42,8 @@ public func openStore(_ url: StoreURL, logger: Logger) async throws -> any ChatS
     switch url {
     case .sqlite(let path):
         return try SQLiteStore(path: path, logger: logger)
-    case .postgres:
-        throw StoreError.unsupportedURL(
-            "PostgreSQL is not available yet in this version of FastChat: use sqlite:PATH.")
+    case .postgres(let url):
+        return try await PostgresStore(url: url, logger: logger)
     }
 }
 

@@ -80,17 +80,6 @@ import Testing
         }
     }
 
-    @Test func postgresIsNotAvailableYet() async throws {
-        let error = await #expect(throws: StoreError.self) {
-            try await openStore(.postgres("postgres://fastchat@localhost/fastchat"), logger: Fixtures.logger)
-        }
-        guard case .unsupportedURL(let sentence) = error else {
-            Issue.record("expected unsupportedURL, got \(String(describing: error))")
-            return
-        }
-        #expect(sentence.contains("PostgreSQL"))
-    }
-
     private func withStorage(_ body: (SQLiteStorage) async throws -> Void) async throws {
         let storage = try SQLiteStorage()
         do {

@@ -1,0 +1,112 @@
+/// The PostgreSQL schema's history, the same steps (and names) as `SQLiteMigrations`. Append new migrations; never
+/// edit or remove a shipped one, since databases in the field have already recorded it as applied.
+///
+/// Text that is compared or sorted is `COLLATE "C"`: names compare exactly and sort in code-point order, whatever
+/// locale the database was created with. Dates are BIGINT Unix milliseconds, blobs BYTEA.
+enum PostgresMigrations {
+    struct Migration: Sendable {
+        let id: String
+        let statements: [String]
+    }
+
+    static let all: [Migration] = [
+        Migration(id: "v1-accounts", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS users (
+                username TEXT COLLATE "C" PRIMARY KEY,
+                auth_hash TEXT NOT NULL,
+                kdf_log2n BIGINT NOT NULL,
+                kdf_r BIGINT NOT NULL,
+                kdf_p BIGINT NOT NULL,
+                signing_key BYTEA NOT NULL,
+                agreement_key BYTEA NOT NULL,
+                key_backup BYTEA NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+        ]),
+        Migration(id: "v1-sessions", statements: [
+            // The primary key on username is what makes "already logged in" hold across nodes.
+            """
+            CREATE TABLE IF NOT EXISTS sessions (
+                username TEXT COLLATE "C" PRIMARY KEY,
+                node TEXT COLLATE "C" NOT NULL,
+                opened_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS sessions_on_node ON sessions (node)",
+        ]),
+        Migration(id: "v1-mailbox", statements: [
+            // Outlives the mailbox entries it guards, so a retry after an ack is still a duplicate.
+            """
+            CREATE TABLE IF NOT EXISTS accepted_messages (
+                sender TEXT COLLATE "C" NOT NULL,
+                message_id UUID NOT NULL,
+                accepted_at BIGINT NOT NULL,
+                PRIMARY KEY (sender, message_id)
+            )
+            """,
+            // An identity never hands out a value twice, even after the newest entries are acknowledged: clients
+            // use seqs as delivery cursors.
+            """
+            CREATE TABLE IF NOT EXISTS mailbox (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                recipient TEXT COLLATE "C" NOT NULL,
+                sender TEXT COLLATE "C" NOT NULL,
+                message_id UUID NOT NULL,
+                envelope BYTEA NOT NULL,
+                stored_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS mailbox_on_recipient_seq ON mailbox (recipient, seq)",
+        ]),
+        Migration(id: "v2-groups", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS groups (
+                name TEXT COLLATE "C" PRIMARY KEY,
+                password_hash TEXT NOT NULL,
+                kdf_log2n BIGINT NOT NULL,
+                kdf_r BIGINT NOT NULL,
+                kdf_p BIGINT NOT NULL,
+                created_by TEXT COLLATE "C" NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            // Deleting a group deletes its memberships and bans with it.
+            """
+            CREATE TABLE IF NOT EXISTS group_members (
+                group_name TEXT COLLATE "C" NOT NULL REFERENCES groups (name) ON DELETE CASCADE,
+                username TEXT COLLATE "C" NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('admin', 'member')),
+                joined_at BIGINT NOT NULL,
+                PRIMARY KEY (group_name, username)
+            )
+            """,
+            // For `groups(of:)`: a user's groups, already in name order.
+            "CREATE INDEX IF NOT EXISTS group_members_on_username ON group_members (username, group_name)",
+            """
+            CREATE TABLE IF NOT EXISTS group_bans (
+                group_name TEXT COLLATE "C" NOT NULL REFERENCES groups (name) ON DELETE CASCADE,
+                username TEXT COLLATE "C" NOT NULL,
+                banned_by TEXT COLLATE "C" NOT NULL,
+                banned_at BIGINT NOT NULL,
+                PRIMARY KEY (group_name, username)
+            )
+            """,
+        ]),
+        Migration(id: "v3-nodes", statements: [
+            // The registry. Sessions refer to nodes by name without a foreign key: a node's sessions may be opened
+            // before it registers, and the registry's removals delete them explicitly.
+            """
+            CREATE TABLE IF NOT EXISTS nodes (
+                name TEXT COLLATE "C" PRIMARY KEY,
+                address TEXT NOT NULL,
+                pid BIGINT NOT NULL,
+                connections BIGINT NOT NULL,
+                started_at BIGINT NOT NULL,
+                heartbeat_at BIGINT NOT NULL
+            )
+            """,
+        ]),
+    ]
+}

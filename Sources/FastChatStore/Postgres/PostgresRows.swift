@@ -1,0 +1,83 @@
+import Foundation
+import PostgresNIO
+
+// Decoders for the column lists in `PostgresStatements`, and the binds of the statements that take a whole record.
+
+extension UserRecord {
+    init(postgresRow row: PostgresRow) throws {
+        let (username, authHash, kdfLog2N, kdfR, kdfP, signingKey, agreementKey, keyBackup, createdAt) =
+            try row.decode((String, String, Int, Int, Int, Data, Data, Data, Int64).self)
+        self.init(
+            username: username, authHash: authHash, kdfLog2N: kdfLog2N, kdfR: kdfR, kdfP: kdfP,
+            signingKey: signingKey, agreementKey: agreementKey, keyBackup: keyBackup,
+            createdAt: UnixMillis.date(createdAt))
+    }
+
+    var postgresBinds: [any PostgresThrowingDynamicTypeEncodable] {
+        [username, authHash, kdfLog2N, kdfR, kdfP, signingKey, agreementKey, keyBackup, UnixMillis.from(createdAt)]
+    }
+}
+
+extension MailboxEntry {
+    init(postgresRow row: PostgresRow) throws {
+        let (seq, recipient, sender, messageID, envelope, storedAt) =
+            try row.decode((Int64, String, String, UUID, Data, Int64).self)
+        self.init(
+            seq: seq, recipient: recipient, sender: sender, messageID: messageID, envelope: envelope,
+            storedAt: UnixMillis.date(storedAt))
+    }
+}
+
+extension GroupRecord {
+    init(postgresRow row: PostgresRow) throws {
+        let (name, passwordHash, kdfLog2N, kdfR, kdfP, createdBy, createdAt) =
+            try row.decode((String, String, Int, Int, Int, String, Int64).self)
+        self.init(
+            name: name, passwordHash: passwordHash, kdfLog2N: kdfLog2N, kdfR: kdfR, kdfP: kdfP,
+            createdBy: createdBy, createdAt: UnixMillis.date(createdAt))
+    }
+
+    var postgresBinds: [any PostgresThrowingDynamicTypeEncodable] {
+        [name, passwordHash, kdfLog2N, kdfR, kdfP, createdBy, UnixMillis.from(createdAt)]
+    }
+}
+
+extension GroupMember {
+    init(postgresRow row: PostgresRow) throws {
+        let (username, role, joinedAt) = try row.decode((String, String, Int64).self)
+        // The CHECK constraint admits only the raw values; another would read as the least-privileged role.
+        self.init(username: username, role: GroupRole(rawValue: role) ?? .member, joinedAt: UnixMillis.date(joinedAt))
+    }
+}
+
+extension GroupMembership {
+    init(postgresRow row: PostgresRow) throws {
+        let (group, role) = try row.decode((String, String).self)
+        self.init(group: group, role: GroupRole(rawValue: role) ?? .member)
+    }
+}
+
+extension NodeRecord {
+    init(postgresRow row: PostgresRow) throws {
+        let (name, address, pid, connections, startedAt, heartbeatAt) =
+            try row.decode((String, String, Int, Int, Int64, Int64).self)
+        self.init(
+            name: name, address: address, pid: pid, connections: connections,
+            startedAt: UnixMillis.date(startedAt), heartbeatAt: UnixMillis.date(heartbeatAt))
+    }
+
+    var postgresBinds: [any PostgresThrowingDynamicTypeEncodable] {
+        [name, address, pid, connections, UnixMillis.from(startedAt), UnixMillis.from(heartbeatAt)]
+    }
+}
+
+extension PostgresQuery {
+    /// `sql` with `$1`, `$2`, … bound to `binds`, in order.
+    init(_ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable]) throws {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            try bindings.append(value)
+        }
+        self.init(unsafeSQL: sql, binds: bindings)
+    }
+}

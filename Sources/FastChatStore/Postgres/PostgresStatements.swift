@@ -1,0 +1,185 @@
+/// Every SQL statement the PostgreSQL store runs (the DDL lives in `PostgresMigrations`). Column lists are spelled
+/// out (never `*`) so the row decoders in `PostgresRows.swift` keep working when a migration adds columns.
+/// Statements that must report whether they changed something return a row per change (`RETURNING`).
+enum PostgresStatements {
+    // MARK: Locks
+
+    /// `pg_advisory_xact_lock` keys: held until the transaction ends. Any two 64-bit constants would do; these spell
+    /// "FastChat" and "FastChaM" in ASCII so that they are recognisable in `pg_locks`.
+    static let migrationLockKey: Int64 = 0x4661_7374_4368_6174
+    static let mailboxLockKey: Int64 = 0x4661_7374_4368_614D
+
+    static let advisoryTransactionLock = "SELECT pg_advisory_xact_lock($1)"
+
+    // MARK: Migrations
+
+    static let createMigrationsTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            id TEXT PRIMARY KEY,
+            applied_at BIGINT NOT NULL
+        )
+        """
+
+    static let selectAppliedMigrations = "SELECT id FROM schema_migrations"
+
+    static let insertAppliedMigration = "INSERT INTO schema_migrations (id, applied_at) VALUES ($1, $2)"
+
+    static let selectAppliedMigrationsInOrder = "SELECT id FROM schema_migrations ORDER BY applied_at, id"
+
+    // MARK: Transactions
+
+    static let begin = "BEGIN"
+    static let commit = "COMMIT"
+    static let rollback = "ROLLBACK"
+
+    // MARK: Accounts
+
+    static let insertUser = """
+        INSERT INTO users (username, auth_hash, kdf_log2n, kdf_r, kdf_p,
+                           signing_key, agreement_key, key_backup, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (username) DO NOTHING
+        RETURNING 1
+        """
+
+    static let selectUser = """
+        SELECT username, auth_hash, kdf_log2n, kdf_r, kdf_p,
+               signing_key, agreement_key, key_backup, created_at
+        FROM users WHERE username = $1
+        """
+
+    // MARK: Sessions
+
+    static let insertSession = """
+        INSERT INTO sessions (username, node, opened_at) VALUES ($1, $2, $3)
+        ON CONFLICT (username) DO NOTHING
+        RETURNING 1
+        """
+
+    static let selectSessionNode = "SELECT node FROM sessions WHERE username = $1"
+
+    static let deleteSession = "DELETE FROM sessions WHERE username = $1 AND node = $2"
+
+    static let deleteNodeSessions = "DELETE FROM sessions WHERE node = $1 RETURNING 1"
+
+    static let deleteSessionsOfNodes = "DELETE FROM sessions WHERE node = ANY($1::text[])"
+
+    // MARK: Mailbox
+
+    /// Returns the `(sender, message_id)` pairs not seen before: the others are duplicates. A pair repeated within
+    /// the array is inserted (and returned) once.
+    static let claimMessageIDs = """
+        INSERT INTO accepted_messages (sender, message_id, accepted_at)
+        SELECT sender, message_id, $3 FROM UNNEST($1::text[], $2::uuid[]) AS claim(sender, message_id)
+        ON CONFLICT (sender, message_id) DO NOTHING
+        RETURNING sender, message_id
+        """
+
+    /// One row per array element, given seqs in the arrays' order (`ORDER BY ordinality` feeds the identity in that
+    /// order), so the returned seqs, sorted, line up with the input.
+    static let insertMailboxEntries = """
+        INSERT INTO mailbox (recipient, sender, message_id, envelope, stored_at)
+        SELECT recipient, sender, message_id, envelope, $5
+        FROM UNNEST($1::text[], $2::text[], $3::uuid[], $4::bytea[])
+             WITH ORDINALITY AS entry(recipient, sender, message_id, envelope, position)
+        ORDER BY position
+        RETURNING seq
+        """
+
+    static let selectPending = """
+        SELECT seq, recipient, sender, message_id, envelope, stored_at
+        FROM mailbox WHERE recipient = $1 AND seq > $2
+        ORDER BY seq LIMIT $3
+        """
+
+    static let deleteMailboxEntries = """
+        DELETE FROM mailbox WHERE recipient = $1 AND seq = ANY($2::bigint[])
+        RETURNING seq, recipient, sender, message_id, envelope, stored_at
+        """
+
+    // MARK: Groups
+
+    static let insertGroup = """
+        INSERT INTO groups (name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (name) DO NOTHING
+        RETURNING 1
+        """
+
+    static let selectGroup = """
+        SELECT name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at
+        FROM groups WHERE name = $1
+        """
+
+    /// Joins share the group row; removals and deletion take it exclusively, so a join never slips between a
+    /// removal's check and its ban.
+    static let lockGroupForJoin = "SELECT 1 FROM groups WHERE name = $1 FOR SHARE"
+
+    static let lockGroupForChange = "SELECT 1 FROM groups WHERE name = $1 FOR NO KEY UPDATE"
+
+    static let updateGroupPassword = """
+        UPDATE groups SET password_hash = $1, kdf_log2n = $2, kdf_r = $3, kdf_p = $4 WHERE name = $5
+        RETURNING 1
+        """
+
+    /// Memberships and bans go with it (ON DELETE CASCADE).
+    static let deleteGroup = "DELETE FROM groups WHERE name = $1"
+
+    /// Returns nothing for an existing member: that is the "already a member" check.
+    static let insertMember = """
+        INSERT INTO group_members (group_name, username, role, joined_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (group_name, username) DO NOTHING
+        RETURNING 1
+        """
+
+    static let selectMembers = """
+        SELECT username, role, joined_at
+        FROM group_members WHERE group_name = $1
+        ORDER BY joined_at, username
+        """
+
+    static let selectMemberships = """
+        SELECT group_name, role
+        FROM group_members WHERE username = $1
+        ORDER BY group_name
+        """
+
+    static let updateMemberRole = """
+        UPDATE group_members SET role = $1 WHERE group_name = $2 AND username = $3 RETURNING 1
+        """
+
+    static let deleteMember = "DELETE FROM group_members WHERE group_name = $1 AND username = $2 RETURNING 1"
+
+    static let selectBanExists = "SELECT 1 FROM group_bans WHERE group_name = $1 AND username = $2"
+
+    static let insertBan = """
+        INSERT INTO group_bans (group_name, username, banned_by, banned_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (group_name, username) DO NOTHING
+        """
+
+    static let deleteBan = "DELETE FROM group_bans WHERE group_name = $1 AND username = $2 RETURNING 1"
+
+    // MARK: Nodes
+
+    static let upsertNode = """
+        INSERT INTO nodes (name, address, pid, connections, started_at, heartbeat_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (name) DO UPDATE SET
+            address = excluded.address, pid = excluded.pid, connections = excluded.connections,
+            started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
+        """
+
+    static let updateHeartbeat = "UPDATE nodes SET connections = $1, heartbeat_at = $2 WHERE name = $3 RETURNING 1"
+
+    static let selectNodes = """
+        SELECT name, address, pid, connections, started_at, heartbeat_at
+        FROM nodes ORDER BY name
+        """
+
+    static let deleteNode = "DELETE FROM nodes WHERE name = $1"
+
+    static let deleteStaleNodes = """
+        WITH stale AS (DELETE FROM nodes WHERE heartbeat_at < $1 RETURNING name)
+        SELECT name FROM stale ORDER BY name
+        """
+}

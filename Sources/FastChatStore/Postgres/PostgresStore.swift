@@ -1,0 +1,337 @@
+import Foundation
+import PostgresNIO
+
+/// The backend for many machines: one PostgreSQL database shared by every node, through postgres-nio's pooled
+/// `PostgresClient`.
+public final class PostgresStore: ChatStore {
+    /// The URL the store was opened with, its password masked.
+    public let url: String
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let logger: Logger
+    private let state = OpenState()
+
+    /// Connects to the database `url` names (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`) and brings its schema up
+    /// to date. Throws `StoreError.cannotOpen` with a sentence naming the URL (password masked) and the cause.
+    public init(url text: String, logger: Logger) async throws {
+        let url = try PostgresURL(parsing: text)
+        var logger = logger
+        logger[metadataKey: "database"] = "\(url.masked)"
+        let connection = try await Self.connect(url, logger: logger)
+        do {
+            try await Self.migrate(PostgresRunner(connection: connection, logger: logger))
+        } catch {
+            try? await connection.close()
+            logger.debug("Cannot migrate the database", metadata: ["error": "\(String(reflecting: error))"])
+            throw StoreError.cannotOpen(
+                "Cannot prepare the PostgreSQL database \(url.masked): \(PostgresRunner.reason(error)).")
+        }
+        try? await connection.close()
+
+        let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
+        self.url = url.masked
+        self.client = client
+        self.runTask = Task { await client.run() }
+        self.logger = logger
+        logger.debug("PostgreSQL store open")
+    }
+
+    // MARK: Accounts
+
+    public func createUser(_ user: UserRecord) async throws {
+        let inserted = try await run { try await $0.count(PostgresStatements.insertUser, user.postgresBinds) }
+        guard inserted > 0 else { throw StoreError.usernameTaken }
+    }
+
+    public func user(named username: String) async throws -> UserRecord? {
+        try await run { try await $0.rows(PostgresStatements.selectUser, [username]) }
+            .first.map(UserRecord.init(postgresRow:))
+    }
+
+    // MARK: Sessions
+
+    public func openSession(username: String, node: String) async throws {
+        let openedAt = UnixMillis.now().millis
+        let holder: String? = try await run { runner in
+            // The holder may log out between the insert and the look-up: then the insert is tried again.
+            while true {
+                if try await runner.count(PostgresStatements.insertSession, [username, node, openedAt]) > 0 {
+                    return nil
+                }
+                if let holder = try await runner.rows(PostgresStatements.selectSessionNode, [username]).first {
+                    return try holder.decode(String.self)
+                }
+            }
+        }
+        if let holder { throw StoreError.alreadyLoggedIn(node: holder) }
+    }
+
+    public func closeSession(username: String, node: String) async throws {
+        try await run { try await $0.rows(PostgresStatements.deleteSession, [username, node]) }
+    }
+
+    public func closeSessions(node: String) async throws -> Int {
+        let count = try await run { try await $0.count(PostgresStatements.deleteNodeSessions, [node]) }
+        logger.debug("Closed sessions of node", metadata: ["node": "\(node)", "count": "\(count)"])
+        return count
+    }
+
+    // MARK: Mailbox
+
+    public func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome] {
+        guard !messages.isEmpty else { return [] }
+        let now = UnixMillis.now()
+        return try await transaction { runner in
+            // One accept at a time across every node sharing the database: seqs are handed out under this lock and
+            // commit before the next accept takes them, so entries become visible in seq order.
+            try await runner.lock(PostgresStatements.mailboxLockKey)
+            var fresh = Set<MessageKey>()
+            for row in try await runner.rows(PostgresStatements.claimMessageIDs, [
+                messages.map(\.sender), messages.map(\.messageID), now.millis,
+            ]) {
+                let (sender, messageID) = try row.decode((String, UUID).self)
+                fresh.insert(MessageKey(sender: sender, messageID: messageID))
+            }
+
+            // Each fresh message's distinct recipients, in order; a key repeated in the batch is fresh only once.
+            var stored: [(message: IncomingMessage, copies: [IncomingMessage.Copy])?] = []
+            for message in messages {
+                guard fresh.remove(MessageKey(sender: message.sender, messageID: message.messageID)) != nil else {
+                    stored.append(nil)
+                    continue
+                }
+                var seen = Set<String>()
+                stored.append((message, message.copies.filter { seen.insert($0.recipient).inserted }))
+            }
+            let rows = stored.compactMap { $0 }.flatMap { item in item.copies.map { (item.message, $0) } }
+            var seqs: [Int64] = []
+            if !rows.isEmpty {
+                seqs = try await runner.rows(PostgresStatements.insertMailboxEntries, [
+                    rows.map(\.1.recipient), rows.map(\.0.sender), rows.map(\.0.messageID),
+                    rows.map { ByteBuffer(bytes: $0.1.envelope) }, now.millis,
+                ]).map { try $0.decode(Int64.self) }.sorted()
+            }
+            guard seqs.count == rows.count else {
+                throw StoreError.cannotOpen("The PostgreSQL database \(url) stored \(seqs.count) of \(rows.count) messages.")
+            }
+
+            var nextSeq = seqs.makeIterator()
+            return stored.map { item in
+                guard let (message, copies) = item else { return .duplicate }
+                return .stored(copies.map { copy in
+                    MailboxEntry(
+                        seq: nextSeq.next()!, recipient: copy.recipient, sender: message.sender,
+                        messageID: message.messageID, envelope: copy.envelope, storedAt: now.date)
+                })
+            }
+        }
+    }
+
+    public func pending(for recipient: String, afterSeq: Int64, limit: Int) async throws -> [MailboxEntry] {
+        guard limit > 0 else { return [] }
+        return try await run { try await $0.rows(PostgresStatements.selectPending, [recipient, afterSeq, limit]) }
+            .map(MailboxEntry.init(postgresRow:))
+    }
+
+    public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
+        let seqs = Set(seqs).sorted()
+        guard !seqs.isEmpty else { return [] }
+        return try await run { try await $0.rows(PostgresStatements.deleteMailboxEntries, [recipient, seqs]) }
+            .map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq }
+    }
+
+    // MARK: Groups
+
+    public func createGroup(_ group: GroupRecord) async throws {
+        let created = try await transaction { runner in
+            guard try await runner.count(PostgresStatements.insertGroup, group.postgresBinds) > 0 else { return false }
+            try await runner.rows(PostgresStatements.insertMember, [
+                group.name, group.createdBy, GroupRole.admin.rawValue, UnixMillis.from(group.createdAt),
+            ])
+            return true
+        }
+        guard created else { throw StoreError.groupNameTaken }
+    }
+
+    public func group(named name: String) async throws -> GroupRecord? {
+        try await run { try await $0.rows(PostgresStatements.selectGroup, [name]) }
+            .first.map(GroupRecord.init(postgresRow:))
+    }
+
+    public func members(of group: String) async throws -> [GroupMember] {
+        try await run { try await $0.rows(PostgresStatements.selectMembers, [group]) }
+            .map(GroupMember.init(postgresRow:))
+    }
+
+    public func groups(of username: String) async throws -> [GroupMembership] {
+        try await run { try await $0.rows(PostgresStatements.selectMemberships, [username]) }
+            .map(GroupMembership.init(postgresRow:))
+    }
+
+    public func join(group: String, username: String) async throws -> GroupJoinOutcome {
+        let joinedAt = UnixMillis.now().millis
+        let outcome: GroupJoinOutcome? = try await transaction { runner in
+            guard try await runner.count(PostgresStatements.lockGroupForJoin, [group]) > 0 else { return nil }
+            if try await runner.count(PostgresStatements.selectBanExists, [group, username]) > 0 { return .banned }
+            let inserted = try await runner.count(
+                PostgresStatements.insertMember, [group, username, GroupRole.member.rawValue, joinedAt])
+            return inserted > 0 ? .joined : .alreadyMember
+        }
+        guard let outcome else { throw StoreError.noSuchGroup }
+        return outcome
+    }
+
+    public func leave(group: String, username: String) async throws -> Bool {
+        try await run { try await $0.count(PostgresStatements.deleteMember, [group, username]) } > 0
+    }
+
+    public func remove(group: String, member: String, by admin: String) async throws -> Bool {
+        let bannedAt = UnixMillis.now().millis
+        return try await transaction { runner in
+            guard try await runner.count(PostgresStatements.lockGroupForChange, [group]) > 0,
+                try await runner.count(PostgresStatements.deleteMember, [group, member]) > 0
+            else { return false }
+            try await runner.rows(PostgresStatements.insertBan, [group, member, admin, bannedAt])
+            return true
+        }
+    }
+
+    public func unban(group: String, member: String) async throws -> Bool {
+        try await run { try await $0.count(PostgresStatements.deleteBan, [group, member]) } > 0
+    }
+
+    public func setRole(group: String, member: String, role: GroupRole) async throws -> Bool {
+        try await run { try await $0.count(PostgresStatements.updateMemberRole, [role.rawValue, group, member]) } > 0
+    }
+
+    public func setGroupPassword(
+        group: String, passwordHash: String, kdfLog2N: Int, kdfR: Int, kdfP: Int
+    ) async throws -> Bool {
+        try await run {
+            try await $0.count(PostgresStatements.updateGroupPassword, [passwordHash, kdfLog2N, kdfR, kdfP, group])
+        } > 0
+    }
+
+    public func deleteGroup(_ name: String) async throws -> [GroupMember] {
+        try await transaction { runner in
+            guard try await runner.count(PostgresStatements.lockGroupForChange, [name]) > 0 else { return [] }
+            let members = try await runner.rows(PostgresStatements.selectMembers, [name])
+                .map(GroupMember.init(postgresRow:))
+            try await runner.rows(PostgresStatements.deleteGroup, [name])
+            return members
+        }
+    }
+
+    // MARK: Nodes
+
+    public func registerNode(_ node: NodeRecord) async throws {
+        try await run { try await $0.rows(PostgresStatements.upsertNode, node.postgresBinds) }
+    }
+
+    public func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool {
+        try await run {
+            try await $0.count(PostgresStatements.updateHeartbeat, [connections, UnixMillis.from(at), node])
+        } > 0
+    }
+
+    public func nodes() async throws -> [NodeRecord] {
+        try await run { try await $0.rows(PostgresStatements.selectNodes) }.map(NodeRecord.init(postgresRow:))
+    }
+
+    public func removeNode(_ name: String) async throws {
+        let sessions = try await transaction { runner in
+            try await runner.rows(PostgresStatements.deleteNode, [name])
+            return try await runner.count(PostgresStatements.deleteNodeSessions, [name])
+        }
+        logger.debug("Removed node", metadata: ["node": "\(name)", "sessions": "\(sessions)"])
+    }
+
+    public func reapNodes(heartbeatBefore cutoff: Date) async throws -> [String] {
+        let reaped = try await transaction { runner in
+            let names = try await runner.rows(PostgresStatements.deleteStaleNodes, [UnixMillis.from(cutoff)])
+                .map { try $0.decode(String.self) }
+            if !names.isEmpty {
+                try await runner.rows(PostgresStatements.deleteSessionsOfNodes, [names])
+            }
+            return names
+        }
+        if !reaped.isEmpty {
+            logger.debug("Reaped dead nodes", metadata: ["nodes": "\(reaped.joined(separator: ", "))"])
+        }
+        return reaped
+    }
+
+    public func sessionNode(of username: String) async throws -> String? {
+        try await run { try await $0.rows(PostgresStatements.selectSessionNode, [username]) }
+            .first.map { try $0.decode(String.self) }
+    }
+
+    public func close() async throws {
+        guard state.close() else { return }
+        // Cancelling `run()` shuts the pool down and closes its connections.
+        runTask.cancel()
+        await runTask.value
+        logger.debug("PostgreSQL store closed")
+    }
+
+    // MARK: Running statements
+
+    /// Runs `body` on a connection leased from the pool.
+    private func run<Result: Sendable>(_ body: (PostgresRunner) async throws -> Result) async throws -> Result {
+        guard state.isOpen else {
+            throw StoreError.cannotOpen("The PostgreSQL store \(url) is closed.")
+        }
+        return try await client.withConnection { connection in
+            try await body(PostgresRunner(connection: connection, logger: logger))
+        }
+    }
+
+    /// Runs `body` in a transaction, again from the start if the server broke a deadlock by rolling it back.
+    private func transaction<Result: Sendable>(
+        _ body: (PostgresRunner) async throws -> Result
+    ) async throws -> Result {
+        try await run { runner in
+            var attempt = 1
+            while true {
+                do {
+                    return try await runner.transaction(body)
+                } catch where PostgresRunner.isTransient(error) && attempt < Self.maximumAttempts {
+                    logger.debug("Transaction rolled back by the server; retrying", metadata: [
+                        "error": "\(String(reflecting: error))",
+                    ])
+                    attempt += 1
+                }
+            }
+        }
+    }
+
+    private static let maximumAttempts = 5
+
+    // MARK: Inspection (tests)
+
+    func appliedMigrations() async throws -> [String] {
+        try await run { try await Self.appliedMigrations($0) }
+    }
+}
+
+/// A message's identity for duplicate detection.
+private struct MessageKey: Hashable {
+    let sender: String
+    let messageID: UUID
+}
+
+/// Whether `close()` has run; checked before each statement so a closed store fails at once.
+private final class OpenState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open = true
+
+    var isOpen: Bool { lock.withLock { open } }
+
+    /// True for the call that closed it.
+    func close() -> Bool {
+        lock.withLock {
+            defer { open = false }
+            return open
+        }
+    }
+}

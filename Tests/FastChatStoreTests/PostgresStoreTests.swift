@@ -1,0 +1,150 @@
+@testable import FastChatStore
+import Foundation
+import Testing
+
+/// The contract and the PostgreSQL specifics, against the real server `FASTCHAT_TEST_POSTGRES_URL` names.
+/// scripts/test.sh always starts one (scripts/with-postgres.sh) and sets the variable, so CI always runs these. A
+/// bare `swift test` without it reports the suite as skipped, never as passed.
+@Suite(.enabled(
+    if: PostgresBackend.configuredURL != nil,
+    "FASTCHAT_TEST_POSTGRES_URL is not set: run scripts/test.sh, or scripts/with-postgres.sh swift test"))
+struct PostgresStoreTests {
+    @Test(arguments: ChatStoreContract.allCases)
+    func contract(_ check: ChatStoreContract) async throws {
+        try await check.run(on: try PostgresBackend())
+    }
+
+    @Test func openStoreSelectsPostgresAndMigrates() async throws {
+        try await withDatabase { storage in
+            let store = try await openStore(.postgres(storage.url.text), logger: Fixtures.logger)
+            let postgres = try #require(store as? PostgresStore)
+            #expect(try await postgres.appliedMigrations() == PostgresMigrations.all.map(\.id))
+            #expect(try await postgres.appliedMigrations() == [
+                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes",
+            ])
+            try await store.close()
+            await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
+        }
+    }
+
+    /// Several nodes started together on a fresh database all migrate it at once.
+    @Test func concurrentFirstOpensAllSucceed() async throws {
+        try await withDatabase { storage in
+            let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+                for _ in 0..<6 {
+                    group.addTask { try await PostgresStore(url: storage.url.text, logger: Fixtures.logger) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for store in stores {
+                #expect(try await store.appliedMigrations().count == PostgresMigrations.all.count)
+                try await store.close()
+            }
+        }
+    }
+
+    /// A database written before groups (and the node registry) existed gains them on open and keeps what it held.
+    @Test func upgradesAV1Database() async throws {
+        try await withDatabase { storage in
+            let alice = Fixtures.user("alice")
+            try await storage.withRunner { runner in
+                try await runner.transaction { runner in
+                    try await runner.rows(PostgresStatements.createMigrationsTable)
+                    for migration in PostgresMigrations.all.prefix(3) {
+                        for statement in migration.statements {
+                            try await runner.rows(statement)
+                        }
+                        try await runner.rows(PostgresStatements.insertAppliedMigration, [migration.id, Int64(0)])
+                    }
+                    try await runner.rows(PostgresStatements.insertUser, alice.postgresBinds)
+                }
+            }
+
+            let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
+            #expect(try await store.appliedMigrations().suffix(2) == ["v2-groups", "v3-nodes"])
+            #expect(try await store.user(named: "alice") == alice)
+            try await store.createGroup(Fixtures.group("team", by: "alice"))
+            #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
+            #expect(try await store.nodes().isEmpty)
+            try await store.close()
+        }
+    }
+
+    /// Wrong credentials name the URL, with its password masked, and the server's reason.
+    @Test func wrongDatabaseCannotOpen() async throws {
+        let backend = try PostgresBackend()
+        let url = try backend.maintenance.withDatabase("fastchat_no_such_database")
+        let error = await #expect(throws: StoreError.self) {
+            try await PostgresStore(url: url.text, logger: Fixtures.logger)
+        }
+        guard case .cannotOpen(let sentence) = error else {
+            Issue.record("expected cannotOpen, got \(String(describing: error))")
+            return
+        }
+        #expect(sentence.contains(url.masked))
+        #expect(sentence.contains("fastchat_no_such_database\" does not exist"), "\(sentence)")
+    }
+
+    private func withDatabase(_ body: (PostgresStorage) async throws -> Void) async throws {
+        let storage = try await PostgresBackend().makeDatabase()
+        do {
+            try await body(storage)
+        } catch {
+            try? await storage.destroy()
+            throw error
+        }
+        try await storage.destroy()
+    }
+}
+
+/// What needs no server: always runs.
+@Suite struct PostgresOpeningTests {
+    /// Nothing listens on port 1, so the connection is refused at once.
+    @Test func unreachableServerCannotOpenWithMaskedURL() async throws {
+        let url = "postgres://fastchat:s3cret@127.0.0.1:1/fastchat"
+        let error = await #expect(throws: StoreError.self) {
+            try await openStore(.postgres(url), logger: Fixtures.logger)
+        }
+        guard case .cannotOpen(let sentence) = error else {
+            Issue.record("expected cannotOpen, got \(String(describing: error))")
+            return
+        }
+        #expect(sentence.contains("postgres://fastchat:***@127.0.0.1:1/fastchat"), "\(sentence)")
+        #expect(!sentence.contains("s3cret"))
+        #expect(sentence.hasPrefix("Cannot connect to the PostgreSQL database"))
+        #expect(sentence.hasSuffix("."))
+    }
+
+    @Test(arguments: [
+        ("postgres://fastchat:secret@db.example:5433/chat", "postgres://fastchat:***@db.example:5433/chat"),
+        ("postgresql://u:p%40ss@h/db?sslmode=disable", "postgresql://u:***@h/db?sslmode=disable"),
+        ("postgres://fastchat@127.0.0.1:5432/fastchat", "postgres://fastchat@127.0.0.1:5432/fastchat"),
+        ("postgres://db.example/chat", "postgres://db.example/chat"),
+    ])
+    func masksPasswords(_ text: String, _ masked: String) throws {
+        #expect(try PostgresURL(parsing: text).masked == masked)
+    }
+
+    @Test func parsesTheParts() throws {
+        let url = try PostgresURL(parsing: "postgres://fastchat:p%40ss@db.example:5433/chat?sslmode=require")
+        #expect(url.host == "db.example")
+        #expect(url.port == 5433)
+        #expect(url.username == "fastchat")
+        #expect(url.password == "p@ss")
+        #expect(url.database == "chat")
+        #expect(url.tlsMode == .require)
+
+        let defaults = try PostgresURL(parsing: "postgres://fastchat@db.example")
+        #expect(defaults.port == 5432)
+        #expect(defaults.password == nil)
+        #expect(defaults.database == "fastchat", "like libpq, the database defaults to the user's name")
+        #expect(try defaults.withDatabase("other").database == "other")
+    }
+
+    @Test(arguments: ["postgres://", "postgres:///nohost", "postgres://h/db?sslmode=verify-full"])
+    func rejectsMalformedURLs(_ text: String) async throws {
+        await #expect(throws: StoreError.self) {
+            try await PostgresStore(url: text, logger: Fixtures.logger)
+        }
+    }
+}
