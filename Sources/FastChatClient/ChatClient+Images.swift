@@ -75,6 +75,10 @@ extension ChatClient {
                 throw CryptoError.truncated
             }
             chunks.append(chunk.chunk)
+            if image.size > 1 << 20 {
+                let fraction = Double(index + 1) / Double(image.chunkCount)
+                eventContinuation.yield(.downloading(fileName: image.fileName, fraction: fraction))
+            }
         }
         let data = try AttachmentCrypto.open(chunks, key: image.key, size: Int(image.size), sha256: image.sha256)
         guard let format = ImageFile.detectFormat(data) else {

@@ -45,6 +45,8 @@ public enum ClientEvent: Sendable {
     case disconnected(reason: String)
     /// Failed over: signed in again, on `node`, after the previous node went away.
     case reconnected(node: String)
+    /// An incoming image of over 1 MiB is being downloaded: `fraction` of it has arrived.
+    case downloading(fileName: String, fraction: Double)
     /// A client that reconnects gave up (no node took it back in time). Final.
     case connectionLost(reason: String)
 }

@@ -60,7 +60,7 @@ struct ReceiveCommand: AsyncParsableCommand {
                     Terminal.warn("Rejected a message claiming to be from \(from): \(reason)")
                 case .event(.disconnected(let reason)), .event(.connectionLost(let reason)):
                     throw ProtocolError(.unavailable, reason)
-                case .event(.delivered), .event(.reconnected):
+                case .event(.delivered), .event(.reconnected), .event(.downloading):
                     break
                 }
                 if synced, deadlinePassed { break }

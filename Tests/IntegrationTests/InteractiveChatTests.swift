@@ -182,7 +182,7 @@ final class InteractiveChatTests: XCTestCase {
         let path = directory.appendingPathComponent("cat.png")
         try image.write(to: path)
         let incoming = directory.appendingPathComponent("dog.png")
-        try image.prefix(5000).write(to: incoming)
+        try image.write(to: incoming)
 
         let pane = try chatPane(["chat", "--user", "alice"])
         try await pane.waitFor("Choose [1-3]:")
@@ -204,9 +204,10 @@ final class InteractiveChatTests: XCTestCase {
         let sent = try fastchat(
             ["send", "--user", "bob", "--to", "alice", "--image", incoming.path], password: Self.passwords["bob"])
         XCTAssertEqual(sent.status, 0, sent.errors)
+        try await pane.waitFor("100% dog.png")
         try await pane.waitFor("image saved to")
         let saved = home.appendingPathComponent("alice/downloads/dog.png")
-        XCTAssertEqual(FileManager.default.contents(atPath: saved.path), image.prefix(5000))
+        XCTAssertEqual(FileManager.default.contents(atPath: saved.path), image)
 
         try pane.type("/image \(directory.path)/missing.png")
         try await pane.waitFor("does not exist")

@@ -30,6 +30,8 @@ actor ChatScreen {
     private var inbox: [ReceivedMessage] = []
     private var synced = false
     private var outgoing: [UUID: Outgoing] = [:]
+    /// The last tenth of each incoming image's download shown as a progress line.
+    private var downloadTenths: [String: Int] = [:]
     private var activePrompt: String?
     private var syncWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -189,6 +191,13 @@ actor ChatScreen {
         case .connectionLost(let reason):
             if place != .signedOut, place != .leaving {
                 input.disconnected(reason: reason)
+            }
+        case .downloading(let name, let fraction):
+            // A bar line per tenth, like uploads.
+            let tenth = Int(fraction * 10)
+            if tenth > downloadTenths[name, default: -1] {
+                downloadTenths[name] = tenth == 10 ? nil : tenth
+                emit(ChatStyle.progress(fraction, of: name))
             }
         case .reconnected(let node):
             emit("↻ The connection came back: now on node \(node).")
