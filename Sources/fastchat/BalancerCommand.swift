@@ -5,7 +5,6 @@ import FastChatStore
 import Foundation
 import Logging
 import NIOCore
-import ServiceLifecycle
 
 struct BalancerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,14 +47,7 @@ struct BalancerCommand: AsyncParsableCommand {
                     .internal, "Cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)).lowercased())."
                 )
             }
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: balancer)],
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger
-                )
-            )
-            try await group.run()
+            try await runUntilSignalled(balancer, logger: logger)
             try await store.close()
         } catch {
             throw fail(error)

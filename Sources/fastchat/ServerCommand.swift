@@ -2,7 +2,6 @@ import ArgumentParser
 import FastChatServer
 import FastChatStore
 import Logging
-import ServiceLifecycle
 
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,14 +30,7 @@ struct ServerCommand: AsyncParsableCommand {
             let store = try await openStore(try StoreURL(parsing: database), logger: logger)
             let configuration = ServerConfiguration(host: host, port: port, nodeName: name)
             let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: node)],
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger
-                )
-            )
-            try await group.run()
+            try await runUntilSignalled(node, logger: logger)
             try await store.close()
         } catch {
             throw fail(error)

@@ -4,7 +4,6 @@ import FastChatClient
 import FastChatProtocol
 import Foundation
 import Logging
-import ServiceLifecycle
 
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,14 +50,7 @@ struct ClusterCommand: AsyncParsableCommand {
                             logLevel: logLevel, home: dataDirectory.appendingPathComponent("simulated-clients")),
                 logger: logger
             )
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: cluster)],
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger
-                )
-            )
-            try await group.run()
+            try await runUntilSignalled(cluster, logger: logger)
         } catch {
             throw fail(error)
         }

@@ -16,24 +16,20 @@ struct ChatRoom {
         await screen.say(keyLine(key))
         await screen.enterRoom(.user(peer))
         while true {
-            let line = try await prompter.nextLine()
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            switch trimmed {
-            case "":
+            switch RoomInput(try await prompter.nextLine()) {
+            case .nothing:
                 continue
-            case "/quit", "/q":
+            case .quit:
                 await screen.enterMenu()
                 return
-            case "/help":
+            case .help:
                 await screen.say(ChatStyle.hint(Self.help))
-            case _ where ImageCommand.parse(trimmed) != nil:
-                let (path, caption) = ImageCommand.parse(trimmed)!
+            case .image(let path, let caption):
                 await ImageCommand.send(path, caption: caption, to: .user(peer), client: client, screen: screen)
-            case _ where trimmed.hasPrefix("/") && !trimmed.hasPrefix("//"):
-                await screen.say(ChatStyle.problem("Unknown command \(trimmed). \(Self.help)"))
-            default:
-                // "//text" sends "/text", so a message may start with a slash.
-                await send(trimmed.hasPrefix("//") ? String(line.drop { $0 == " " }.dropFirst()) : line)
+            case .command(let command):
+                await screen.say(ChatStyle.problem("Unknown command \(command). \(Self.help)"))
+            case .text(let text):
+                await send(text)
             }
         }
     }

@@ -25,26 +25,22 @@ struct GroupRoom {
         await screen.say(ChatStyle.hint("Type a message and press Enter to send it to everyone. /help explains."))
         await screen.enterRoom(.group(group))
         while true {
-            let line = try await prompter.nextLine()
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            switch trimmed {
-            case "":
+            switch RoomInput(try await prompter.nextLine()) {
+            case .nothing:
                 continue
-            case "/quit", "/q":
+            case .quit:
                 await screen.enterMenu()
                 return
-            case "/members", "/m":
-                await showMembers()
-            case "/help":
+            case .help:
                 await screen.say(ChatStyle.hint(Self.help))
-            case _ where ImageCommand.parse(trimmed) != nil:
-                let (path, caption) = ImageCommand.parse(trimmed)!
+            case .image(let path, let caption):
                 await ImageCommand.send(path, caption: caption, to: .group(group), client: client, screen: screen)
-            case _ where trimmed.hasPrefix("/") && !trimmed.hasPrefix("//"):
-                await screen.say(ChatStyle.problem("Unknown command \(trimmed). \(Self.help)"))
-            default:
-                // "//text" sends "/text", so a message may start with a slash.
-                await send(trimmed.hasPrefix("//") ? String(line.drop { $0 == " " }.dropFirst()) : line)
+            case .command("/members"), .command("/m"):
+                await showMembers()
+            case .command(let command):
+                await screen.say(ChatStyle.problem("Unknown command \(command). \(Self.help)"))
+            case .text(let text):
+                await send(text)
             }
         }
     }
