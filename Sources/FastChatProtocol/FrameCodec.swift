@@ -91,8 +91,9 @@ public final class FrameCodec: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)))
-            .whenComplete { _ in context.close(promise: nil) }
+            .whenComplete { _ in boundContext.value.close(promise: nil) }
         context.fireErrorCaught(error)
     }
 }
