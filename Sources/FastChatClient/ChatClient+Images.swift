@@ -59,8 +59,8 @@ extension ChatClient {
     /// `<home>/<user>/downloads/` with a safe, never-overwriting name.
     func download(_ image: Fastchat_V1_ImageRef) async throws -> URL {
         let account = try signedIn()
-        guard image.size <= UInt64(max(maxImageBytes, 0)) || maxImageBytes == 0,
-            image.chunkCount > 0, image.chunkCount <= UInt32(image.size / UInt64(AttachmentCrypto.chunkSize) + 1)
+        // The announced size bounds how many chunks are fetched (the node refused uploads over its limit).
+        guard image.chunkCount > 0, UInt64(image.chunkCount) <= image.size / UInt64(AttachmentCrypto.chunkSize) + 1
         else {
             throw CryptoError.attachmentMismatch
         }

@@ -184,9 +184,12 @@ extension ConnectionHandler {
     }
 
     /// The group's members, if `username` is one of them.
+    /// One store read on the hot path (every group message): a group always has members while it exists, so only
+    /// an empty list needs a second look to tell "no such group" from "not a member".
     func membership(of name: String, for username: String) async throws -> (members: [GroupMember], role: GroupRole) {
-        _ = try await existingGroup(name)
+        try Names.validate(name, kind: "group name")
         let members = try await services.store.members(of: name)
+        if members.isEmpty { _ = try await existingGroup(name) }
         guard let me = members.first(where: { $0.username == username }) else {
             throw ProtocolError(.notAMember, "You are not a member of \(name).")
         }

@@ -8,8 +8,10 @@ import Testing
 /// Several nodes sharing one store, in one process (the process-level cluster is in ClusterProcessTests).
 @Suite(.timeLimit(.minutes(2))) struct ClusterTests {
     private static func fastBeats(_ configuration: inout ServerConfiguration) {
+        // Beats often so a dead node is found quickly, but a live node is only declared dead after ten quiet
+        // seconds: on a loaded 2-core machine a beat can be late by far more than a second.
         configuration.heartbeatInterval = .milliseconds(100)
-        configuration.deadAfter = .milliseconds(800)
+        configuration.deadAfter = .seconds(10)
     }
 
     private func withTwoNodes(_ body: (NodeHarness, NodeHarness) async throws -> Void) async throws {

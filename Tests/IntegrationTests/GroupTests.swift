@@ -58,12 +58,7 @@ import Testing
 
     @Test func removedMemberGetsNothingAfterwardsAndIsBanned() async throws {
         try await withNode { node in
-            let alice = try await node.user("alice")
-            let bob = try await node.user("bob")
-            let carol = try await node.user("carol")
-            try await alice.createGroup("team", password: "g")
-            try await bob.joinGroup("team", password: "g")
-            try await carol.joinGroup("team", password: "g")
+            let (alice, bob, carol) = try await team(on: node)
             try await alice.send("before", toGroup: "team")
             #expect(try await carol.nextMessage().text == "before")
 
@@ -89,12 +84,7 @@ import Testing
 
     @Test func nonAdminsCannotUseAdminPowers() async throws {
         try await withNode { node in
-            let alice = try await node.user("alice")
-            let bob = try await node.user("bob")
-            let carol = try await node.user("carol")
-            try await alice.createGroup("team", password: "g")
-            try await bob.joinGroup("team", password: "g")
-            try await carol.joinGroup("team", password: "g")
+            let (alice, bob, _) = try await team(on: node)
             #expect(try await code { try await bob.removeMember("carol", from: "team") } == .notAnAdmin)
             #expect(try await code { try await bob.removeMember("alice", from: "team") } == .notAnAdmin)
             #expect(try await code { try await bob.unban("carol", in: "team") } == .notAnAdmin)
@@ -174,6 +164,17 @@ import Testing
             #expect(try await bob.nextMessage().text == "with bob")
         }
     }
+}
+
+/// alice (admin), bob and carol, all signed in, in group "team" (password "g").
+private func team(on node: NodeHarness) async throws -> (ChatClient, ChatClient, ChatClient) {
+    let alice = try await node.user("alice")
+    let bob = try await node.user("bob")
+    let carol = try await node.user("carol")
+    try await alice.createGroup("team", password: "g")
+    try await bob.joinGroup("team", password: "g")
+    try await carol.joinGroup("team", password: "g")
+    return (alice, bob, carol)
 }
 
 private func mailbox(_ node: NodeHarness, of user: String) async throws -> Int {
