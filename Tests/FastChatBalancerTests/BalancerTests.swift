@@ -143,12 +143,12 @@ import Testing
     }
 
     /// A client that connects and says nothing is not kept forever.
-    @Test func silentConnectionIsClosed() async throws {
+    /// Without the first-frame timeout the exchange would never end; the time limit turns that into a failure
+    /// instead of asserting a wall-clock duration, which a busy machine could exceed.
+    @Test(.timeLimit(.minutes(1))) func silentConnectionIsClosed() async throws {
         try await withBalancer(configure: { $0.firstFrameTimeout = .milliseconds(200) }) { balancer in
-            let started = ContinuousClock.now
             let (frames, closed) = try await rawExchange(balancer.endpoint, bytes: [])
             #expect(closed && frames.isEmpty)
-            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 
