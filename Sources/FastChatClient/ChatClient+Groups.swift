@@ -146,7 +146,7 @@ extension ChatClient {
 }
 
 extension WireKDFParams {
-    init(_ parameters: KDFParameters) {
+    public init(_ parameters: KDFParameters) {
         self.init()
         log2N = UInt32(parameters.log2N)
         r = UInt32(parameters.r)
@@ -155,13 +155,13 @@ extension WireKDFParams {
 }
 
 extension KDFParameters {
-    init(_ wire: WireKDFParams) {
+    public init(_ wire: WireKDFParams) {
         self.init(log2N: Int(wire.log2N), r: Int(wire.r), p: Int(wire.p))
     }
 }
 
 extension Envelope {
-    init(_ sealed: SealedGroupEnvelope) {
+    public init(_ sealed: SealedGroupEnvelope) {
         self.init()
         version = sealed.version
         messageID = sealed.messageID.bytes
@@ -180,7 +180,7 @@ extension Envelope {
 }
 
 extension SealedGroupEnvelope {
-    init(_ envelope: Envelope) throws {
+    public init(_ envelope: Envelope) throws {
         guard let id = UUID(bytes: envelope.messageID) else {
             throw ProtocolError(.badRequest, "the message id is malformed")
         }

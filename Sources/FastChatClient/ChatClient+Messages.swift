@@ -214,7 +214,7 @@ extension ChatClient {
 }
 
 extension Envelope {
-    init(_ sealed: SealedEnvelope) {
+    public init(_ sealed: SealedEnvelope) {
         self.init()
         version = sealed.version
         messageID = sealed.messageID.bytes
@@ -227,7 +227,7 @@ extension Envelope {
 }
 
 extension SealedEnvelope {
-    init(_ envelope: Envelope) throws {
+    public init(_ envelope: Envelope) throws {
         guard let id = UUID(bytes: envelope.messageID) else {
             throw ProtocolError(.badRequest, "the message id is malformed")
         }

@@ -164,7 +164,7 @@ public actor ChatClient {
 }
 
 extension WirePublicIdentity {
-    init(_ key: PublicIdentity) {
+    public init(_ key: PublicIdentity) {
         self.init()
         signingKey = key.signingKey
         agreementKey = key.agreementKey

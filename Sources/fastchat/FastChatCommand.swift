@@ -17,6 +17,7 @@ struct FastChatCommand: AsyncParsableCommand {
             ChatCommand.self,
             StatusCommand.self,
             ClusterCommand.self,
+            BenchCommand.self,
         ]
     )
 

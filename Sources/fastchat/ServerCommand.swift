@@ -1,4 +1,5 @@
 import ArgumentParser
+import FastChatCrypto
 import FastChatServer
 import FastChatStore
 import Logging
@@ -24,11 +25,21 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(
+        name: .customLong("auth-hash-log2n"),
+        help: "Cost of the server's hash of each account's auth key (scrypt N = 2^value, 10-20). Lower it only for benchmarks; every hash records its own cost.")
+    var authHashLog2N = AuthKeyHash.defaultParameters.log2N
+
+    func validate() throws {
+        guard (10...20).contains(authHashLog2N) else { throw ValidationError("--auth-hash-log2n must be between 10 and 20.") }
+    }
+
     func run() async throws {
         let logger = makeLogger(label: "fastchat.server", level: logLevel)
         do {
             let store = try await openStore(try StoreURL(parsing: database), logger: logger)
-            let configuration = ServerConfiguration(host: host, port: port, nodeName: name)
+            var configuration = ServerConfiguration(host: host, port: port, nodeName: name)
+            configuration.authHashParameters.log2N = authHashLog2N
             let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
             try await runUntilSignalled(node, logger: logger)
             try await store.close()

@@ -1,3 +1,4 @@
+import FastChatProtocol
 import Foundation
 
 /// The processes `fastchat cluster` started: each logs to its own file, and all are stopped together.
@@ -30,6 +31,19 @@ final class ChildProcesses: @unchecked Sendable {
         try process.run()
         lock.withLock { children.append((name, process)) }
         return process.processIdentifier
+    }
+
+    /// Polls `probe` until it succeeds; a process that exits first is an error pointing at its log.
+    func waitUntilAnswering(name: String, at address: String, _ probe: () async throws -> Void) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if exited().contains(name) {
+                throw ProtocolError(.internal, "\(name) exited at start; its log is in \(logDirectory.path).")
+            }
+            if (try? await probe()) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProtocolError(.internal, "\(name) did not answer on \(address) within 30 seconds.")
     }
 
     func exited() -> [String] {

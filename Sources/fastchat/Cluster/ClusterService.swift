@@ -32,7 +32,7 @@ struct ClusterService: Service {
                 ["server", "--host", host, "--port", "\(port)", "--name", "s\(index)", "--database", plan.database,
                  "--log-level", level])
             Terminal.line("server s\(index) \(host):\(port) pid \(pid)")
-            try await waitUntilAnswering(name: "s\(index)", at: "\(host):\(port)") {
+            try await children.waitUntilAnswering(name: "s\(index)", at: "\(host):\(port)") {
                 let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port))
                 await connection.close()
             }
@@ -42,7 +42,7 @@ struct ClusterService: Service {
             ["balancer", "--host", host, "--port", "\(plan.port)", "--strategy", plan.strategy.rawValue,
              "--database", plan.database, "--log-level", level])
         Terminal.line("balancer \(host):\(plan.port) pid \(pid) strategy \(plan.strategy.rawValue)")
-        try await waitUntilAnswering(name: "balancer", at: "\(host):\(plan.port)") {
+        try await children.waitUntilAnswering(name: "balancer", at: "\(host):\(plan.port)") {
             _ = try await StatusQuery.fetch(host: host, port: plan.port, timeout: .seconds(1))
         }
         Terminal.line("Logs in \(plan.home.deletingLastPathComponent().appendingPathComponent("logs").path). Ctrl-C stops everything.")
@@ -91,18 +91,5 @@ struct ClusterService: Service {
             if !exited.isEmpty { parts.append("exited: \(exited.joined(separator: ", "))") }
             Terminal.line(parts.joined(separator: " | "))
         }
-    }
-
-    /// Polls `probe` until it succeeds; a process that exits first is an error pointing at its log.
-    private func waitUntilAnswering(name: String, at address: String, _ probe: () async throws -> Void) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if children.exited().contains(name) {
-                throw ProtocolError(.internal, "\(name) exited at start; its log is in the logs directory.")
-            }
-            if (try? await probe()) != nil { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw ProtocolError(.internal, "\(name) did not answer on \(address) within 30 seconds.")
     }
 }

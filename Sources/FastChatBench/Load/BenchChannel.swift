@@ -1,0 +1,63 @@
+import FastChatClient
+import FastChatProtocol
+import NIOCore
+import NIOPosix
+
+/// The async face of a `BenchConnection`: setup requests hop onto its event loop and wait for the reply.
+struct BenchChannel: Sendable {
+    let channel: any Channel
+    let connection: NIOLoopBound<BenchConnection>
+
+    /// Connects through a balancer or straight to a node, following redirects, and says Hello.
+    static func open(to endpoint: Endpoint, load: NIOLoopBound<LoopLoad>) async throws -> (BenchChannel, String) {
+        var target = endpoint
+        for _ in 0..<4 {
+            let channel = try await connect(to: target, load: load)
+            let reply = try await channel.request(.hello(.with { $0.protocolVersion = Wire.protocolVersion; $0.clientName = "fastchat-bench" }))
+            switch reply {
+            case .helloReply(let hello):
+                return (channel, hello.nodeName)
+            case .redirect(let redirect):
+                try? await channel.channel.close()
+                target = try Endpoint(parsing: redirect.address)
+            default:
+                try? await channel.channel.close()
+                throw ProtocolError(.badRequest, "\(target) answered Hello with something unexpected.")
+            }
+        }
+        throw ProtocolError(.unavailable, "Too many redirects starting from \(endpoint).")
+    }
+
+    private static func connect(to endpoint: Endpoint, load: NIOLoopBound<LoopLoad>) async throws -> BenchChannel {
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: load.eventLoop)
+                .connectTimeout(.seconds(10))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addFrameCodec()
+                        try channel.pipeline.syncOperations.addHandler(BenchConnection(load: load.value))
+                    }
+                }
+                .connect(host: endpoint.host, port: endpoint.port).get()
+        } catch {
+            throw ProtocolError(.unavailable, "Cannot reach \(endpoint): \(error)")
+        }
+        let connection = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: BenchConnection.self), eventLoop: channel.eventLoop)
+        }.get()
+        return BenchChannel(channel: channel, connection: connection)
+    }
+
+    func request(_ body: Frame.OneOf_Body) async throws -> Frame.OneOf_Body {
+        let connection = self.connection
+        return try await channel.eventLoop.flatSubmit { connection.value.request(body) }.get()
+    }
+
+    /// Runs `body` on the connection's event loop.
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (BenchConnection) -> T) async throws -> T {
+        let connection = self.connection
+        return try await channel.eventLoop.submit { body(connection.value) }.get()
+    }
+}

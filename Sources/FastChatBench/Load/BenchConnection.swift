@@ -1,0 +1,136 @@
+import FastChatClient
+import FastChatProtocol
+import NIOCore
+import NIOPosix
+
+/// One simulated client's connection. It lives on its channel's event loop: requests are paired with replies by id,
+/// messages are written without waiting, and deliveries are counted by the loop's `LoopLoad` and acknowledged in
+/// batches. The async setup steps reach it through `BenchChannel`.
+final class BenchConnection: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = Frame
+
+    private let load: LoopLoad
+    private var context: ChannelHandlerContext?
+    private var waiting: [UInt64: EventLoopPromise<Frame.OneOf_Body>] = [:]
+    private var nextRequestID: UInt64 = 1
+    private var pendingAcks: [UInt64] = []
+    private var needsFlush = false
+    /// Whether the loop has this connection on its list of ones to flush.
+    private var listed = false
+    /// This recipient's view of every sender's sequence: duplicates and reordering are judged per recipient.
+    private(set) var tracker = DeliveryTracker()
+
+    /// Set once signed in.
+    var user: BenchUser?
+    var nodeName = ""
+    /// The next message's place in this sender's sequence.
+    var sequence: UInt32 = 0
+    /// What this client sends: a pre-sealed envelope whose id is replaced per message, or a sealer for `--crypto`.
+    var outgoing: OutgoingMessages?
+
+    init(load: LoopLoad) {
+        self.load = load
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard let body = frame.body else { return }
+        if frame.requestID != 0, let promise = waiting.removeValue(forKey: frame.requestID) {
+            if case .error(let error) = body {
+                promise.fail(ProtocolError(error))
+            } else {
+                promise.succeed(body)
+            }
+            return
+        }
+        switch body {
+        case .deliver(let deliver):
+            pendingAcks.append(deliver.seq)
+            listForFlush()
+            if let user, let stamp = MessageStamp(bytes: deliver.envelope.messageID) {
+                let verdict = tracker.received(sender: stamp.sender, sequence: UInt64(stamp.sequence))
+                load.delivered(deliver, stamp: stamp, verdict: verdict, to: user)
+            }
+        case .accepted(let accepted):
+            load.accepted(accepted.messageID, copies: outgoing?.copies ?? 1)
+        case .error(let error) where frame.requestID != 0:
+            load.sendFailed(ProtocolError(error))
+        default:
+            break  // receipts, acks' Ok, Synced
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let reason = ProtocolError(.unavailable, "The connection to \(nodeName) was closed.")
+        let pending = waiting
+        waiting = [:]
+        for promise in pending.values { promise.fail(reason) }
+        if user != nil { load.connectionLost() }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func request(_ body: Frame.OneOf_Body) -> EventLoopFuture<Frame.OneOf_Body> {
+        guard let context else {
+            return load.eventLoop.makeFailedFuture(ProtocolError(.internal, "Not connected."))
+        }
+        let promise = context.eventLoop.makePromise(of: Frame.OneOf_Body.self)
+        let id = takeRequestID()
+        waiting[id] = promise
+        context.writeAndFlush(wrapOutboundOut(Frame(requestID: id, body)), promise: nil)
+        return promise.futureResult
+    }
+
+    /// Writes the next message without flushing; `flush()` sends everything written since.
+    func sendNext(intendedNanos: UInt64) {
+        guard let context, let user, let outgoing else { return }
+        let stamp = MessageStamp(sender: user.index, sequence: sequence, intendedNanos: intendedNanos)
+        sequence &+= 1
+        guard let envelope = outgoing.envelope(stamped: stamp, from: user) else {
+            load.sendFailed(ProtocolError(.internal, "Sealing a message failed."))
+            return
+        }
+        load.sent(stamp)
+        context.write(wrapOutboundOut(Frame(requestID: takeRequestID(), .send(.with { $0.envelope = envelope }))), promise: nil)
+        needsFlush = true
+        listForFlush()
+    }
+
+    private func listForFlush() {
+        guard !listed else { return }
+        listed = true
+        load.needsFlush(self)
+    }
+
+    /// Flushes what was written; with `acknowledging`, first acks everything that arrived since the last ack (one
+    /// Ack for all of it). Returns whether acks are still waiting, so the loop keeps the connection listed.
+    func flush(acknowledging: Bool) -> Bool {
+        listed = false
+        guard let context else { return false }
+        if acknowledging, !pendingAcks.isEmpty {
+            let seqs = pendingAcks
+            pendingAcks.removeAll(keepingCapacity: true)
+            context.write(wrapOutboundOut(Frame(requestID: takeRequestID(), .ack(.with { $0.seqs = seqs }))), promise: nil)
+            needsFlush = true
+        }
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+        listed = !pendingAcks.isEmpty
+        return listed
+    }
+
+    private func takeRequestID() -> UInt64 {
+        defer { nextRequestID += 1 }
+        return nextRequestID
+    }
+}

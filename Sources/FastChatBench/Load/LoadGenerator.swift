@@ -1,0 +1,179 @@
+import FastChatClient
+import FastChatCrypto
+import FastChatProtocol
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Simulated clients driving a cluster: they sign up and in through the balancer (so they land where the strategy
+/// puts them), pair off (client i writes to client i + M/2, wherever each landed) or form groups, and then send
+/// open-loop at a constant rate, measuring every delivery.
+public actor LoadGenerator {
+    public struct Plan: Sendable {
+        public var clients: Int
+        /// 0: one-to-one messages only.
+        public var groupSize: Int
+        /// Seal and open every message for real instead of re-sending pre-sealed envelopes.
+        public var crypto: Bool
+        /// Event-loop threads for the clients.
+        public var threads: Int
+        /// Simultaneous sign-ups while connecting.
+        public var setupConcurrency: Int = 32
+
+        public init(clients: Int, groupSize: Int = 0, crypto: Bool = false, threads: Int = 1) {
+            self.clients = clients
+            self.groupSize = groupSize
+            self.crypto = crypto
+            self.threads = threads
+        }
+    }
+
+    private let endpoint: Endpoint
+    let plan: Plan
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let prefix = "b\(UInt32.random(in: 0...UInt32.max))u"
+    private(set) var loads: [NIOLoopBound<LoopLoad>] = []
+    private(set) var channels: [BenchChannel] = []
+    private var users: [BenchUser] = []
+    public private(set) var connectionsPerNode: [String: Int] = [:]
+    private var closed = false
+
+    public init(endpoint: Endpoint, plan: Plan, logger: Logger) {
+        self.endpoint = endpoint
+        self.plan = plan
+        self.logger = logger
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, plan.threads))
+    }
+
+    /// Creates the accounts, connects and signs every client in, sets up groups and seals what will be sent.
+    /// `progress` gets the number of clients signed in so far.
+    public func prepare(progress: @Sendable (Int) -> Void = { _ in }) async throws {
+        guard plan.clients >= 2 else { throw ProtocolError(.badRequest, "The benchmark needs at least 2 clients.") }
+        users = try await makeUsers()
+        let directory = plan.crypto ? users.map(\.identity.publicIdentity) : nil
+        var made: [NIOLoopBound<LoopLoad>] = []
+        for loop in group.makeIterator() {
+            made.append(try await loop.submit { NIOLoopBound(LoopLoad(eventLoop: loop, directory: directory), eventLoop: loop) }.get())
+        }
+        loads = made
+        let loads = made
+
+        let users = self.users
+        var opened = [(BenchChannel, String)?](repeating: nil, count: users.count)
+        try await forEach(Array(users.indices), concurrency: plan.setupConcurrency) { [endpoint] index in
+            let user = users[index]
+            let load = loads[index % loads.count]
+            let (channel, node) = try await BenchChannel.open(to: endpoint, load: load)
+            _ = try await channel.request(.signUp(user.signUp))
+            _ = try await channel.request(.signIn(user.signIn))
+            return (index, (channel, node))
+        } collect: { index, value in
+            opened[index] = value
+            progress(opened.lazy.compactMap { $0 }.count)
+        }
+        channels = opened.map { $0!.0 }
+        connectionsPerNode = Dictionary(opened.map { ($0!.1, 1) }, uniquingKeysWith: +)
+        if plan.groupSize > 0 { try await formGroups() }
+        try await arm()
+    }
+
+    private func makeUsers() async throws -> [BenchUser] {
+        let prefix = self.prefix
+        var made = [BenchUser?](repeating: nil, count: plan.clients)
+        try await forEach(Array(0..<plan.clients), concurrency: ProcessInfo.processInfo.activeProcessorCount) { index in
+            (index, try BenchUser(index: UInt32(index), prefix: prefix, kdf: .fast))
+        } collect: { index, user in
+            made[index] = user
+        }
+        return made.map { $0! }
+    }
+
+    /// Groups of `groupSize` consecutive clients (the last one smaller when they do not divide evenly), each
+    /// created by its first member with the others joining.
+    private var groups: [Range<Int>] {
+        stride(from: 0, to: users.count, by: plan.groupSize).map { $0..<min($0 + plan.groupSize, users.count) }
+    }
+
+    private nonisolated func groupName(_ range: Range<Int>) -> String { "\(prefix)g\(range.lowerBound)" }
+
+    private func formGroups() async throws {
+        let kdf = KDFParameters.fast
+        let channels = self.channels
+        try await forEach(groups, concurrency: plan.setupConcurrency) { range in
+            let name = self.groupName(range)
+            let authKey = try GroupPassword.authKey(password: BenchUser.password, group: name, parameters: kdf)
+            _ = try await channels[range.lowerBound].request(
+                .createGroup(.with { $0.name = name; $0.authKey = authKey; $0.kdf = WireKDFParams(kdf) }))
+            for member in range.dropFirst() {
+                _ = try await channels[member].request(.joinGroup(.with { $0.name = name; $0.authKey = authKey }))
+            }
+            return (range.lowerBound, ())
+        } collect: { _, _ in }
+    }
+
+    /// Gives every connection its user and what it sends, and puts it on its loop's schedule.
+    private func arm() async throws {
+        let count = users.count
+        var targets: [MessageTarget] = []
+        if plan.groupSize > 0 {
+            for range in groups {
+                for member in range {
+                    let recipients = range.filter { $0 != member }.map { (users[$0].username, users[$0].identity.publicIdentity) }
+                    targets.append(.group(name: groupName(range), recipients: recipients))
+                }
+            }
+        } else {
+            targets = (0..<count).map { index in
+                let partner = users[(index + count / 2) % count]
+                return .direct(recipient: partner.username, key: partner.identity.publicIdentity)
+            }
+        }
+        for (index, channel) in channels.enumerated() {
+            let user = users[index]
+            let outgoing = try OutgoingMessages(target: targets[index], from: user, sealEach: plan.crypto)
+            let load = loads[index % loads.count]
+            try await channel.onLoop { connection in
+                connection.user = user
+                connection.outgoing = outgoing
+                load.value.add(connection)
+            }
+        }
+    }
+
+    /// Runs `work` for each item with at most `concurrency` at once; `collect` sees each result on this actor.
+    private func forEach<Item: Sendable, Value: Sendable>(
+        _ items: [Item], concurrency: Int,
+        _ work: @escaping @Sendable (Item) async throws -> (Int, Value),
+        collect: (Int, Value) -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: (Int, Value).self) { tasks in
+            var next = 0
+            for _ in 0..<min(concurrency, items.count) {
+                let item = items[next]
+                tasks.addTask { try await work(item) }
+                next += 1
+            }
+            while let (index, value) = try await tasks.next() {
+                collect(index, value)
+                if next < items.count {
+                    let item = items[next]
+                    tasks.addTask { try await work(item) }
+                    next += 1
+                }
+            }
+        }
+    }
+
+    /// Idempotent.
+    public func close() async {
+        guard !closed else { return }
+        closed = true
+        for load in loads {
+            try? await load.eventLoop.submit { load.value.stop() }.get()
+        }
+        for channel in channels { try? await channel.channel.close() }
+        try? await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,201 @@
+import ArgumentParser
+import FastChatBalancer
+import FastChatBench
+import FastChatClient
+import FastChatProtocol
+import Foundation
+import Logging
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure latency and throughput of a cluster under open-loop load.",
+        discussion: """
+            Starts N nodes and a balancer (or uses --connect), signs M simulated clients in through the balancer, \
+            and sends at --rate messages/s (or searches for the saturation rate). Latency runs from each message's \
+            scheduled send time to its arrival (HdrHistogram), so a stalled server cannot hide its delay.
+            """
+    )
+
+    @Option(help: "Number of chat nodes to start.")
+    var servers = 3
+
+    @Option(help: "Number of simulated clients.")
+    var clients = 1000
+
+    @Option(help: "Balancer strategy, or all: \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var strategy = StrategyName.roundRobin.rawValue
+
+    @Option(help: "Seconds measured, after a warm-up.")
+    var duration = 10.0
+
+    @Option(help: "Seconds of warm-up before each measurement.")
+    var warmup = 2.0
+
+    @Option(help: "Offered messages per second (open loop); omitted: search for the saturation rate.")
+    var rate: Double?
+
+    @Option(help: "Members per group; 0 sends one-to-one messages only.")
+    var groupSize = 0
+
+    @Option(help: "Store URL (default: a fresh sqlite file per run).")
+    var database: String?
+
+    @Option(help: "Use the cluster whose balancer is at HOST:PORT instead of starting one.")
+    var connect: String?
+
+    @Flag(help: "Seal and open every message for real (default: re-send pre-sealed envelopes).")
+    var crypto = false
+
+    @Option(help: "Open N idle signed-in connections to one node and report its memory per connection.")
+    var idle: Int?
+
+    @Option(help: "Write the figures as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Write an SVG chart of the figures to this file.")
+    var plot: String?
+
+    @Option(help: "Balancer port of the started cluster; the nodes listen on the ports after it.")
+    var port = 7100
+
+    @Option(help: "Event-loop threads of the load generator.")
+    var threads = 1
+
+    @Option(help: "Directory for the started clusters' stores and logs.")
+    var data = "./fastchat-bench"
+
+    @Option(help: "Log level of the started processes.")
+    var logLevel: Logger.Level = .warning
+
+    var strategies: [StrategyName] {
+        strategy == "all" ? StrategyName.allCases : StrategyName(rawValue: strategy).map { [$0] } ?? []
+    }
+
+    func validate() throws {
+        guard !strategies.isEmpty else {
+            throw ValidationError("--strategy must be all or one of \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        guard (1...64).contains(servers) else { throw ValidationError("--servers must be between 1 and 64.") }
+        guard clients >= 2 else { throw ValidationError("--clients must be at least 2.") }
+        guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive and --warmup not negative.") }
+        guard (rate ?? 1) > 0 else { throw ValidationError("--rate must be positive.") }
+        guard groupSize == 0 || (2...clients).contains(groupSize) else {
+            throw ValidationError("--group-size must be 0 or between 2 and --clients.")
+        }
+        guard (idle ?? 2) >= 2 else { throw ValidationError("--idle needs at least 2 connections.") }
+        guard (1...16).contains(threads) else { throw ValidationError("--threads must be between 1 and 16.") }
+    }
+
+    func run() async throws {
+        let logger = makeLogger(label: "fastchat.bench", level: .warning)
+        do {
+            var results: [BenchResult] = []
+            for strategy in idle == nil ? strategies : [.single] {
+                results.append(try await measure(strategy, logger: logger))
+            }
+            Terminal.line(ResultTable.render(results))
+            if let json { try BenchResult.write(results, to: URL(fileURLWithPath: json)) }
+            if let plot { try Data(SVGPlot.render(results).utf8).write(to: URL(fileURLWithPath: plot)) }
+            let faults = results.reduce(UInt64(0)) { $0 + $1.lost + $1.duplicates + $1.reordered }
+            if faults > 0 {
+                throw ProtocolError(.internal, "Delivery was not exact: \(faults) messages lost, duplicated or reordered.")
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    private func measure(_ strategy: StrategyName, logger: Logger) async throws -> BenchResult {
+        let cluster: BenchCluster
+        if let connect {
+            cluster = try await BenchCluster.connect(to: try Endpoint(parsing: connect))
+        } else {
+            Terminal.line("\(strategy.rawValue): starting \(idle == nil ? servers : 1) nodes and a balancer…")
+            cluster = try await BenchCluster.start(
+                servers: idle == nil ? servers : 1, strategy: strategy, database: database,
+                directory: URL(fileURLWithPath: data).appendingPathComponent(strategy.rawValue), port: port,
+                logLevel: logLevel)
+        }
+        defer { cluster.stop() }
+        let plan = LoadGenerator.Plan(clients: idle ?? clients, groupSize: groupSize, crypto: crypto, threads: threads)
+        let generator = LoadGenerator(endpoint: cluster.endpoint, plan: plan, logger: logger)
+        do {
+            let result = try await measure(strategy, on: cluster, with: generator, plan: plan)
+            await generator.close()
+            return result
+        } catch {
+            await generator.close()
+            throw error
+        }
+    }
+
+    private func measure(
+        _ strategy: StrategyName, on cluster: BenchCluster, with generator: LoadGenerator, plan: LoadGenerator.Plan
+    ) async throws -> BenchResult {
+        let before = cluster.sampler()
+        try await generator.prepare { signedIn in
+            if signedIn % 100 == 0 || signedIn == plan.clients { Progress.show("signed in \(signedIn)/\(plan.clients)") }
+        }
+        Progress.end()
+        let connections = await generator.connectionsPerNode
+
+        if idle != nil {
+            let after = cluster.sampler()
+            let grown = after.reduce(0) { $0 + $1.value.rssBytes - (before[$1.key]?.rssBytes ?? 0) }
+            var result = BenchResult(
+                strategy: strategy.rawValue, servers: 1, clients: plan.clients, durationSeconds: 0,
+                offeredPerSecond: 0, deliveredPerSecond: 0, latency: .zero, connectionsPerNode: connections,
+                serverRSSMegabytes: after.mapValues { Double($0.peakRSSBytes) / 1_048_576 })
+            result.rssKilobytesPerIdleConnection = Double(grown) / 1024 / Double(plan.clients)
+            return result
+        }
+
+        let window = Duration.seconds(duration)
+        let result: BenchResult
+        if let rate {
+            let outcome = try await generator.run(
+                rate: rate, warmup: .seconds(warmup), duration: window, sample: cluster.sampler, progress: Progress.show)
+            result = BenchResult(
+                outcome, strategy: strategy.rawValue, servers: cluster.servers, plan: plan,
+                connectionsPerNode: connections, targetRate: rate, curve: nil)
+        } else {
+            let (saturated, curve) = try await generator.findSaturation(
+                startRate: 2000, steps: 8, warmup: .seconds(1), duration: .seconds(min(duration, 3)),
+                sample: cluster.sampler
+            ) { rate, progress in Progress.show(progress, rate: rate) }
+            // The headline figures come from a full-length run at the rate the search found.
+            let best = saturated?.targetRate ?? 2000
+            let outcome = try await generator.run(
+                rate: best, warmup: .seconds(warmup), duration: window, sample: cluster.sampler, progress: Progress.show)
+            result = BenchResult(
+                outcome, strategy: strategy.rawValue, servers: cluster.servers, plan: plan,
+                connectionsPerNode: connections, targetRate: nil, curve: curve)
+        }
+        Progress.end()
+        return result
+    }
+}
+
+/// The one line that shows how a run is going, rewritten in place.
+enum Progress {
+    static func show(_ text: String) {
+        Terminal.write("\r\u{1B}[2K" + text)
+    }
+
+    static func show(_ progress: LoadProgress) {
+        show(ResultTable.progressLine(
+            elapsed: progress.elapsedSeconds, total: progress.totalSeconds, delivered: progress.delivered,
+            ratePerSecond: progress.deliveredPerSecond, p50ms: progress.p50Milliseconds))
+    }
+
+    static func show(_ progress: LoadProgress, rate: Double) {
+        show(String(format: "searching: offering %.0f/s  ", rate) + ResultTable.progressLine(
+            elapsed: progress.elapsedSeconds, total: progress.totalSeconds, delivered: progress.delivered,
+            ratePerSecond: progress.deliveredPerSecond, p50ms: progress.p50Milliseconds))
+    }
+
+    static func end() {
+        Terminal.write("\n")
+    }
+}
