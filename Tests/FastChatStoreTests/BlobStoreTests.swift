@@ -2,23 +2,16 @@
 import Foundation
 import Testing
 
-/// The embedded store's blobs (PostgreSQL has none yet: a node on it announces no image support).
+/// Both stores' blobs: SQLite always, PostgreSQL when `FASTCHAT_TEST_POSTGRES_URL` is set.
 @Suite struct BlobStoreTests {
-    private func withStore(_ body: (SQLiteStore) async throws -> Void) async throws {
-        let storage = try SQLiteStorage()
-        let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-        do {
+    private func withStore(on kind: StoreKind, _ body: (any BlobStore) async throws -> Void) async throws {
+        try await ContractContext.run(on: try kind.backend()) { context in
+            let store = try #require(try await context.open() as? any BlobStore, "the \(kind) store keeps blobs")
             try await body(store)
-        } catch {
-            try? await store.close()
-            try? await storage.destroy()
-            throw error
         }
-        try await store.close()
-        try await storage.destroy()
     }
 
-    private func upload(_ store: SQLiteStore, _ chunks: [Data], id: UUID = UUID(), by uploader: String = "alice") async throws -> UUID {
+    private func upload(_ store: any BlobStore, _ chunks: [Data], id: UUID = UUID(), by uploader: String = "alice") async throws -> UUID {
         for (index, chunk) in chunks.enumerated() {
             try await store.putBlobChunk(
                 id: id, uploader: uploader, index: index, data: chunk, last: index == chunks.count - 1, size: 100)
@@ -26,8 +19,9 @@ import Testing
         return id
     }
 
-    @Test func chunksComeBackInOrderOnceComplete() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.configured)
+    func chunksComeBackInOrderOnceComplete(_ kind: StoreKind) async throws {
+        try await withStore(on: kind) { store in
             let chunks = [Fixtures.bytes(10), Fixtures.bytes(20), Fixtures.bytes(5)]
             let id = UUID()
             try await store.putBlobChunk(id: id, uploader: "alice", index: 0, data: chunks[0], last: false, size: 35)
@@ -43,8 +37,9 @@ import Testing
         }
     }
 
-    @Test func outOfOrderForeignAndLateChunksAreRejected() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.configured)
+    func outOfOrderForeignAndLateChunksAreRejected(_ kind: StoreKind) async throws {
+        try await withStore(on: kind) { store in
             let id = UUID()
             try await store.putBlobChunk(id: id, uploader: "alice", index: 0, data: Fixtures.bytes(3), last: false, size: 9)
             await #expect(throws: StoreError.self) {
@@ -63,8 +58,9 @@ import Testing
         }
     }
 
-    @Test func deletedOnceEveryRecipientFetchedIt() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.configured)
+    func deletedOnceEveryRecipientFetchedIt(_ kind: StoreKind) async throws {
+        try await withStore(on: kind) { store in
             let id = try await upload(store, [Fixtures.bytes(8), Fixtures.bytes(8)])
             #expect(try await store.referenceBlob(id: id, uploader: "mallory", recipients: 2) == false)
             #expect(try await store.referenceBlob(id: id, uploader: "alice", recipients: 2))
@@ -76,8 +72,9 @@ import Testing
         }
     }
 
-    @Test func expiredAndUnreferencedUploadsAreDeleted() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.configured)
+    func expiredAndUnreferencedUploadsAreDeleted(_ kind: StoreKind) async throws {
+        try await withStore(on: kind) { store in
             let old = try await upload(store, [Fixtures.bytes(4)])
             #expect(try await store.deleteBlobs(createdBefore: Date().addingTimeInterval(-60)) == 0)
             #expect(try await store.deleteBlobs(createdBefore: Date().addingTimeInterval(1)) == 1)

@@ -20,7 +20,7 @@ struct PostgresStoreTests {
             let postgres = try #require(store as? PostgresStore)
             #expect(try await postgres.appliedMigrations() == PostgresMigrations.all.map(\.id))
             #expect(try await postgres.appliedMigrations() == [
-                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes",
+                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs",
             ])
             try await store.close()
             await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
@@ -61,7 +61,7 @@ struct PostgresStoreTests {
             }
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().suffix(2) == ["v2-groups", "v3-nodes"])
+            #expect(try await store.appliedMigrations().suffix(3) == ["v2-groups", "v3-nodes", "v4-blobs"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])

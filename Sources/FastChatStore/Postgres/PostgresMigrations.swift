@@ -108,5 +108,37 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        Migration(id: "v4-blobs", statements: [
+            // `recipients` is NULL until a stored message refers to the blob; fetches count towards it.
+            """
+            CREATE TABLE IF NOT EXISTS blobs (
+                id UUID PRIMARY KEY,
+                uploader TEXT COLLATE "C" NOT NULL,
+                size BIGINT NOT NULL,
+                chunk_count BIGINT NOT NULL,
+                complete BOOLEAN NOT NULL,
+                recipients BIGINT,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS blobs_on_created_at ON blobs (created_at)",
+            """
+            CREATE TABLE IF NOT EXISTS blob_chunks (
+                blob_id UUID NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+                idx BIGINT NOT NULL,
+                data BYTEA NOT NULL,
+                PRIMARY KEY (blob_id, idx)
+            )
+            """,
+            // Chunks are ciphertext, which does not compress: store them out of line without trying.
+            "ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL",
+            """
+            CREATE TABLE IF NOT EXISTS blob_fetches (
+                blob_id UUID NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+                recipient TEXT COLLATE "C" NOT NULL,
+                PRIMARY KEY (blob_id, recipient)
+            )
+            """,
+        ]),
     ]
 }

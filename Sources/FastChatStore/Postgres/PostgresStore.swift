@@ -277,7 +277,7 @@ public final class PostgresStore: ChatStore {
     // MARK: Running statements
 
     /// Runs `body` on a connection leased from the pool.
-    private func run<Result: Sendable>(_ body: (PostgresRunner) async throws -> Result) async throws -> Result {
+    func run<Result: Sendable>(_ body: (PostgresRunner) async throws -> Result) async throws -> Result {
         guard state.isOpen else {
             throw StoreError.cannotOpen("The PostgreSQL store \(url) is closed.")
         }
@@ -287,7 +287,7 @@ public final class PostgresStore: ChatStore {
     }
 
     /// Runs `body` in a transaction, again from the start if the server broke a deadlock by rolling it back.
-    private func transaction<Result: Sendable>(
+    func transaction<Result: Sendable>(
         _ body: (PostgresRunner) async throws -> Result
     ) async throws -> Result {
         try await run { runner in

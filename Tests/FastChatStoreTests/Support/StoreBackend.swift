@@ -1,4 +1,5 @@
 import FastChatStore
+import Testing
 
 /// What the contract suite needs from a backend: fresh, empty storage for each case.
 protocol StoreBackend: Sendable {
@@ -59,5 +60,21 @@ private actor OpenedStores {
             try? await store.close()
         }
         stores = []
+    }
+}
+
+/// The backends a parameterized test runs on: SQLite always, PostgreSQL when `FASTCHAT_TEST_POSTGRES_URL` is set.
+enum StoreKind: String, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static var configured: [StoreKind] { [.sqlite] + (PostgresTestServer.configuredURL == nil ? [] : [.postgres]) }
+
+    var testDescription: String { rawValue }
+
+    func backend() throws -> any StoreBackend {
+        switch self {
+        case .sqlite: SQLiteBackend()
+        case .postgres: try PostgresBackend()
+        }
     }
 }
