@@ -4,8 +4,9 @@ import Foundation
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct AccountTests {
-    @Test func signInHasFourOutcomes() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func signInHasFourOutcomes(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let signUp = node.client()
             try await signUp.signUp(username: "alice", password: "pw-alice")
 
@@ -24,8 +25,9 @@ import Testing
         }
     }
 
-    @Test func disconnectingEndsTheSession() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func disconnectingEndsTheSession(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let alice = try await node.user("alice")
             await alice.signOut()
             let again = node.client()
@@ -33,8 +35,9 @@ import Testing
         }
     }
 
-    @Test func takenUsernameIsRefused() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func takenUsernameIsRefused(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             try await node.client().signUp(username: "bob", password: "one")
             #expect(try await code { try await node.client().signUp(username: "bob", password: "two") } == .usernameTaken)
             // The first account is untouched.
@@ -42,16 +45,17 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "has space", "ünïcode", "a/b", String(repeating: "x", count: 33), "semi;colon"])
-    func invalidUsernamesAreRefused(_ name: String) async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all, ["", "has space", "ünïcode", "a/b", String(repeating: "x", count: 33), "semi;colon"])
+    func invalidUsernamesAreRefused(_ backend: Backend, _ name: String) async throws {
+        try await withNode(on: backend) { node in
             let failure = try await code { try await node.client().signUp(username: name, password: "pw") }
             #expect(failure == .badRequest)
         }
     }
 
-    @Test func validUsernameCharacters() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func validUsernameCharacters(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let name = "A.b-c_9" + String(repeating: "z", count: 25)
             try await node.client().signUp(username: name, password: "pw")
             try await node.client().signIn(username: name, password: "pw")
@@ -59,8 +63,9 @@ import Testing
     }
 
     /// Another machine (another home directory) recovers the identity from the server's encrypted backup.
-    @Test func signInOnANewMachineRecoversKeys() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func signInOnANewMachineRecoversKeys(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let alice = try await node.user("alice")
             let fingerprint = try #require(await alice.fingerprint)
             try await node.client().signUp(username: "bob", password: "correct horse")
@@ -77,8 +82,9 @@ import Testing
     }
 
     /// Three hundred wrong passwords: each answered, connections that keep guessing are closed, nothing is harmed.
-    @Test func manyWrongPasswords() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func manyWrongPasswords(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let alice = try await node.user("alice")
             try await node.client().signUp(username: "bob", password: "correct horse")
             try await alice.send("still here", to: "bob")

@@ -14,9 +14,17 @@ import Testing
         configuration.deadAfter = .seconds(10)
     }
 
-    private func withTwoNodes(_ body: (NodeHarness, NodeHarness) async throws -> Void) async throws {
-        let first = try await NodeHarness.start { Self.fastBeats(&$0); $0.nodeName = "n1" }
-        let second = try await NodeHarness.start(in: first.directory) { Self.fastBeats(&$0); $0.nodeName = "n2" }
+    private func withTwoNodes(
+        on backend: Backend, _ body: (NodeHarness, NodeHarness) async throws -> Void
+    ) async throws {
+        let first = try await NodeHarness.start(on: backend) { Self.fastBeats(&$0); $0.nodeName = "n1" }
+        let second: NodeHarness
+        do {
+            second = try await NodeHarness.start(sharing: first) { Self.fastBeats(&$0); $0.nodeName = "n2" }
+        } catch {
+            try await first.remove()
+            throw error
+        }
         do {
             try await body(first, second)
         } catch {
@@ -28,8 +36,9 @@ import Testing
         try await first.remove()
     }
 
-    @Test func messagesAndReceiptsCrossNodes() async throws {
-        try await withTwoNodes { n1, n2 in
+    @Test(arguments: Backend.all)
+    func messagesAndReceiptsCrossNodes(_ backend: Backend) async throws {
+        try await withTwoNodes(on: backend) { n1, n2 in
             let alice = try await n1.user("alice")
             let bob = try await n2.user("bob")
             #expect(await alice.nodeName == "n1")
@@ -53,8 +62,9 @@ import Testing
         }
     }
 
-    @Test func alreadyLoggedInHoldsAcrossNodes() async throws {
-        try await withTwoNodes { n1, n2 in
+    @Test(arguments: Backend.all)
+    func alreadyLoggedInHoldsAcrossNodes(_ backend: Backend) async throws {
+        try await withTwoNodes(on: backend) { n1, n2 in
             _ = try await n1.user("alice")
             let elsewhere = n2.client(home: "alice-2")
             #expect(try await code { try await elsewhere.signIn(username: "alice", password: "correct horse") } == .alreadyLoggedIn)
@@ -62,12 +72,13 @@ import Testing
     }
 
     /// A node whose heartbeat stops is reaped: its users can sign in on another node and get what was pending.
-    @Test func deadNodeSessionsAreCleared() async throws {
-        try await withTwoNodes { n1, n2 in
+    @Test(arguments: Backend.all)
+    func deadNodeSessionsAreCleared(_ backend: Backend) async throws {
+        try await withTwoNodes(on: backend) { n1, n2 in
             let alice = try await n1.user("alice")
             try await n2.client(home: "bob").signUp(username: "bob", password: "pw")
             // A node that died without deregistering: its row and bob's session stay behind.
-            let ghost = try SQLiteStore(path: n1.databasePath, logger: NodeHarness.logger)
+            let ghost = try await n1.database.open()
             let past = Date().addingTimeInterval(-60)
             try await ghost.registerNode(
                 NodeRecord(name: "ghost", address: "127.0.0.1:1", pid: 1, connections: 1, startedAt: past, heartbeatAt: past))

@@ -5,7 +5,8 @@ import Foundation
 import GRDB
 import Testing
 
-/// What a malicious or compromised server (or its database) can and cannot do.
+/// What a malicious or compromised server (or its database) can and cannot do. SQLite only: these read or rewrite
+/// the raw database file (the harness's default store).
 @Suite(.timeLimit(.minutes(2))) struct EndToEndSecurityTests {
     @Test func databaseHoldsNoPlaintextOrPassword() async throws {
         try await withNode { node in
@@ -112,7 +113,7 @@ import Testing
             try pool.close()
             _ = alice
 
-            let restarted = try await NodeHarness.start(in: node.directory)
+            let restarted = try await NodeHarness.start(sharing: node)
             let bobAgain = ChatClient(options: .init(endpoint: restarted.endpoint, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast))
             try await bobAgain.signIn(username: "bob", password: "correct horse")
             let status = try await bobAgain.whois("alice")

@@ -5,10 +5,22 @@ import Testing
 
 /// Real node processes behind a real balancer process; a node is killed with SIGKILL mid-conversation.
 @Suite(.timeLimit(.minutes(3))) struct FailoverTests {
-    @Test func killedNodeLosesNothingAndShowsNothingTwice() async throws {
+    @Test(arguments: Backend.all)
+    func killedNodeLosesNothingAndShowsNothingTwice(_ backend: Backend) async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let database = "sqlite:" + scratch.file("fastchat.db")
+        let storage = try await TestDatabase.make(backend, in: scratch.url)
+        do {
+            try await killANode(storage.argument, in: scratch)
+        } catch {
+            try? await storage.destroy()
+            throw error
+        }
+        try await storage.destroy()
+    }
+
+    /// Every process is killed by the time this returns, so the database can go.
+    private func killANode(_ database: String, in scratch: Scratch) async throws {
         let s1 = try await ServerProcess.start(database: database, name: "s1", in: scratch.url)
         defer { s1.process.signal(SIGKILL) }
         let s2 = try await ServerProcess.start(database: database, name: "s2", in: scratch.url)

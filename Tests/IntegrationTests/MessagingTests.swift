@@ -4,8 +4,9 @@ import Foundation
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct MessagingTests {
-    @Test func offlineMessageWaitsAndIsDeliveredOnce() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func offlineMessageWaitsAndIsDeliveredOnce(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let alice = try await node.user("alice")
             try await node.client(home: "bob").signUp(username: "bob", password: "pw")
             let texts = ["first", "second", String(repeating: "long ", count: 2000), "ünïcødé 你好 🎉 مرحبا"]
@@ -26,8 +27,9 @@ import Testing
         }
     }
 
-    @Test func liveDeliveryWithReceipts() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func liveDeliveryWithReceipts(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let alice = try await node.user("alice")
             let bob = try await node.user("bob")
             #expect(try await bob.pendingMessages().isEmpty)
@@ -47,8 +49,9 @@ import Testing
         }
     }
 
-    @Test func unacknowledgedMessagesComeBackInOrder() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func unacknowledgedMessagesComeBackInOrder(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let alice = try await node.user("alice")
             try await node.client(home: "bob").signUp(username: "bob", password: "pw")
             for index in 0..<20 {
@@ -69,8 +72,9 @@ import Testing
         }
     }
 
-    @Test func retriedSendIsStoredOnce() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func retriedSendIsStoredOnce(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let alice = try await node.user("alice")
             try await node.client(home: "bob").signUp(username: "bob", password: "pw")
             let id = UUID()
@@ -82,15 +86,17 @@ import Testing
         }
     }
 
-    @Test func sendingToUnknownPeerFails() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func sendingToUnknownPeerFails(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let alice = try await node.user("alice")
             #expect(try await code { try await alice.send("hi", to: "nobody") } == .noSuchUser)
         }
     }
 
-    @Test func whoisPinsOnFirstUse() async throws {
-        try await withNode { node in
+    @Test(arguments: Backend.all)
+    func whoisPinsOnFirstUse(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
             let alice = try await node.user("alice")
             let bob = try await node.user("bob")
             let first = try await alice.whois("bob")
@@ -102,15 +108,16 @@ import Testing
         }
     }
 
-    /// A node restarted on the same files still holds the mailbox.
-    @Test func pendingMailSurvivesARestart() async throws {
-        let node = try await NodeHarness.start()
+    /// A node restarted on the same store still holds the mailbox.
+    @Test(arguments: Backend.all)
+    func pendingMailSurvivesARestart(_ backend: Backend) async throws {
+        let node = try await NodeHarness.start(on: backend)
         let alice = try await node.user("alice")
         try await node.client(home: "bob").signUp(username: "bob", password: "pw")
         try await alice.send("across the restart", to: "bob")
         try await node.stop()
 
-        let restarted = try await NodeHarness.start(in: node.directory)
+        let restarted = try await NodeHarness.start(sharing: node)
         let bob = ChatClient(options: .init(endpoint: restarted.endpoint, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast))
         try await bob.signIn(username: "bob", password: "pw")
         #expect(try await bob.pendingMessages().map(\.text) == ["across the restart"])

@@ -8,21 +8,23 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct PlacementTests {
     private struct Cluster {
         let scratch: Scratch
-        let database: String
+        let database: TestDatabase
         var nodes: [String: ServerProcess]
         let balancer: ChildProcess
         let endpoint: Endpoint
 
-        static func start(strategy: String, nodes count: Int = 3) async throws -> Cluster {
+        static func start(strategy: String, on backend: Backend, nodes count: Int = 3) async throws -> Cluster {
             let scratch = try Scratch()
-            let database = "sqlite:" + scratch.file("fastchat.db")
+            let database = try await TestDatabase.make(backend, in: scratch.url)
             var nodes: [String: ServerProcess] = [:]
             for index in 1...count {
-                nodes["s\(index)"] = try await ServerProcess.start(database: database, name: "s\(index)", in: scratch.url)
+                nodes["s\(index)"] = try await ServerProcess.start(
+                    database: database.argument, name: "s\(index)", in: scratch.url)
             }
             let port = try unusedLoopbackPort()
             let balancer = try FastChatCLI.start(
-                ["balancer", "--port", "\(port)", "--strategy", strategy, "--database", database], in: scratch.url)
+                ["balancer", "--port", "\(port)", "--strategy", strategy, "--database", database.argument],
+                in: scratch.url)
             let cluster = Cluster(
                 scratch: scratch, database: database, nodes: nodes, balancer: balancer,
                 endpoint: Endpoint(host: "127.0.0.1", port: port))
@@ -62,6 +64,7 @@ import Testing
         func stop() async {
             balancer.signal(SIGKILL)
             for node in nodes.values { node.process.signal(SIGKILL) }
+            try? await database.destroy()
             scratch.remove()
         }
     }
@@ -72,23 +75,26 @@ import Testing
         func append(_ client: ChatClient) { lock.withLock { all.append(client) } }
     }
 
-    @Test func roundRobinSpreadsTwoTwoTwo() async throws {
-        let cluster = try await Cluster.start(strategy: "round-robin")
+    @Test(arguments: Backend.all)
+    func roundRobinSpreadsTwoTwoTwo(_ backend: Backend) async throws {
+        let cluster = try await Cluster.start(strategy: "round-robin", on: backend)
         defer { Task { await cluster.stop() } }
         let placed = try await cluster.place(6, prefix: "rr")
         #expect(placed.sorted() == ["s1", "s1", "s2", "s2", "s3", "s3"])
         await cluster.stop()
     }
 
-    @Test func singleSendsEveryoneToTheFirst() async throws {
-        let cluster = try await Cluster.start(strategy: "single")
+    @Test(arguments: Backend.all)
+    func singleSendsEveryoneToTheFirst(_ backend: Backend) async throws {
+        let cluster = try await Cluster.start(strategy: "single", on: backend)
         let placed = try await cluster.place(4, prefix: "one")
         #expect(placed == ["s1", "s1", "s1", "s1"])
         await cluster.stop()
     }
 
-    @Test func deadNodeIsSkippedAndARestartedNodeRejoins() async throws {
-        var cluster = try await Cluster.start(strategy: "round-robin")
+    @Test(arguments: Backend.all)
+    func deadNodeIsSkippedAndARestartedNodeRejoins(_ backend: Backend) async throws {
+        var cluster = try await Cluster.start(strategy: "round-robin", on: backend)
         await cluster.nodes["s2"]!.kill9()
         let gone = await poll(until: .now + .seconds(30)) { await !cluster.liveNodes().contains("s2") }
         #expect(gone)
@@ -96,7 +102,7 @@ import Testing
         #expect(!placed.contains("s2"), "\(placed)")
         #expect(Set(placed) == ["s1", "s3"])
 
-        cluster.nodes["s2"] = try await ServerProcess.start(database: cluster.database, name: "s2", in: cluster.scratch.url)
+        cluster.nodes["s2"] = try await ServerProcess.start(database: cluster.database.argument, name: "s2", in: cluster.scratch.url)
         let back = await poll(until: .now + .seconds(30)) { await cluster.liveNodes().contains("s2") }
         #expect(back)
         let later = try await cluster.place(3, prefix: "back")

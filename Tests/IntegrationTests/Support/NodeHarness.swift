@@ -5,18 +5,26 @@ import FastChatStore
 import Foundation
 import Logging
 
-/// A real node on an ephemeral loopback port, with its SQLite file in a fresh temporary directory.
+/// A real node on an ephemeral loopback port, on a fresh store (a SQLite file in a fresh temporary directory, or a
+/// PostgreSQL database of its own); the directory also holds the clients' homes.
 final class NodeHarness: Sendable {
     let directory: URL
+    let database: TestDatabase
     let endpoint: Endpoint
     private let node: ChatNode
-    private let store: SQLiteStore
+    private let store: any ChatStore
     private let serving: Task<Void, any Error>
 
+    var backend: Backend { database.backend }
+
+    /// The SQLite file (only there on `.sqlite`): for the tests that inspect the raw file.
     var databasePath: String { directory.appendingPathComponent("fastchat.db").path }
 
-    private init(directory: URL, node: ChatNode, store: SQLiteStore, serving: Task<Void, any Error>) {
+    private init(
+        directory: URL, database: TestDatabase, node: ChatNode, store: any ChatStore, serving: Task<Void, any Error>
+    ) {
         self.directory = directory
+        self.database = database
         self.node = node
         self.store = store
         self.serving = serving
@@ -29,17 +37,54 @@ final class NodeHarness: Sendable {
         return logger
     }()
 
-    /// Starts a node; pass `directory` to reopen the files of an earlier one.
-    static func start(in directory: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> NodeHarness {
-        let directory = directory ?? FileManager.default.temporaryDirectory
+    /// Starts a node on a fresh store of `backend`.
+    static func start(
+        on backend: Backend = .sqlite,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> NodeHarness {
+        let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("fastchat-test-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("fastchat.db").path, logger: logger)
+        do {
+            let database = try await TestDatabase.make(backend, in: directory)
+            do {
+                return try await start(directory: directory, database: database, configure: configure)
+            } catch {
+                try? await database.destroy()
+                throw error
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
+    /// Starts another node on `other`'s store and directory: a second node of a cluster, or the same node restarted
+    /// after `stop()`.
+    static func start(
+        sharing other: NodeHarness,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> NodeHarness {
+        try await start(directory: other.directory, database: other.database, configure: configure)
+    }
+
+    private static func start(
+        directory: URL,
+        database: TestDatabase,
+        configure: (inout ServerConfiguration) -> Void
+    ) async throws -> NodeHarness {
+        let store = try await database.open()
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, nodeName: "t1", authHashParameters: .fast)
         configure(&configuration)
-        let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
+        let node: ChatNode
+        do {
+            node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
+        } catch {
+            try? await store.close()
+            throw error
+        }
         let serving = Task { try await node.run() }
-        return NodeHarness(directory: directory, node: node, store: store, serving: serving)
+        return NodeHarness(directory: directory, database: database, node: node, store: store, serving: serving)
     }
 
     /// A client with its own home directory (its own "machine").
@@ -62,26 +107,28 @@ final class NodeHarness: Sendable {
         return client
     }
 
-    /// Stops serving (connections are closed) but keeps the files.
+    /// Stops serving (connections are closed) but keeps the store and the files.
     func stop() async throws {
         serving.cancel()
         _ = try? await serving.value
         try await store.close()
     }
 
-    /// Stops and removes the files.
+    /// Stops, then removes the store and the files.
     func remove() async throws {
         try await stop()
+        try? await database.destroy()
         try? FileManager.default.removeItem(at: directory)
     }
 }
 
-/// Runs `body` against a fresh node and removes it afterwards, even when `body` fails.
+/// Runs `body` against a fresh node on `backend` and removes it afterwards, even when `body` fails.
 func withNode(
+    on backend: Backend = .sqlite,
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: (NodeHarness) async throws -> Void
 ) async throws {
-    let node = try await NodeHarness.start(configure: configure)
+    let node = try await NodeHarness.start(on: backend, configure: configure)
     do {
         try await body(node)
     } catch {
