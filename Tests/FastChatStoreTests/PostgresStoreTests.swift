@@ -70,6 +70,22 @@ struct PostgresStoreTests {
         }
     }
 
+    /// The pool runs before the first statement: postgres-nio never warns that `run()` has not been called, even
+    /// for statements issued the moment the store is open.
+    @Test func firstStatementsDoNotWarn() async throws {
+        try await withDatabase { storage in
+            let (logger, records) = RecordingLogHandler.logger()
+            for _ in 0..<10 {
+                let store = try await PostgresStore(url: storage.url.text, logger: logger)
+                #expect(try await store.user(named: "alice") == nil)
+                try await store.close()
+            }
+            #expect(records.all.contains { $0.message == "PostgreSQL store open" }, "the logger was used")
+            let warnings = records.all.filter { $0.level >= .warning }.map(\.message)
+            #expect(warnings.isEmpty, "\(warnings)")
+        }
+    }
+
     /// Wrong credentials name the URL, with its password masked, and the server's reason.
     @Test func wrongDatabaseCannotOpen() async throws {
         let backend = try PostgresBackend()

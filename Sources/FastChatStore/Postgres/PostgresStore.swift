@@ -31,7 +31,14 @@ public final class PostgresStore: ChatStore {
         let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
         self.url = url.masked
         self.client = client
-        self.runTask = Task { await client.run() }
+        // The pool must be running before the first lease, or postgres-nio warns that `run()` has not been called. An
+        // immediate task runs `run()` on this thread up to its first suspension, by which point the client counts
+        // as running.
+        if #available(macOS 26, iOS 26, tvOS 26, watchOS 26, visionOS 26, *) {
+            self.runTask = Task.immediate { await client.run() }
+        } else {
+            self.runTask = Task { await client.run() }
+        }
         self.logger = logger
         logger.debug("PostgreSQL store open")
     }
