@@ -62,7 +62,13 @@ public final class ChatNode: Service, Sendable {
             configuration: configuration,
             store: store,
             sessions: SessionDirectory(),
-            mailbox: MailboxWriter(store: store, maxBatchSize: configuration.maxBatchSize, logger: logger),
+            mailbox: MailboxWriter("mailbox", maxBatchSize: configuration.maxBatchSize, logger: logger) {
+                try await store.accept($0)
+            },
+            acks: AckWriter("acks", maxBatchSize: configuration.maxBatchSize, logger: logger) {
+                try await store.acknowledge($0)
+            },
+            presence: PresenceCache(store: store, localNode: configuration.nodeName),
             users: UserCache(store: store),
             links: NodeLinks(localName: configuration.nodeName, logger: logger),
             blockingPool: NIOThreadPool.singleton,
@@ -96,6 +102,7 @@ public final class ChatNode: Service, Sendable {
         }
         heartbeat.cancel()
         await services.mailbox.waitUntilIdle()
+        await services.acks.waitUntilIdle()
         await registration.deregister()
         _ = try? await services.store.closeSessions(node: services.configuration.nodeName)
         services.logger.info("Node \(services.configuration.nodeName) stopped")
@@ -104,21 +111,15 @@ public final class ChatNode: Service, Sendable {
     private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {
         var logger = services.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
-        let outbox = Outbox()
-        let handler = ConnectionHandler(
-            services: services, outbox: outbox, peerHost: connection.channel.remoteAddress?.ipAddress, logger: logger)
         do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await frame in outbox.frames {
-                            try await outbound.write(frame)
-                        }
-                    }
-                    await handler.run(inbound)
-                    outbox.finish()
-                    try await group.next()
-                }
+            let writer = try await FrameWriter.make(for: connection.channel)
+            let handler = ConnectionHandler(
+                services: services, outbox: Outbox(writer: writer), peerHost: connection.channel.remoteAddress?.ipAddress,
+                logger: logger)
+            try await connection.executeThenClose { inbound, _ in
+                await handler.run(inbound)
+                // A last reply (such as the error that ends the connection) must leave before the close.
+                await writer.flush()
             }
         } catch {
             logger.debug("Connection closed", metadata: ["error": "\(error)"])

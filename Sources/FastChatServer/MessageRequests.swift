@@ -71,16 +71,17 @@ extension ConnectionHandler {
         guard request.seqs.count <= Self.maxSeqsPerAck else {
             throw ProtocolError(.badRequest, "At most \(Self.maxSeqsPerAck) messages can be acknowledged at once.")
         }
-        let removed = try await services.store.acknowledge(
-            recipient: session.username,
-            seqs: request.seqs.map { Int64(clamping: $0) }
-        )
-        outbox.reply(to: requestID, .ok(.init()))
-        for entry in removed where entry.sender != Notices.sender {
-            var receipt = Fastchat_V1_Receipt()
-            receipt.messageID = entry.messageID.bytes
-            receipt.recipient = entry.recipient
-            await services.sendReceipt(receipt, to: entry.sender)
+        let outbox = self.outbox
+        let services = self.services
+        let acknowledgement = Acknowledgement(recipient: session.username, seqs: request.seqs.map { Int64(clamping: $0) })
+        await services.acks.submit(acknowledgement) { result in
+            switch result {
+            case .success(let removed):
+                outbox.reply(to: requestID, .ok(.init()))
+                await services.sendReceipts(for: removed)
+            case .failure:
+                outbox.fail(requestID, ProtocolError(.unavailable, "The acknowledgement could not be stored; send it again."))
+            }
         }
     }
 }

@@ -7,12 +7,13 @@ import NIOPosix
 /// forward lost with a dying link loses nothing, because the entry stays in the mailbox until it is acked.
 final class NodeLink: Sendable {
     let peer: String
-    private let frames: AsyncStream<Frame>.Continuation
-    private let finished: AsyncStream<Frame>
+    private let writer: FrameWriter
+    private let channel: any Channel
 
-    private init(peer: String) {
+    private init(peer: String, writer: FrameWriter, channel: any Channel) {
         self.peer = peer
-        (finished, frames) = AsyncStream.makeStream(of: Frame.self)
+        self.writer = writer
+        self.channel = channel
     }
 
     static func connect(
@@ -35,7 +36,7 @@ final class NodeLink: Sendable {
                     return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
                 }
             }
-        let link = NodeLink(peer: peer)
+        let link = NodeLink(peer: peer, writer: try await FrameWriter.make(for: channel.channel), channel: channel.channel)
         link.send(
             Frame(
                 .nodeHello(
@@ -46,20 +47,11 @@ final class NodeLink: Sendable {
                 )
             )
         )
-        let frames = link.finished
         Task {
             do {
-                try await channel.executeThenClose { inbound, outbound in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for await frame in frames {
-                                try await outbound.write(frame)
-                            }
-                        }
-                        // The peer never answers on a link; the loop ends when it closes the connection.
-                        for try await _ in inbound {}
-                        group.cancelAll()
-                    }
+                try await channel.executeThenClose { inbound, _ in
+                    // The peer never answers on a link; the loop ends when it closes the connection.
+                    for try await _ in inbound {}
                 }
             } catch {
                 logger.debug("Link to \(peer) closed", metadata: ["error": "\(error)"])
@@ -71,10 +63,10 @@ final class NodeLink: Sendable {
     }
 
     func send(_ frame: Frame) {
-        frames.yield(frame)
+        writer.send(frame)
     }
 
     func close() {
-        frames.finish()
+        channel.close(promise: nil)
     }
 }

@@ -10,6 +10,8 @@ struct NodeServices: Sendable {
     let store: any ChatStore
     let sessions: SessionDirectory
     let mailbox: MailboxWriter
+    let acks: AckWriter
+    let presence: PresenceCache
     let users: UserCache
     let links: NodeLinks
     /// Nil when the store keeps no images; the node then announces a maximum image size of 0.
@@ -22,71 +24,99 @@ struct NodeServices: Sendable {
     /// if they are signed in on another node. Called in commit order.
     func route(_ entries: [MailboxEntry]) async {
         var remote: [String: Fastchat_V1_Forward] = [:]
-        var presence: [String: String?] = [:]
         for entry in entries {
             if let session = await sessions.session(for: entry.recipient) {
                 await session.delivery.push([entry])
                 continue
             }
-            guard let node = await node(of: entry.recipient, cache: &presence) else { continue }
-            remote[node, default: .init()].entries.append(
-                .with {
-                    $0.recipient = entry.recipient
-                    $0.seq = UInt64(entry.seq)
-                    $0.sender = entry.sender
-                    $0.messageID = entry.messageID.bytes
-                    $0.item = entry.envelope
-                    $0.storedAtMs = Int64(entry.storedAt.timeIntervalSince1970 * 1000)
-                }
-            )
+            guard let node = await presence.node(of: entry.recipient) else { continue }
+            remote[node, default: .init()].entries.append(ForwardedEntry(entry))
         }
         for (node, forward) in remote {
             await links.forward(forward, to: node, store: store)
         }
     }
 
-    /// Tells `sender` (wherever they are signed in) that `recipient` has the message.
-    func sendReceipt(_ receipt: Fastchat_V1_Receipt, to sender: String) async {
-        if let session = await sessions.session(for: sender) {
-            session.outbox.send(Frame(.receipt(receipt)))
-            return
-        }
-        var presence: [String: String?] = [:]
-        guard let node = await node(of: sender, cache: &presence) else { return }
-        let forward = Fastchat_V1_Forward.with {
-            $0.receipts = [.with { $0.to = sender; $0.receipt = receipt }]
-        }
-        await links.forward(forward, to: node, store: store)
-    }
-
-    /// The other node `username` is signed in on, from the store's sessions (one lookup per user per batch).
-    private func node(of username: String, cache: inout [String: String?]) async -> String? {
-        if let known = cache[username] { return known }
-        let node = (try? await store.sessionNode(of: username)).flatMap { $0 == configuration.nodeName ? nil : $0 }
-        cache[username] = node
-        return node
-    }
-
-    /// Entries and receipts another node forwarded for users signed in here.
-    func deliverForwarded(_ forward: Fastchat_V1_Forward) async {
-        for entry in forward.entries {
-            guard let session = await sessions.session(for: entry.recipient), let id = UUID(bytes: entry.messageID) else {
-                continue
+    /// Tells each sender (wherever they are signed in) that the recipient has their message: one frame per sender
+    /// here, one forward per other node.
+    func sendReceipts(for removed: [MailboxEntry]) async {
+        var remote: [String: Fastchat_V1_Forward] = [:]
+        for entry in removed where entry.sender != Notices.sender {
+            var receipt = Fastchat_V1_Receipt()
+            receipt.messageID = entry.messageID.bytes
+            receipt.recipient = entry.recipient
+            if let session = await sessions.session(for: entry.sender) {
+                session.outbox.send(Frame(.receipt(receipt)))
+            } else if let node = await presence.node(of: entry.sender) {
+                remote[node, default: .init()].receipts.append(.with { $0.to = entry.sender; $0.receipt = receipt })
             }
-            await session.delivery.push([
-                MailboxEntry(
-                    seq: Int64(entry.seq),
-                    recipient: entry.recipient,
-                    sender: entry.sender,
-                    messageID: id,
-                    envelope: entry.item,
-                    storedAt: Date(timeIntervalSince1970: Double(entry.storedAtMs) / 1000)
-                )
-            ])
+        }
+        for (node, forward) in remote {
+            await links.forward(forward, to: node, store: store)
+        }
+    }
+
+    /// Entries and receipts another node forwarded for users signed in here. One whose user is no longer here
+    /// (the other node's presence cache was stale) is routed on by the store, so a user who moved still gets it.
+    func deliverForwarded(_ forward: Fastchat_V1_Forward) async {
+        var moved: [MailboxEntry] = []
+        var movedReceipts: [Fastchat_V1_ForwardedReceipt] = []
+        for forwarded in forward.entries {
+            guard let entry = MailboxEntry(forwarded) else { continue }
+            if let session = await sessions.session(for: entry.recipient) {
+                await session.delivery.push([entry])
+            } else {
+                moved.append(entry)
+            }
         }
         for receipt in forward.receipts {
-            await sessions.session(for: receipt.to)?.outbox.send(Frame(.receipt(receipt.receipt)))
+            if let session = await sessions.session(for: receipt.to) {
+                session.outbox.send(Frame(.receipt(receipt.receipt)))
+            } else {
+                movedReceipts.append(receipt)
+            }
         }
+        guard !moved.isEmpty || !movedReceipts.isEmpty else { return }
+        var onward: [String: Fastchat_V1_Forward] = [:]
+        for entry in moved {
+            guard let node = try? await store.sessionNode(of: entry.recipient), node != configuration.nodeName else { continue }
+            onward[node, default: .init()].entries.append(ForwardedEntry(entry))
+        }
+        for receipt in movedReceipts {
+            guard let node = try? await store.sessionNode(of: receipt.to), node != configuration.nodeName else { continue }
+            onward[node, default: .init()].receipts.append(receipt)
+        }
+        for (node, forward) in onward {
+            await links.forward(forward, to: node, store: store)
+        }
+    }
+}
+
+typealias ForwardedEntry = Fastchat_V1_ForwardedEntry
+
+extension Fastchat_V1_ForwardedEntry {
+    init(_ entry: MailboxEntry) {
+        self.init()
+        recipient = entry.recipient
+        seq = UInt64(entry.seq)
+        sender = entry.sender
+        messageID = entry.messageID.bytes
+        item = entry.envelope
+        storedAtMs = Int64(entry.storedAt.timeIntervalSince1970 * 1000)
+    }
+}
+
+extension MailboxEntry {
+    init?(_ forwarded: Fastchat_V1_ForwardedEntry) {
+        guard let id = UUID(bytes: forwarded.messageID) else { return nil }
+        self.init(
+            seq: Int64(forwarded.seq),
+            recipient: forwarded.recipient,
+            sender: forwarded.sender,
+            messageID: id,
+            envelope: forwarded.item,
+            storedAt: Date(timeIntervalSince1970: Double(forwarded.storedAtMs) / 1000)
+        )
     }
 }
 

@@ -1,17 +1,11 @@
 import FastChatProtocol
 
-/// Frames queued for one connection. Replies and pushes from any task go through it; one task per connection
-/// drains it into the channel, so writes never interleave.
+/// Frames for one connection: replies and pushes from any task go straight to its `FrameWriter`.
 struct Outbox: Sendable {
-    private let continuation: AsyncStream<Frame>.Continuation
-    let frames: AsyncStream<Frame>
-
-    init() {
-        (frames, continuation) = AsyncStream.makeStream(of: Frame.self)
-    }
+    let writer: FrameWriter
 
     func send(_ frame: Frame) {
-        continuation.yield(frame)
+        writer.send(frame)
     }
 
     func reply(to requestID: UInt64, _ body: Frame.OneOf_Body) {
@@ -20,9 +14,5 @@ struct Outbox: Sendable {
 
     func fail(_ requestID: UInt64, _ error: ProtocolError) {
         send(.error(error.code, error.message, requestID: requestID))
-    }
-
-    func finish() {
-        continuation.finish()
     }
 }

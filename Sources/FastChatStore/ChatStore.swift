@@ -43,6 +43,8 @@ public protocol ChatStore: Sendable {
     /// Deletes the recipient's entries with these seqs and returns them, ordered by seq. Seqs that
     /// are unknown, already deleted or belong to another recipient are ignored.
     func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry]
+    /// Several acknowledgements at once (group commit of acks), one result per acknowledgement, in order.
+    func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]]
 
     // MARK: Groups
     //
@@ -100,4 +102,15 @@ public protocol ChatStore: Sendable {
 
     /// Releases the backend's connections. Idempotent; other calls fail afterwards.
     func close() async throws
+}
+
+extension ChatStore {
+    /// One acknowledgement after the other; stores that can do them in one transaction do.
+    public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
+        var results: [[MailboxEntry]] = []
+        for acknowledgement in batch {
+            results.append(try await acknowledge(recipient: acknowledgement.recipient, seqs: acknowledgement.seqs))
+        }
+        return results
+    }
 }

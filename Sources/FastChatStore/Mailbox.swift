@@ -58,3 +58,14 @@ public enum AcceptOutcome: Sendable, Hashable {
     /// This `(sender, messageID)` was accepted before; nothing was stored.
     case duplicate
 }
+
+/// One recipient's acknowledgement of some of their entries.
+public struct Acknowledgement: Sendable, Hashable {
+    public var recipient: String
+    public var seqs: [Int64]
+
+    public init(recipient: String, seqs: [Int64]) {
+        self.recipient = recipient
+        self.seqs = seqs
+    }
+}

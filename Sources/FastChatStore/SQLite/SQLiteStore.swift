@@ -114,12 +114,17 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
-        let seqs = Set(seqs).sorted()
-        guard !seqs.isEmpty else { return [] }
+        try await acknowledge([Acknowledgement(recipient: recipient, seqs: seqs)])[0]
+    }
+
+    public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
+        guard batch.contains(where: { !$0.seqs.isEmpty }) else { return batch.map { _ in [] } }
         return try await pool.write { db in
             let delete = try db.cachedStatement(sql: SQLiteStatements.deleteMailboxEntry)
-            return try seqs.flatMap { seq in
-                try Row.fetchAll(delete, arguments: [seq, recipient]).map(MailboxEntry.init(sqliteRow:))
+            return try batch.map { acknowledgement in
+                try Set(acknowledgement.seqs).sorted().flatMap { seq in
+                    try Row.fetchAll(delete, arguments: [seq, acknowledgement.recipient]).map(MailboxEntry.init(sqliteRow:))
+                }
             }
         }
     }

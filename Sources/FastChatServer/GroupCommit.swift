@@ -1,32 +1,37 @@
 import FastChatStore
 import Logging
 
-/// Group commit: messages submitted while a transaction is running are written together in the next one, so the
-/// store sees one transaction per batch instead of one per message. Outcomes are reported in submission order,
-/// after the batch is durable — only then may a sender be told ✓ and a recipient be pushed the message.
-actor MailboxWriter {
-    typealias Completion = @Sendable (Result<AcceptOutcome, any Error>) async -> Void
+/// Group commit: items submitted while a transaction is running are written together in the next one, so the
+/// store sees one transaction per batch instead of one per item. Outcomes are reported in submission order,
+/// after the batch is durable — only then may a sender be told ✓, a recipient be pushed the message, or an
+/// acknowledgement be confirmed.
+actor GroupCommit<Item: Sendable, Outcome: Sendable> {
+    typealias Completion = @Sendable (Result<Outcome, any Error>) async -> Void
+    /// Writes one batch in one transaction, returning one outcome per item, in order.
+    typealias Write = @Sendable ([Item]) async throws -> [Outcome]
 
     private struct Pending {
-        var message: IncomingMessage
+        var item: Item
         var completion: Completion
     }
 
-    private let store: any ChatStore
+    private let name: String
+    private let write: Write
     private let maxBatchSize: Int
     private let logger: Logger
     private var queue: [Pending] = []
     private var draining = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(store: any ChatStore, maxBatchSize: Int, logger: Logger) {
-        self.store = store
+    init(_ name: String, maxBatchSize: Int, logger: Logger, write: @escaping Write) {
+        self.name = name
+        self.write = write
         self.maxBatchSize = maxBatchSize
         self.logger = logger
     }
 
-    func submit(_ message: IncomingMessage, completion: @escaping Completion) {
-        queue.append(Pending(message: message, completion: completion))
+    func submit(_ item: Item, completion: @escaping Completion) {
+        queue.append(Pending(item: item, completion: completion))
         if !draining {
             draining = true
             Task { await drain() }
@@ -44,12 +49,12 @@ actor MailboxWriter {
             let batch = Array(queue.prefix(maxBatchSize))
             queue.removeFirst(batch.count)
             do {
-                let outcomes = try await store.accept(batch.map(\.message))
+                let outcomes = try await write(batch.map(\.item))
                 for (pending, outcome) in zip(batch, outcomes) {
                     await pending.completion(.success(outcome))
                 }
             } catch {
-                logger.error("Writing \(batch.count) messages failed", metadata: ["error": "\(error)"])
+                logger.error("Writing a batch failed", metadata: ["batch": "\(name)", "items": "\(batch.count)", "error": "\(error)"])
                 for pending in batch {
                     await pending.completion(.failure(error))
                 }
@@ -61,3 +66,6 @@ actor MailboxWriter {
         for waiter in waiters { waiter.resume() }
     }
 }
+
+typealias MailboxWriter = GroupCommit<IncomingMessage, AcceptOutcome>
+typealias AckWriter = GroupCommit<Acknowledgement, [MailboxEntry]>

@@ -1,0 +1,47 @@
+import FastChatProtocol
+import NIOCore
+
+/// Writes frames to one channel from any task, in the order each task sends them, and flushes once for everything
+/// written in the same event-loop turn: a burst of deliveries becomes one system call instead of one per frame,
+/// and no task waits for the socket.
+struct FrameWriter: Sendable {
+    private let channel: any Channel
+    private let state: NIOLoopBound<FlushState>
+
+    private final class FlushState {
+        var flushScheduled = false
+    }
+
+    private init(channel: any Channel, state: NIOLoopBound<FlushState>) {
+        self.channel = channel
+        self.state = state
+    }
+
+    static func make(for channel: any Channel) async throws -> FrameWriter {
+        try await channel.eventLoop.submit {
+            FrameWriter(channel: channel, state: NIOLoopBound(FlushState(), eventLoop: channel.eventLoop))
+        }.get()
+    }
+
+    func send(_ frame: Frame) {
+        // Always through the loop's queue, even from the loop itself, so frames keep the order they were sent in.
+        let channel = self.channel
+        let state = self.state
+        channel.eventLoop.execute {
+            channel.write(frame, promise: nil)
+            guard !state.value.flushScheduled else { return }
+            state.value.flushScheduled = true
+            // Queued behind the writes already waiting, so they all go out with this flush.
+            channel.eventLoop.execute {
+                state.value.flushScheduled = false
+                channel.flush()
+            }
+        }
+    }
+
+    /// Returns once everything sent before has been handed to the socket (before closing the connection).
+    func flush() async {
+        let channel = self.channel
+        try? await channel.eventLoop.submit { channel.flush() }.get()
+    }
+}
