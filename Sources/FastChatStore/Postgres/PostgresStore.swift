@@ -11,9 +11,14 @@ public final class PostgresStore: ChatStore {
     private let logger: Logger
     private let state = OpenState()
 
+    /// How long a statement waits for a pooled connection before the store gives up (the server is down, or every
+    /// connection is busy).
+    let connectionWait: Duration
+
     /// Connects to the database `url` names (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`) and brings its schema up
     /// to date. Throws `StoreError.cannotOpen` with a sentence naming the URL (password masked) and the cause.
-    public init(url text: String, logger: Logger) async throws {
+    /// Statements that get no connection within `connectionWait` fail with `StoreError.cannotOpen`.
+    public init(url text: String, logger: Logger, connectionWait: Duration = .seconds(5)) async throws {
         let url = try PostgresURL(parsing: text)
         var logger = logger
         logger[metadataKey: "database"] = "\(url.masked)"
@@ -31,6 +36,7 @@ public final class PostgresStore: ChatStore {
         let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
         self.url = url.masked
         self.client = client
+        self.connectionWait = connectionWait
         // The pool must be running before the first lease, or postgres-nio warns that `run()` has not been called. An
         // immediate task runs `run()` on this thread up to its first suspension, by which point the client counts
         // as running.
@@ -283,19 +289,27 @@ public final class PostgresStore: ChatStore {
 
     // MARK: Running statements
 
-    /// Runs `body` on a connection leased from the pool.
-    func run<Result: Sendable>(_ body: (PostgresRunner) async throws -> Result) async throws -> Result {
+    /// Runs `body` on a connection leased from the pool. While the server cannot be reached this fails after
+    /// `connectionWait` (so requests fail rather than hang); the pool keeps reconnecting meanwhile.
+    func run<Result: Sendable>(_ body: @Sendable (PostgresRunner) async throws -> Result) async throws -> Result {
         guard state.isOpen else {
             throw StoreError.cannotOpen("The PostgreSQL store \(url) is closed.")
         }
-        return try await client.withConnection { connection in
-            try await body(PostgresRunner(connection: connection, logger: logger))
+        let logger = self.logger
+        do {
+            return try await client.withConnection(waitingAtMost: connectionWait) { connection in
+                try await body(PostgresRunner(connection: connection, logger: logger))
+            }
+        } catch let error as ConnectionWaitExceeded {
+            logger.warning("No connection to PostgreSQL", metadata: ["waited": "\(error.limit)"])
+            throw StoreError.cannotOpen(
+                "No connection to the PostgreSQL database \(url) became available within \(error.limit).")
         }
     }
 
     /// Runs `body` in a transaction, again from the start if the server broke a deadlock by rolling it back.
     func transaction<Result: Sendable>(
-        _ body: (PostgresRunner) async throws -> Result
+        _ body: @Sendable (PostgresRunner) async throws -> Result
     ) async throws -> Result {
         try await run { runner in
             var attempt = 1
