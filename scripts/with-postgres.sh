@@ -5,6 +5,9 @@
 # only; the role may create databases: the tests make one per case). The server is stopped and its directory removed
 # afterwards, whatever happens; the script exits with CMD's status.
 #
+# CMD also sees FASTCHAT_TEST_PG_CTL: a pg_ctl that runs as the user the server runs as, for tests that need a
+# PostgreSQL server of their own to stop and start (stopping the shared one would fail every test running beside).
+#
 # The server is for tests: fsync is off (its data is thrown away anyway), so its write rates are higher than a
 # production server's.
 set -euo pipefail
@@ -50,8 +53,10 @@ if [ "$(id -u)" -eq 0 ]; then
         id "$server_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$server_user"
     fi
     as_server() { runuser -u "$server_user" -- "$@"; }
+    as_server_prefix="runuser -u $server_user --"
 else
     as_server() { "$@"; }
+    as_server_prefix=""
 fi
 
 directory=$(mktemp -d "${TMPDIR:-/tmp}/fastchat-postgres.XXXXXX")
@@ -102,6 +107,19 @@ fi
 "$bin_dir/createdb" -h 127.0.0.1 -p "$port" -U fastchat fastchat
 
 export FASTCHAT_TEST_POSTGRES_URL="postgres://fastchat@127.0.0.1:$port/fastchat"
+
+# The server `pg_ctl start` leaves behind would inherit every descriptor the caller passed, and a caller waiting for
+# one of them to close (Foundation's Process does) would wait forever: keep only the standard three.
+cat >"$directory/pg_ctl" <<EOF
+#!/usr/bin/env bash
+for fd in /proc/\$\$/fd/*; do
+    fd=\${fd##*/}
+    [ "\$fd" -gt 2 ] && eval "exec \$fd>&-"
+done
+exec $as_server_prefix "$bin_dir/pg_ctl" "\$@"
+EOF
+chmod 755 "$directory/pg_ctl"
+export FASTCHAT_TEST_PG_CTL="$directory/pg_ctl"
 echo "PostgreSQL $("$bin_dir/pg_ctl" --version | awk '{print $3}') for this run: $FASTCHAT_TEST_POSTGRES_URL" >&2
 
 status=0

@@ -56,8 +56,9 @@ struct PostgresTestDatabase: Sendable {
     let name: String
     let url: PostgresURL
 
-    static func create() async throws -> PostgresTestDatabase {
-        let maintenance = try PostgresTestServer.maintenanceURL()
+    /// A database on the server `FASTCHAT_TEST_POSTGRES_URL` names, or on the one `maintenance` names.
+    static func create(on maintenance: PostgresURL? = nil) async throws -> PostgresTestDatabase {
+        let maintenance = try maintenance ?? PostgresTestServer.maintenanceURL()
         let name = "fastchat_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await PostgresTestServer.execute("CREATE DATABASE \(name) TEMPLATE template0", on: maintenance)
         return PostgresTestDatabase(maintenance: maintenance, name: name, url: try maintenance.withDatabase(name))

@@ -59,6 +59,23 @@ final class NodeHarness: Sendable {
         }
     }
 
+    /// Starts a node on `database` (a PostgreSQL database made elsewhere), in a fresh directory. `remove()` destroys
+    /// the database too.
+    static func start(
+        on database: TestDatabase,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> NodeHarness {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("fastchat-test-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            return try await start(directory: directory, database: database, configure: configure)
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
     /// Starts another node on `other`'s store and directory: a second node of a cluster, or the same node restarted
     /// after `stop()`.
     static func start(
