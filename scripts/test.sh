@@ -15,6 +15,6 @@ if ! command -v tmux >/dev/null; then
 fi
 
 swift build --build-tests
-# The store tests run against SQLite always and against PostgreSQL when FASTCHAT_TEST_POSTGRES_URL is set: the tests
-# run with a throwaway server (installed first if missing) that is removed afterwards, even when tests fail.
+# The store and integration tests run against SQLite always and against PostgreSQL when FASTCHAT_TEST_POSTGRES_URL is
+# set: the tests run with a throwaway server (installed first if missing) that is removed afterwards, even when tests fail.
 exec scripts/with-postgres.sh swift test --skip-build "$@"
