@@ -3,16 +3,20 @@ import FastChatStore
 import Foundation
 import Logging
 
-/// Pushes one signed-in user's mailbox to their connection in seq order, exactly once per session: first what was
-/// pending at sign-in (read from the store page by page), then what arrives live. Live entries that arrive during
-/// the replay wait, and anything already pushed is skipped, so the two sources never reorder or repeat.
+/// Pushes one signed-in user's mailbox to their connection exactly once per session: first what was pending at
+/// sign-in (read from the store page by page, in seq order), then what arrives live. Live entries that arrive during
+/// the replay wait; afterwards, a live entry the replay already read (seq at or below the last one it read) is
+/// skipped, so the two sources never repeat. Live entries are pushed as they come: entries committed by different
+/// nodes may arrive out of seq order, and each must still be pushed — only a replay cursor may skip by seq. (Each
+/// sender's messages come from the node it is connected to, in its commit order, so a conversation stays in order.)
 actor MailboxDelivery {
     private let username: String
     private let outbox: Outbox
     private let store: any ChatStore
     private let pageSize: Int
     private let logger: Logger
-    private var highestPushed: Int64 = 0
+    /// Every entry up to this seq was read by the replay (the store makes entries visible in seq order).
+    private var replayedThrough: Int64 = 0
     private var replaying = true
     private var waiting: [MailboxEntry] = []
 
@@ -28,7 +32,7 @@ actor MailboxDelivery {
         if replaying {
             waiting.append(contentsOf: entries)
         } else {
-            send(entries)
+            send(entries.filter { $0.seq > replayedThrough })
         }
     }
 
@@ -38,8 +42,9 @@ actor MailboxDelivery {
         var delivered: UInt64 = 0
         do {
             while true {
-                let page = try await store.pending(for: username, afterSeq: highestPushed, limit: pageSize)
+                let page = try await store.pending(for: username, afterSeq: replayedThrough, limit: pageSize)
                 delivered += UInt64(send(page))
+                replayedThrough = page.last?.seq ?? replayedThrough
                 if page.count < pageSize { break }
             }
         } catch {
@@ -47,7 +52,7 @@ actor MailboxDelivery {
             outbox.send(.error(.unavailable, "Pending messages could not be read; they will be delivered later."))
         }
         replaying = false
-        let live = waiting.sorted { $0.seq < $1.seq }
+        let live = waiting.filter { $0.seq > replayedThrough }.sorted { $0.seq < $1.seq }
         waiting = []
         send(live)
         var synced = Fastchat_V1_Synced()
@@ -58,7 +63,7 @@ actor MailboxDelivery {
     @discardableResult
     private func send(_ entries: [MailboxEntry]) -> Int {
         var sent = 0
-        for entry in entries where entry.seq > highestPushed {
+        for entry in entries {
             guard let item = try? Fastchat_V1_MailboxItem(serializedBytes: entry.envelope), let content = item.item else {
                 logger.error("Unreadable mailbox entry", metadata: ["seq": "\(entry.seq)"])
                 continue
@@ -71,7 +76,6 @@ actor MailboxDelivery {
             }
             deliver.storedAtMs = Int64(entry.storedAt.timeIntervalSince1970 * 1000)
             outbox.send(Frame(.deliver(deliver)))
-            highestPushed = entry.seq
             sent += 1
         }
         return sent
