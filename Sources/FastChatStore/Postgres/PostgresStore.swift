@@ -12,13 +12,14 @@ public final class PostgresStore: ChatStore {
     private let state = OpenState()
 
     /// How long a statement waits for a pooled connection before the store gives up (the server is down, or every
-    /// connection is busy).
+    /// connection is busy). Generous: a loaded machine can take seconds to open a connection, and giving up early
+    /// turns slowness into errors.
     let connectionWait: Duration
 
     /// Connects to the database `url` names (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`) and brings its schema up
     /// to date. Throws `StoreError.cannotOpen` with a sentence naming the URL (password masked) and the cause.
     /// Statements that get no connection within `connectionWait` fail with `StoreError.cannotOpen`.
-    public init(url text: String, logger: Logger, connectionWait: Duration = .seconds(5)) async throws {
+    public init(url text: String, logger: Logger, connectionWait: Duration = .seconds(30)) async throws {
         let url = try PostgresURL(parsing: text)
         var logger = logger
         logger[metadataKey: "database"] = "\(url.masked)"
