@@ -99,6 +99,9 @@ final class ConnectionHandler {
             }
         } catch let error as ProtocolError {
             outbox.fail(requestID, error)
+        } catch StoreError.cannotOpen {
+            // The store is unreachable (a PostgreSQL restart, say): nothing was done, and the client may try again.
+            outbox.fail(requestID, ProtocolError(.unavailable, "The server cannot reach its store right now; try again."))
         } catch {
             logger.error("Request failed", metadata: ["error": "\(error)"])
             outbox.fail(requestID, ProtocolError(.internal, "The server could not complete the request."))

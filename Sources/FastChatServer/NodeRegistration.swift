@@ -60,6 +60,7 @@ struct NodeRegistration: Sendable {
         let connections = await services.sessions.count
         if try await !store.heartbeat(node: configuration.nodeName, connections: connections, at: now) {
             try await register()
+            await restoreSessions()
         }
         let cutoff = now.addingTimeInterval(-configuration.deadAfter.seconds)
         let reaped = try await store.reapNodes(heartbeatBefore: cutoff)
@@ -68,6 +69,25 @@ struct NodeRegistration: Sendable {
         }
         let live = try await store.nodes().filter { $0.heartbeatAt >= cutoff }
         await services.links.update(liveNodes: live)
+    }
+
+    /// This node's row was gone: another node took it for dead (a stall longer than `deadAfter`, such as a busy
+    /// machine) and cleared its sessions while its users are still connected here. Without their session rows they
+    /// would be "offline" to the rest of the cluster — nothing forwarded to them live — and could sign in twice.
+    private func restoreSessions() async {
+        let usernames = await services.sessions.usernames
+        var restored = 0
+        for username in usernames {
+            do {
+                try await services.store.openSession(username: username, node: configuration.nodeName)
+                restored += 1
+            } catch {
+                // Signed in elsewhere meanwhile: that session is the real one; this connection's pushes stop
+                // when it next hears from its client or closes.
+                services.logger.warning("Could not restore a session", metadata: ["user": "\(username)", "error": "\(error)"])
+            }
+        }
+        services.logger.notice("This node was taken for dead; registered again", metadata: ["sessions": "\(restored)"])
     }
 
     func deregister() async {

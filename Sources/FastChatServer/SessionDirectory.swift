@@ -35,4 +35,6 @@ actor SessionDirectory {
     }
 
     var count: Int { sessions.count }
+
+    var usernames: [String] { Array(sessions.keys) }
 }

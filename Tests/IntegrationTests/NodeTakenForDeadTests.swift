@@ -1,0 +1,61 @@
+import FastChatClient
+import FastChatProtocol
+import FastChatServer
+import FastChatStore
+import Foundation
+import Testing
+
+/// A node that stalls past `deadAfter` (a busy machine) is reaped by another: its registry row and its sessions are
+/// deleted while its users are still connected to it. At its next heartbeat it must register again and restore
+/// those sessions, or its users would be offline to the cluster (nothing forwarded to them) and could sign in twice.
+@Suite(.timeLimit(.minutes(2))) struct NodeTakenForDeadTests {
+    @Test func aReapedNodeRestoresTheSessionsOfItsConnectedUsers() async throws {
+        let fast: @Sendable (inout ServerConfiguration) -> Void = {
+            $0.heartbeatInterval = .milliseconds(100)
+            $0.deadAfter = .seconds(10)
+        }
+        let a = try await NodeHarness.start { fast(&$0); $0.nodeName = "na" }
+        let b: NodeHarness
+        do {
+            b = try await NodeHarness.start(sharing: a) { fast(&$0); $0.nodeName = "nb" }
+        } catch {
+            try await a.remove()
+            throw error
+        }
+        do {
+            let alice = try await a.user("alice")
+            let bob = try await b.user("bob", password: "pw")
+            #expect(try await alice.pendingMessages().isEmpty)
+            #expect(try await bob.pendingMessages().isEmpty)
+
+            // What a reaping node does to one it takes for dead: its row and its sessions go, in one transaction.
+            // (Without the fix nothing ever brings bob's session back, and the poll below times out.)
+            let store = try await a.database.open()
+            #expect(try await store.sessionNode(of: "bob") == "nb")
+            try await store.removeNode("nb")
+
+            let restored = try await poll(until: .now + .seconds(20)) {
+                try await store.sessionNode(of: "bob") == "nb"
+            }
+            #expect(restored, "nb registered again and restored bob's session")
+            #expect(try await store.nodes().contains { $0.name == "nb" })
+
+            // Bob is reachable again from the other node, and still cannot sign in a second time.
+            let sent = try await alice.send("after the scare", to: "bob")
+            let received = try await bob.nextMessage()
+            #expect(received.id == sent && received.text == "after the scare")
+            let second = a.client(home: "bob-elsewhere")
+            let error = await #expect(throws: ProtocolError.self) {
+                try await second.signIn(username: "bob", password: "pw")
+            }
+            #expect(error?.code == .alreadyLoggedIn)
+            try await store.close()
+        } catch {
+            try? await b.stop()
+            try await a.remove()
+            throw error
+        }
+        try await b.stop()
+        try await a.remove()
+    }
+}
