@@ -160,12 +160,14 @@ struct BenchCommand: AsyncParsableCommand {
                 outcome, strategy: strategy.rawValue, servers: cluster.servers, plan: plan,
                 connectionsPerNode: connections, targetRate: rate, curve: nil)
         } else {
+            // Each group message makes a copy per other member: start the search at about 2,000 copies/s.
+            let startRate = max(10, 2000 / Double(max(1, groupSize - 1)))
             let (saturated, curve) = try await generator.findSaturation(
-                startRate: 2000, steps: 8, warmup: .seconds(1), duration: .seconds(min(duration, 3)),
+                startRate: startRate, steps: 8, warmup: .seconds(1), duration: .seconds(min(duration, 3)),
                 sample: cluster.sampler
             ) { rate, progress in Progress.show(progress, rate: rate) }
             // The headline figures come from a full-length run at the rate the search found.
-            let best = saturated?.targetRate ?? 2000
+            let best = saturated?.targetRate ?? startRate
             let outcome = try await generator.run(
                 rate: best, warmup: .seconds(warmup), duration: window, sample: cluster.sampler, progress: Progress.show)
             result = BenchResult(
