@@ -73,14 +73,11 @@ public final class Balancer: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.table.refresh(every: self.configuration.refreshInterval) }
-                do {
-                    try await serverChannel.executeThenClose { inbound in
-                        for try await connection in inbound {
-                            group.addTask { await self.serve(connection) }
-                        }
-                    }
-                } catch {
+                let logger = self.logger
+                await serveConnections(of: serverChannel) { error in
                     logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
+                } _: { connection in
+                    await self.serve(connection)
                 }
                 group.cancelAll()
             }

@@ -84,18 +84,12 @@ public final class ChatNode: Service, Sendable {
         let serverChannel = self.serverChannel
         let registration = self.registration
         let heartbeat = Task { await registration.run() }
+        let logger = services.logger
         await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { connections in
-                do {
-                    try await serverChannel.executeThenClose { inbound in
-                        for try await connection in inbound {
-                            connections.addTask { await self.serve(connection) }
-                        }
-                    }
-                } catch {
-                    services.logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
-                }
-                connections.cancelAll()
+            await serveConnections(of: serverChannel) { error in
+                logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
+            } _: { connection in
+                await self.serve(connection)
             }
         } onGracefulShutdown: {
             serverChannel.channel.close(promise: nil)
@@ -112,11 +106,11 @@ public final class ChatNode: Service, Sendable {
         var logger = services.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
         do {
-            let writer = try await FrameWriter.make(for: connection.channel)
-            let handler = ConnectionHandler(
-                services: services, outbox: Outbox(writer: writer), peerHost: connection.channel.remoteAddress?.ipAddress,
-                logger: logger)
             try await connection.executeThenClose { inbound, _ in
+                let writer = try await FrameWriter.make(for: connection.channel)
+                let handler = ConnectionHandler(
+                    services: services, outbox: Outbox(writer: writer),
+                    peerHost: connection.channel.remoteAddress?.ipAddress, logger: logger)
                 await handler.run(inbound)
                 // A last reply (such as the error that ends the connection) must leave before the close.
                 await writer.flush()
