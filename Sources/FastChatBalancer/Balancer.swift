@@ -21,13 +21,13 @@ public final class Balancer: Service, Sendable {
     public let localAddress: SocketAddress
     public let table: NodeTable
     private let configuration: BalancerConfiguration
-    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+    private let serverChannel: NIOAsyncChannel<any Channel, Never>
     private let logger: Logger
 
     private init(
         configuration: BalancerConfiguration,
         table: NodeTable,
-        serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>,
+        serverChannel: NIOAsyncChannel<any Channel, Never>,
         logger: Logger
     ) throws {
         self.configuration = configuration
@@ -57,10 +57,11 @@ public final class Balancer: Service, Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.autoRead, value: false)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addFrameCodec()
-                    return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                    try prepareAcceptedConnection(channel)
+                    return channel
                 }
             }
         let balancer = try Balancer(configuration: configuration, table: table, serverChannel: channel, logger: logger)

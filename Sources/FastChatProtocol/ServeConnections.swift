@@ -1,25 +1,40 @@
 import NIOCore
 
+/// Accepted connections are handed over as plain channels and wrapped in a `NIOAsyncChannel` only by the task that
+/// serves them, right before `executeThenClose`. NIO traps ("Deinited NIOAsyncWriter without calling finish()") on
+/// a `NIOAsyncChannel` that is dropped unserved, and a listener that stops (a node cancelled or shut down) can drop
+/// the connections it accepted in that instant (apple/swift-nio#2637). A dropped plain channel is harmless: it is
+/// not read (auto-read stays off until it is served) and `UnservedConnectionGuard` closes it.
+
+/// Prepares a just-accepted connection: frame codec and the guard. Call it in the child channel initializer of a
+/// bootstrap with `.childChannelOption(.autoRead, value: false)`, and return the channel itself.
+public func prepareAcceptedConnection(_ channel: any Channel, maxFrameBytes: Int = Wire.defaultMaxFrameBytes) throws {
+    try channel.pipeline.syncOperations.addHandler(UnservedConnectionGuard())
+    try channel.pipeline.syncOperations.addFrameCodec(maxFrameBytes: maxFrameBytes)
+}
+
 /// Serves every connection `listener` accepts, each in its own child task, until the listening channel closes.
-///
-/// Cancelling the caller closes the listening channel rather than abandoning the accept loop: NIO traps ("Deinited
-/// NIOAsyncWriter without calling finish()") on an accepted connection that is dropped before `executeThenClose`
-/// runs, which is what a cancelled `for await` over the listener does to connections still buffered in it
-/// (apple/swift-nio#2637). Closed instead, the listener hands over everything it accepted, and each connection is
-/// run (and, its task cancelled, ends at once).
-public func serveConnections<Inbound: Sendable, Outbound: Sendable>(
-    of listener: NIOAsyncChannel<NIOAsyncChannel<Inbound, Outbound>, Never>,
+/// Cancelling the caller closes the listener, which then hands over what it already accepted; each of those is
+/// served with its task cancelled, so it ends at once.
+public func serveConnections(
+    of listener: NIOAsyncChannel<any Channel, Never>,
     onListenerError: @escaping @Sendable (any Error) -> Void = { _ in },
-    _ serve: @escaping @Sendable (NIOAsyncChannel<Inbound, Outbound>) async -> Void
+    _ serve: @escaping @Sendable (NIOAsyncChannel<Frame, Frame>) async -> Void
 ) async {
-    // Unstructured on purpose: it must not inherit the caller's cancellation (see above); the caller still waits
-    // for it, so it does not outlive the call.
+    // Unstructured on purpose, so the caller's cancellation reaches the loop only by closing the listener; the
+    // caller still waits for it, so it does not outlive the call.
     let accepting = Task {
         await withDiscardingTaskGroup { connections in
             do {
                 try await listener.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        connections.addTask { await serve(connection) }
+                    for try await channel in inbound {
+                        connections.addTask {
+                            guard let connection = try? await adopt(channel) else {
+                                channel.close(promise: nil)
+                                return
+                            }
+                            await serve(connection)
+                        }
                     }
                 }
             } catch {
@@ -32,5 +47,37 @@ public func serveConnections<Inbound: Sendable, Outbound: Sendable>(
         await accepting.value
     } onCancel: {
         listener.channel.close(promise: nil)
+    }
+}
+
+/// Wraps an accepted connection for async use and starts reading it. The caller must run `executeThenClose` on the
+/// result (it does so without suspending in between).
+private func adopt(_ channel: any Channel) async throws -> NIOAsyncChannel<Frame, Frame> {
+    try await channel.eventLoop.submit {
+        try channel.pipeline.syncOperations.handler(type: UnservedConnectionGuard.self).adopt()
+        let connection = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+        try channel.syncOptions?.setOption(.autoRead, value: true)
+        return connection
+    }.get()
+}
+
+/// Closes an accepted connection that nobody takes up within a few seconds (its listener stopped first).
+final class UnservedConnectionGuard: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    static let grace: TimeAmount = .seconds(5)
+    private var timer: Scheduled<Void>?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        timer = context.eventLoop.scheduleTask(in: Self.grace) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        adopt()
+    }
+
+    func adopt() {
+        timer?.cancel()
+        timer = nil
     }
 }

@@ -13,11 +13,11 @@ import ServiceLifecycle
 /// flushes the mailbox batch and clears this node's sessions.
 public final class ChatNode: Service, Sendable {
     public let localAddress: SocketAddress
-    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+    private let serverChannel: NIOAsyncChannel<any Channel, Never>
     private let services: NodeServices
     private let registration: NodeRegistration
 
-    private init(serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>, services: NodeServices) throws {
+    private init(serverChannel: NIOAsyncChannel<any Channel, Never>, services: NodeServices) throws {
         self.serverChannel = serverChannel
         self.services = services
         guard let address = serverChannel.channel.localAddress else {
@@ -37,16 +37,17 @@ public final class ChatNode: Service, Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> ChatNode {
         let maxFrameBytes = configuration.maxFrameBytes
-        let channel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+        let channel: NIOAsyncChannel<any Channel, Never>
         do {
             channel = try await ServerBootstrap(group: eventLoopGroup)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.autoRead, value: false)
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addFrameCodec(maxFrameBytes: maxFrameBytes)
-                        return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                        try prepareAcceptedConnection(channel, maxFrameBytes: maxFrameBytes)
+                        return channel
                     }
                 }
         } catch let error as IOError {
