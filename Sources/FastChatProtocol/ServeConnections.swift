@@ -11,6 +11,13 @@ import NIOCore
 public func prepareAcceptedConnection(_ channel: any Channel, maxFrameBytes: Int = Wire.defaultMaxFrameBytes) throws {
     try channel.pipeline.syncOperations.addHandler(UnservedConnectionGuard())
     try channel.pipeline.syncOperations.addFrameCodec(maxFrameBytes: maxFrameBytes)
+    // Not a timer: on a busy machine a serving task can take seconds to start, and that is no reason to hang up.
+    channel.parent?.closeFuture.whenComplete { _ in
+        channel.eventLoop.execute {
+            let guarded = try? channel.pipeline.syncOperations.handler(type: UnservedConnectionGuard.self)
+            if guarded?.adopted == false { channel.close(promise: nil) }
+        }
+    }
 }
 
 /// Serves every connection `listener` accepts, each in its own child task, until the listening channel closes.
@@ -61,23 +68,12 @@ private func adopt(_ channel: any Channel) async throws -> NIOAsyncChannel<Frame
     }.get()
 }
 
-/// Closes an accepted connection that nobody takes up within a few seconds (its listener stopped first).
+/// Marks whether an accepted connection has been taken up by a serving task.
 final class UnservedConnectionGuard: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    static let grace: TimeAmount = .seconds(5)
-    private var timer: Scheduled<Void>?
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: Self.grace) { channel.close(promise: nil) }
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        adopt()
-    }
+    private(set) var adopted = false
 
     func adopt() {
-        timer?.cancel()
-        timer = nil
+        adopted = true
     }
 }

@@ -86,7 +86,9 @@ import Testing
             try await alice.send("while bob's node was dead", to: "bob")
 
             let bob = n2.client(home: "bob")
-            let signedIn = await poll(until: .now + .seconds(20)) {
+            // Generous: on a loaded 2-core machine (the whole suite, benchmarks and PostgreSQL at once) heartbeats and
+            // sign-ins can each take seconds.
+            let signedIn = await poll(until: .now + .seconds(60), every: .milliseconds(200)) {
                 (try? await bob.signIn(username: "bob", password: "pw")) != nil
             }
             #expect(signedIn, "the ghost node was reaped and bob's session with it")

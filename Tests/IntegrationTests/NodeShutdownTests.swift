@@ -8,7 +8,7 @@ import Testing
 /// accepted connections were handed over as plain channels).
 @Suite(.timeLimit(.minutes(2))) struct NodeShutdownTests {
     @Test func stoppingANodeDuringAConnectionBurstClosesEveryConnection() async throws {
-        for _ in 0..<5 {
+        for _ in 0..<3 {
             let node = try await NodeHarness.start()
             let endpoint = node.endpoint
             let outcomes = await withTaskGroup(of: Bool?.self) { group in
