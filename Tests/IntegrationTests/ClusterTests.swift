@@ -79,22 +79,73 @@ import Testing
             try await n2.client(home: "bob").signUp(username: "bob", password: "pw")
             // A node that died without deregistering: its row and bob's session stay behind.
             let ghost = try await n1.database.open()
+            // Session first: registered first, the ghost could be reaped by the live nodes' next beat before the
+            // session is written, leaving a session no reaping would ever clear (a real node opens sessions only
+            // while it is alive and registered).
             let past = Date().addingTimeInterval(-60)
+            try await ghost.openSession(username: "bob", node: "ghost")
             try await ghost.registerNode(
                 NodeRecord(name: "ghost", address: "127.0.0.1:1", pid: 1, connections: 1, startedAt: past, heartbeatAt: past))
-            try await ghost.openSession(username: "bob", node: "ghost")
             try await alice.send("while bob's node was dead", to: "bob")
 
-            let bob = n2.client(home: "bob")
             // Generous: on a loaded 2-core machine (the whole suite, benchmarks and PostgreSQL at once) heartbeats and
-            // sign-ins can each take seconds.
+            // sign-ins can each take seconds. A fresh client per attempt, each attempt bounded, and every failure
+            // kept: an attempt that never gets a reply must show up as such rather than stall the poll.
+            let attempts = Attempts()
             let signedIn = await poll(until: .now + .seconds(60), every: .milliseconds(200)) {
-                (try? await bob.signIn(username: "bob", password: "pw")) != nil
+                let candidate = n2.client(home: "bob")
+                let outcome = await attemptWithin(.seconds(10)) {
+                    try await candidate.signIn(username: "bob", password: "pw")
+                    return candidate
+                }
+                switch outcome {
+                case .success(let client):
+                    await attempts.succeeded(client)
+                    return true
+                case .failure(let error):
+                    await attempts.failed("\(error)")
+                    return false
+                }
             }
-            #expect(signedIn, "the ghost node was reaped and bob's session with it")
+            let failures = await attempts.failures
+            #expect(signedIn, "the ghost node was reaped and bob's session with it; failed attempts: \(failures.suffix(5))")
+            guard let bob = await attempts.client else { return }
             #expect(try await bob.pendingMessages().map(\.text) == ["while bob's node was dead"])
             #expect(try await ghost.nodes().map(\.name).contains("ghost") == false)
             try await ghost.close()
         }
+    }
+}
+
+/// What the sign-in attempts of `deadNodeSessionsAreCleared` ran into.
+private actor Attempts {
+    private(set) var failures: [String] = []
+    private(set) var client: ChatClient?
+
+    func failed(_ reason: String) { failures.append(reason) }
+    func succeeded(_ client: ChatClient) { self.client = client }
+}
+
+private struct AttemptTimedOut: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs `body`, giving up (and saying so) after `timeout`.
+private func attemptWithin<T: Sendable>(
+    _ timeout: Duration, _ body: @escaping @Sendable () async throws -> T
+) async -> Result<T, any Error> {
+    await withTaskGroup(of: Result<T, any Error>?.self) { group in
+        group.addTask {
+            do { return .success(try await body()) } catch { return .failure(error) }
+        }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = await group.next(), let outcome = first else {
+            return .failure(AttemptTimedOut(description: "no answer within \(timeout)"))
+        }
+        return outcome
     }
 }
