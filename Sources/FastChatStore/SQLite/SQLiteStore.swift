@@ -290,7 +290,19 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func close() async throws {
-        try pool.close()
+        let pool = self.pool
+        // GRDB's close waits, blocking its thread, until every reader connection is back. On one of the few threads
+        // of Swift's cooperative pool that can starve the very tasks that would give them back (a test run hung so).
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread {
+                do {
+                    try pool.close()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
         logger.debug("SQLite store closed")
     }
 
