@@ -49,6 +49,12 @@ extension LoadGenerator {
         let after = sample()
         try await eachLoad { $0.stopSending() }
         let counters = try await drain()
+        if counters.sendErrors + counters.connectionsLost > 0 {
+            // Refused sends are not lost (a client would send them again), but the run did not go cleanly.
+            logger.warning("Some sends were refused or connections lost", metadata: [
+                "refused": "\(counters.sendErrors)", "connections_lost": "\(counters.connectionsLost)",
+            ])
+        }
         return outcome(counters, rate: rate, duration: duration, before: before, after: after)
     }
 
@@ -75,7 +81,6 @@ extension LoadGenerator {
         after: [String: ProcessSample]
     ) -> LoadOutcome {
         let seconds = Double(duration.nanoseconds) / 1e9
-        let copies = plan.groupSize > 1 ? Double(plan.groupSize - 1) : 1
         var cpu: [String: Double] = [:]
         var peak: [String: Int] = [:]
         for (node, end) in after {
@@ -89,13 +94,14 @@ extension LoadGenerator {
             offeredPerSecond: Double(counters.sentInWindow) / seconds,
             deliveredPerSecond: delivered,
             latency: counters.latency.summary(),
-            lost: counters.expectedCopies > counters.deliveredInWindow ? counters.expectedCopies - counters.deliveredInWindow : 0,
+            // A copy that arrived but does not open (with --crypto) is as lost to its recipient as one that never came.
+            lost: (counters.expectedCopies > counters.deliveredInWindow ? counters.expectedCopies - counters.deliveredInWindow : 0)
+                + counters.undecryptable,
             duplicates: counters.tracker.duplicates,
             reordered: counters.tracker.reordered,
             sendErrors: counters.sendErrors,
             undecryptable: counters.undecryptable,
             connectionsLost: counters.connectionsLost,
-            messagesPerSecond: delivered / copies,
             serverCPUSeconds: cpu,
             serverPeakRSSBytes: peak
         )

@@ -31,7 +31,7 @@ public actor LoadGenerator {
 
     private let endpoint: Endpoint
     let plan: Plan
-    private let logger: Logger
+    let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let prefix = "b\(UInt32.random(in: 0...UInt32.max))u"
     private(set) var loads: [NIOLoopBound<LoopLoad>] = []

@@ -13,8 +13,6 @@ public struct LoadOutcome: Sendable {
     public var sendErrors: UInt64
     public var undecryptable: UInt64
     public var connectionsLost: UInt64
-    /// Messages (not copies) delivered per second: for 1:1 the same as `deliveredPerSecond`.
-    public var messagesPerSecond: Double
     /// CPU seconds each server spent in the window, and the peak RSS each had reached by its end.
     public var serverCPUSeconds: [String: Double]
     public var serverPeakRSSBytes: [String: Int]

@@ -23,7 +23,6 @@ final class LoopLoad {
     private var cursor = 0
     private var ticker: RepeatedTask?
     private var lastAckFlush: UInt64 = 0
-    private var tickInterval: TimeAmount = .milliseconds(1)
 
     init(eventLoop: any EventLoop, directory: [PublicIdentity]?) {
         self.eventLoop = eventLoop
@@ -67,7 +66,6 @@ final class LoopLoad {
 
     private func restartTicker(every interval: TimeAmount) {
         ticker?.cancel()
-        tickInterval = interval
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         ticker = eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in bound.value.tick() }
     }
