@@ -30,6 +30,8 @@ struct BalancerCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @OptionGroup var deadAfter: DeadAfterOption
+
     func validate() throws {
         guard blockSize >= 1 else { throw ValidationError("--block-size must be at least 1.") }
     }
@@ -38,7 +40,8 @@ struct BalancerCommand: AsyncParsableCommand {
         let logger = makeLogger(label: "fastchat.balancer", level: logLevel)
         do {
             let store = try await openStore(try StoreURL(parsing: database), logger: logger)
-            let configuration = BalancerConfiguration(host: host, port: port, strategy: strategy, blockSize: blockSize)
+            let configuration = BalancerConfiguration(
+                host: host, port: port, strategy: strategy, blockSize: blockSize, deadAfter: deadAfter.duration)
             let balancer: Balancer
             do {
                 balancer = try await Balancer.bind(configuration: configuration, store: store, logger: logger)

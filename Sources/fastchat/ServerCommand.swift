@@ -30,6 +30,8 @@ struct ServerCommand: AsyncParsableCommand {
         help: "Cost of the server's hash of each account's auth key (scrypt N = 2^value, 10-20). Lower it only for benchmarks; every hash records its own cost.")
     var authHashLog2N = AuthKeyHash.defaultParameters.log2N
 
+    @OptionGroup var deadAfter: DeadAfterOption
+
     func validate() throws {
         guard (10...20).contains(authHashLog2N) else { throw ValidationError("--auth-hash-log2n must be between 10 and 20.") }
     }
@@ -40,6 +42,7 @@ struct ServerCommand: AsyncParsableCommand {
             let store = try await openStore(try StoreURL(parsing: database), logger: logger)
             var configuration = ServerConfiguration(host: host, port: port, nodeName: name)
             configuration.authHashParameters.log2N = authHashLog2N
+            configuration.deadAfter = deadAfter.duration
             let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
             try await runUntilSignalled(node, logger: logger)
             try await store.close()
