@@ -15,6 +15,12 @@ if ! command -v tmux >/dev/null; then
 fi
 
 swift build --build-tests
+
+# Bounded parallelism, so a run's duration and each test's share of the machine stay stable on 2 busy cores: Swift
+# Testing runs at most this many test cases at once (its own setting; unbounded, every test starts at once and each
+# lasts as long as the whole run), and the heavy suites (process clusters, PostgreSQL restarts, bench runs; the
+# `.heavy` trait in Tests/IntegrationTests/Support/HeavyTests.swift) take turns among themselves.
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-4}"
 # The store and integration tests run against SQLite always and against PostgreSQL when FASTCHAT_TEST_POSTGRES_URL is
 # set: the tests run with a throwaway server (installed first if missing) that is removed afterwards, even when tests fail.
 exec scripts/with-postgres.sh swift test --skip-build "$@"

@@ -8,7 +8,7 @@ import NIOPosix
 import Testing
 
 /// A real balancer on a loopback port: one answer per connection, from the registry in the store.
-@Suite(.timeLimit(.minutes(2))) struct BalancerTests {
+@Suite(.timeLimit(.minutes(10))) struct BalancerTests {
     static let threeNodes = [
         (name: "s1", address: "127.0.0.1:7101"), (name: "s2", address: "127.0.0.1:7102"),
         (name: "s3", address: "127.0.0.1:7103"),
@@ -70,7 +70,8 @@ import Testing
         try await withBalancer(.roundRobin) { balancer in
             #expect(try await balancer.hello().body?.isError(.unavailable) == true)
             try await balancer.register("s1", address: "127.0.0.1:7101")
-            let deadline = ContinuousClock.now + .seconds(5)
+            // Only a bound on a hang: the refresh runs every 50 ms, but a loaded machine can be far slower.
+            let deadline = ContinuousClock.now + .seconds(180)
             var reply = try await balancer.hello()
             while case .error = reply.body, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
@@ -145,7 +146,7 @@ import Testing
     /// A client that connects and says nothing is not kept forever.
     /// Without the first-frame timeout the exchange would never end; the time limit turns that into a failure
     /// instead of asserting a wall-clock duration, which a busy machine could exceed.
-    @Test(.timeLimit(.minutes(1))) func silentConnectionIsClosed() async throws {
+    @Test func silentConnectionIsClosed() async throws {
         try await withBalancer(configure: { $0.firstFrameTimeout = .milliseconds(200) }) { balancer in
             let (frames, closed) = try await rawExchange(balancer.endpoint, bytes: [])
             #expect(closed && frames.isEmpty)

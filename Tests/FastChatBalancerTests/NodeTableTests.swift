@@ -5,7 +5,7 @@ import Testing
 
 /// Placement against a real registry: liveness from the store's heartbeats, the balancer's own counts between
 /// heartbeats, nodes dying and joining.
-@Suite(.timeLimit(.minutes(2))) struct NodeTableTests {
+@Suite(.timeLimit(.minutes(10))) struct NodeTableTests {
     /// A table over `store` with a manual clock and a seeded generator; dead after 3 s.
     func table(_ name: StrategyName, _ store: some ChatStore, clock: ManualClock, blockSize: Int = 3) -> NodeTable {
         NodeTable(

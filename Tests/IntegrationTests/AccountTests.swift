@@ -3,7 +3,7 @@ import FastChatProtocol
 import Foundation
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct AccountTests {
+@Suite(.timeLimit(.minutes(10))) struct AccountTests {
     @Test(arguments: Backend.all)
     func signInHasFourOutcomes(_ backend: Backend) async throws {
         try await withNode(on: backend) { node in
@@ -82,7 +82,7 @@ import Testing
     }
 
     /// Three hundred wrong passwords: each answered, connections that keep guessing are closed, nothing is harmed.
-    @Test(arguments: Backend.all)
+    @Test(.heavy, arguments: Backend.all)
     func manyWrongPasswords(_ backend: Backend) async throws {
         try await withNode(on: backend) { node in
             let alice = try await node.user("alice")

@@ -11,7 +11,7 @@ import Darwin
 /// balancer on a fresh SQLite store, signs simulated clients in over TCP and sends. Tiny runs (a few clients, one
 /// second), so they check the command's contract — exit status, JSON keys, exact delivery, the SVG — not speed.
 /// Serialized: each run already keeps both cores busy.
-@Suite(.serialized, .timeLimit(.minutes(5))) struct BenchTests {
+@Suite(.heavy, .serialized, .timeLimit(.minutes(10))) struct BenchTests {
     /// Every key the `--json` contract promises for a measured run.
     static let contractKeys = [
         "strategy", "servers", "clients", "offered_per_s", "delivered_per_s", "latency_ms", "lost", "duplicates",
@@ -25,7 +25,7 @@ import Darwin
         defer { BenchPorts.release(port) }
         return try await FastChatCLI.start(
             ["bench"] + arguments + ["--port", "\(port)", "--data", scratch.file("bench")], in: scratch.url
-        ).waitForExit(timeout: .seconds(240))
+        ).waitForExit(timeout: .seconds(480))
     }
 
     /// The `--json` file as one object (one strategy was run).

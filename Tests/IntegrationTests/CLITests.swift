@@ -12,7 +12,7 @@ import Darwin
 /// in a temporary directory. Exit codes: 0 success; 1 any other failure; 3 cannot reach the server; 10 username
 /// taken; 11 no such user; 12 incorrect password; 13 already logged in elsewhere — and every failure prints one plain
 /// sentence on stderr.
-@Suite("Scriptable client (fastchat CLI)", .timeLimit(.minutes(2)))
+@Suite("Scriptable client (fastchat CLI)", .heavy, .serialized, .timeLimit(.minutes(10)))
 struct CLITests {
     // MARK: Accounts
 
@@ -82,7 +82,8 @@ struct CLITests {
             let bob = try await signedUp("bob", server: server, scratch: scratch)
 
             let before = server.logLines(containing: "Signed in", "bob").count
-            let waiter = try bob.start("receive", ["--wait", "60"])
+            // Waits until it is killed below: the wait is no window the test could miss.
+            let waiter = try bob.start("receive", ["--wait", "3600"])
             try await server.waitForLog(["Signed in", "bob"], moreThan: before)
 
             // From another machine with the right password, and from the same home: both refused.
@@ -101,7 +102,7 @@ struct CLITests {
             // The waiter dies without signing out: the server notices the closed connection and frees the session.
             await waiter.kill9()
             var last: ProcessResult?
-            let freed = try await poll(until: .now + .seconds(30), every: .milliseconds(200)) {
+            let freed = try await poll(until: .now + patience, every: .milliseconds(200)) {
                 last = try await bob.send("back again", to: "alice")
                 return last?.exitCode == 0
             }
@@ -122,14 +123,14 @@ struct CLITests {
             ["receive", "--user", "alice"], ["whois", "--user", "alice", "bob"],
         ] {
             let result = try await FastChatCLI.run(
-                command + ["--connect", address], environment: environment, in: scratch.url, timeout: .seconds(30))
+                command + ["--connect", address], environment: environment, in: scratch.url)
             #expect(result.exitCode == 3, "\(command): \(result)")
             expectOneSentence(result)
         }
         // Also through $FASTCHAT_CONNECT instead of --connect.
         let viaEnvironment = try await FastChatCLI.run(
             ["receive", "--user", "alice"], environment: environment.merging(["FASTCHAT_CONNECT": address]) { $1 },
-            in: scratch.url, timeout: .seconds(30))
+            in: scratch.url)
         #expect(viaEnvironment.exitCode == 3, "\(viaEnvironment)")
     }
 
@@ -224,36 +225,83 @@ struct CLITests {
         }
     }
 
-    @Test("receive --wait prints pending messages, then one sent while it waits, then exits by itself")
+    @Test("receive --wait prints pending messages, then one sent while it waits; --count ends it once both are shown")
     func receiveWait() async throws {
         try await withCLIServer { server, scratch in
             let alice = try await signedUp("alice", server: server, scratch: scratch)
             let bob = try await signedUp("bob", server: server, scratch: scratch)
             #expect(try await alice.send("sent before", to: "bob").exitCode == 0)
 
-            // Long enough for the sender's process to start, sign in and send on a busy 2-core machine.
-            let wait = 8.0
             let before = server.logLines(containing: "Signed in", "bob").count
-            let started = ContinuousClock.now
-            let waiter = try bob.start("receive", ["--json", "--wait", "\(wait)"])
+            let waiter = try bob.start("receive", ["--json", "--wait", "3600", "--count", "2"])
             try await server.waitForLog(["Signed in", "bob"], moreThan: before)
             // The pending message is printed (and flushed) while the waiter is still waiting.
             try await waitForStdout(of: waiter, containing: "sent before")
             let sent = try await alice.send("sent during the wait", to: "bob")
-            let sentBy = ContinuousClock.now - started
             #expect(sent.exitCode == 0, "\(sent)")
-            #expect(waiter.isRunning, "receive --wait \(wait) exited before the send finished (\(sentBy))")
 
-            let result = try await waiter.waitForExit(timeout: .seconds(60))
-            let elapsed = ContinuousClock.now - started
+            // The second message, not the hour, ends it.
+            let result = try await waiter.waitForExit()
             #expect(result.exitCode == 0, "\(result)")
             #expect(try messages(in: result).map(\.text) == ["sent before", "sent during the wait"], "\(result)")
-            #expect(elapsed >= .seconds(wait), "it waited: \(elapsed)")
 
             // Both were acknowledged.
             let again = try await bob.receive()
             #expect(again.stdout.isEmpty, "\(again)")
         }
+    }
+
+    @Test("receive --wait S with nothing arriving exits by itself, 0, after S seconds")
+    func receiveWaitEnds() async throws {
+        try await withCLIServer { server, scratch in
+            let bob = try await signedUp("bob", server: server, scratch: scratch)
+            let started = ContinuousClock.now
+            let result = try await bob.receive(["--json", "--wait", "1"])
+            // Only a lower bound: a busy machine makes it later, never earlier.
+            #expect(ContinuousClock.now - started >= .seconds(1))
+            #expect(result.exitCode == 0, "\(result)")
+            #expect(result.stdout.isEmpty, "\(result)")
+        }
+    }
+
+    @Test("receive --count N shows the first N in order and leaves the rest pending; without --wait it waits for them")
+    func receiveCount() async throws {
+        try await withCLIServer { server, scratch in
+            let alice = try await signedUp("alice", server: server, scratch: scratch)
+            let bob = try await signedUp("bob", server: server, scratch: scratch)
+            for text in ["one", "two", "three"] {
+                let sent = try await alice.send(text, to: "bob")
+                #expect(sent.exitCode == 0, "\(sent)")
+            }
+            let firstTwo = try await bob.receive(["--json", "--count", "2"])
+            #expect(firstTwo.exitCode == 0, "\(firstTwo)")
+            #expect(try messages(in: firstTwo).map(\.text) == ["one", "two"], "\(firstTwo)")
+            let rest = try await bob.receive(["--json"])
+            #expect(try messages(in: rest).map(\.text) == ["three"], "\(rest)")
+
+            // Nothing pending: --count without --wait waits for the next message, however long it takes.
+            let before = server.logLines(containing: "Signed in", "bob").count
+            let waiter = try bob.start("receive", ["--json", "--count", "1"])
+            try await server.waitForLog(["Signed in", "bob"], moreThan: before)
+            #expect(try await alice.send("four", to: "bob").exitCode == 0)
+            let next = try await waiter.waitForExit()
+            #expect(next.exitCode == 0, "\(next)")
+            #expect(try messages(in: next).map(\.text) == ["four"], "\(next)")
+        }
+    }
+
+    @Test(
+        "receive refuses a --count below 1 and a --wait that is no number of seconds: exit 1, naming the option",
+        arguments: [["--count", "0"], ["--count", "-3"], ["--wait", "-1"], ["--wait", "nan"], ["--wait", "1e300"]]
+    )
+    func receiveRefusesBadLimits(arguments: [String]) async throws {
+        let scratch = try Scratch("fastchat-cli")
+        defer { scratch.remove() }
+        let result = try await FastChatCLI.run(
+            ["receive", "--user", "bob", "--connect", "127.0.0.1:\(try unusedLoopbackPort())"] + arguments,
+            environment: ["FASTCHAT_PASSWORD": "pw", "FASTCHAT_HOME": scratch.file("home")], in: scratch.url)
+        #expect(result.exitCode == 1, "\(arguments): \(result)")
+        #expect(result.stderr.contains(arguments[0]), "\(arguments): \(result)")
     }
 
     @Test("Without FASTCHAT_PASSWORD the password is the first line of standard input")
@@ -346,10 +394,10 @@ func withCLIServer(
     let scratch = try Scratch("fastchat-cli")
     let server = try await ServerProcess.start(database: "sqlite:" + scratch.file("fc.db"), in: scratch.url)
     do {
-        try await body(server, scratch)
+        try await NodeLog.$tail.withValue({ server.log }) { try await body(server, scratch) }
     } catch {
         await server.kill9()
-        Issue.record("Server log:\n\(server.log)")
+        Issue.record("The server's log ends with:\n\(NodeLog.last(60, of: server.log))")
         scratch.remove()
         throw error
     }
@@ -423,7 +471,7 @@ func isBoolean(_ line: String) -> Bool {
     line.contains("\"verified\":true") || line.contains("\"verified\": true")
 }
 
-func waitForStdout(of process: ChildProcess, containing text: String, timeout: Duration = .seconds(60)) async throws {
+func waitForStdout(of process: ChildProcess, containing text: String, timeout: Duration = patience) async throws {
     let seen = await poll(until: .now + timeout) { process.stdout.contains(text) || !process.isRunning }
     guard seen, process.stdout.contains(text) else {
         throw ProcessTestError("\(process.label) did not print \(text.debugDescription): stdout \(process.stdout), stderr \(process.stderr)")

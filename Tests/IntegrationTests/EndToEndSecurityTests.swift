@@ -7,7 +7,7 @@ import Testing
 
 /// What a malicious or compromised server (or its database) can and cannot do. SQLite only: these read or rewrite
 /// the raw database file (the harness's default store).
-@Suite(.timeLimit(.minutes(2))) struct EndToEndSecurityTests {
+@Suite(.timeLimit(.minutes(10))) struct EndToEndSecurityTests {
     @Test func databaseHoldsNoPlaintextOrPassword() async throws {
         try await withNode { node in
             let marker = "secret-marker-\(UUID().uuidString)"

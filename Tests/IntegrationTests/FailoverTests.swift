@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Real node processes behind a real balancer process; a node is killed with SIGKILL mid-conversation.
-@Suite(.timeLimit(.minutes(3))) struct FailoverTests {
+@Suite(.heavy, .serialized, .timeLimit(.minutes(10))) struct FailoverTests {
     @Test(arguments: Backend.all)
     func killedNodeLosesNothingAndShowsNothingTwice(_ backend: Backend) async throws {
         let scratch = try Scratch()
@@ -30,7 +30,7 @@ import Testing
             ["balancer", "--port", "\(balancerPort)", "--strategy", "single", "--database", database], in: scratch.url)
         defer { balancer.signal(SIGKILL) }
         let endpoint = Endpoint(host: "127.0.0.1", port: balancerPort)
-        let ready = await poll(until: .now + .seconds(30)) {
+        let ready = await poll(until: .now + patience) {
             guard let (connection, hello) = try? await FrameConnection.open(to: endpoint) else { return false }
             await connection.close()
             return hello.nodeName == "s1"
@@ -38,7 +38,10 @@ import Testing
         #expect(ready, "the balancer sends clients to s1")
 
         func client(_ name: String) -> ChatClient {
-            ChatClient(options: .init(endpoint: endpoint, home: scratch.url.appendingPathComponent(name), kdf: .fast, reconnects: true))
+            ChatClient(
+                options: .init(
+                    endpoint: endpoint, home: scratch.url.appendingPathComponent(name), kdf: .fast, reconnects: true,
+                    reconnectTimeout: patience))
         }
         let alice = client("alice")
         let bob = client("bob")

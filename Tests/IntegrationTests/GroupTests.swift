@@ -3,7 +3,7 @@ import FastChatProtocol
 import Foundation
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct GroupTests {
+@Suite(.timeLimit(.minutes(10))) struct GroupTests {
     @Test(arguments: Backend.all)
     func createJoinWrongPasswordAndTakenName(_ backend: Backend) async throws {
         try await withNode(on: backend) { node in

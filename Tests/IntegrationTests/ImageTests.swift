@@ -4,7 +4,7 @@ import Foundation
 import GRDB
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct ImageTests {
+@Suite(.timeLimit(.minutes(10))) struct ImageTests {
     /// A PNG signature followed by random bytes and a marker that must never appear in the store.
     private func makeImage(in node: NodeHarness, name: String = "photo.png", megabytes: Double = 3) throws -> (path: String, data: Data, marker: String) {
         let marker = "image-marker-\(UUID().uuidString)"

@@ -29,6 +29,11 @@ final class InteractiveChatTests: XCTestCase {
 
     override func tearDown() async throws {
         for pane in panes { pane.kill() }
+        if (testRun?.totalFailureCount ?? 0) > 0,
+            let log = try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)
+        {
+            FileHandle.standardError.write(Data("The server's log ends with:\n\(NodeLog.last(60, of: log))\n".utf8))
+        }
         if let server { await stop(server) }
         try? FileManager.default.removeItem(at: directory)
     }
@@ -155,7 +160,7 @@ final class InteractiveChatTests: XCTestCase {
         // SIGKILL: the node dies without a goodbye, as when its machine goes away.
         if let server { kill(server.processIdentifier, SIGKILL) }
         // The client fails over through --connect for up to 20 s before it gives up.
-        let status = try await pane.waitForExit(timeout: .seconds(60))
+        let status = try await pane.waitForExit()
         let screen = try pane.contents()
         XCTAssertEqual(status, 3, screen)
         try await pane.waitFor("Lost the connection to the server")
@@ -265,7 +270,7 @@ final class InteractiveChatTests: XCTestCase {
         try stdin.fileHandleForWriting.close()
         // A one-shot command that hangs must fail the test, not stall the suite.
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(60))
+            try await Task.sleep(for: patience)
             process.terminate()
         }
         process.waitUntilExit()
@@ -277,11 +282,11 @@ final class InteractiveChatTests: XCTestCase {
         )
     }
 
-    /// SIGTERM (a clean shutdown), then SIGKILL if it has not ended within ten seconds.
+    /// SIGTERM (a clean shutdown), then SIGKILL if it has not ended within a minute.
     private func stop(_ process: Process) async {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -296,7 +301,7 @@ final class InteractiveChatTests: XCTestCase {
         let process = Process()
         process.executableURL = try Self.binary()
         process.arguments = [
-            "server", "--port", "0", "--name", "s1", "--log-level", "info",
+            "server", "--port", "0", "--name", "s1", "--log-level", "info", "--auth-hash-log2n", "10",
             "--database", "sqlite:\(directory.appendingPathComponent("fastchat.db").path)",
         ]
         let log = try FileHandle(forWritingTo: logURL)
@@ -304,7 +309,7 @@ final class InteractiveChatTests: XCTestCase {
         process.standardError = log
         try process.run()
         server = process
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + patience
         while ContinuousClock.now < deadline, process.isRunning {
             let text = try String(contentsOf: logURL, encoding: .utf8)
             if let line = text.split(separator: "\n").first(where: { $0.contains("listening on") }),

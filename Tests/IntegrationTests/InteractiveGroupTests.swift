@@ -26,6 +26,9 @@ final class InteractiveGroupTests: XCTestCase {
 
     override func tearDown() async throws {
         for pane in panes { pane.kill() }
+        if let server, (testRun?.totalFailureCount ?? 0) > 0 {
+            FileHandle.standardError.write(Data("The server's log ends with:\n\(NodeLog.last(60, of: server.log))\n".utf8))
+        }
         if let server { _ = try? await server.stop() }
         scratch?.remove()
     }

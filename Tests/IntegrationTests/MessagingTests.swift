@@ -3,7 +3,7 @@ import FastChatProtocol
 import Foundation
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct MessagingTests {
+@Suite(.timeLimit(.minutes(10))) struct MessagingTests {
     @Test(arguments: Backend.all)
     func offlineMessageWaitsAndIsDeliveredOnce(_ backend: Backend) async throws {
         try await withNode(on: backend) { node in

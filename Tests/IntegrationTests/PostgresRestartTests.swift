@@ -11,7 +11,7 @@ import Testing
     .enabled(
         if: OwnPostgresServer.pgCtl != nil,
         "FASTCHAT_TEST_PG_CTL is not set: run scripts/test.sh, or scripts/with-postgres.sh swift test"),
-    .timeLimit(.minutes(3)))
+    .heavy, .serialized, .timeLimit(.minutes(10)))
 struct PostgresRestartTests {
     @Test func nodeGoesOnAfterPostgresRestarts() async throws {
         let server = try await OwnPostgresServer.start()
@@ -49,7 +49,7 @@ struct PostgresRestartTests {
         // The pool reconnects with a backoff: the first sends may still be refused. The same id each time, so a
         // retry of a message that was stored after all is not stored twice.
         let afterID = UUID()
-        let accepted = await poll(until: .now + .seconds(60), every: .milliseconds(250)) {
+        let accepted = await poll(until: .now + patience, every: .milliseconds(250)) {
             (try? await alice.send("after the outage", to: "bob", id: afterID)) != nil
         }
         #expect(accepted, "the node accepts messages again once PostgreSQL is back")

@@ -10,7 +10,7 @@ import Darwin
 /// `fastchat server` as an operator runs it (issue 2, items 5 and 7): a separate OS process that can be killed with
 /// SIGKILL, stopped with SIGTERM/SIGINT, and restarted on the same SQLite file — and that refuses a bad `--database`
 /// with one sentence instead of a crash.
-@Suite("Server process", .timeLimit(.minutes(2)))
+@Suite("Server process", .heavy, .serialized, .timeLimit(.minutes(10)))
 struct ServerProcessTests {
     @Test("A message sent while the recipient is offline survives kill -9 of the server and arrives exactly once")
     func pendingMessageSurvivesSIGKILL() async throws {
@@ -31,7 +31,7 @@ struct ServerProcessTests {
         }
         // Carol is signed in when the node dies, so the store still records her session on s1.
         let before = first.logLines(containing: "Signed in", "carol").count
-        let carolWaiting = try carol.start("receive", ["--wait", "60"])
+        let carolWaiting = try carol.start("receive", ["--wait", "3600"])
         try await first.waitForLog(["Signed in", "carol"], moreThan: before)
 
         await first.kill9()
@@ -40,7 +40,7 @@ struct ServerProcessTests {
         #expect(!killed.stderr.contains("stopped"), "no graceful shutdown happened: \(killed.stderr)")
 
         // The client notices the dead server: exit 3 with one sentence, not a hang.
-        let carolResult = try await carolWaiting.waitForExit(timeout: .seconds(30))
+        let carolResult = try await carolWaiting.waitForExit()
         #expect(carolResult.exitCode == 3, "\(carolResult)")
         expectOneSentence(carolResult)
 
@@ -81,21 +81,21 @@ struct ServerProcessTests {
 
         // A client is connected while the server shuts down; it must not keep the server alive.
         let before = first.logLines(containing: "Signed in", "carol").count
-        let carolWaiting = try carol.start("receive", ["--wait", "60"])
+        let carolWaiting = try carol.start("receive", ["--wait", "3600"])
         try await first.waitForLog(["Signed in", "carol"], moreThan: before)
 
         let sent = try await alice.send("accepted just before the \(signal == SIGTERM ? "SIGTERM" : "SIGINT")", to: "bob")
         #expect(sent.exitCode == 0, "\(sent)")
         let id = try #require(sentID(in: sent))
 
-        let stopped = try await first.stop(signal: signal, timeout: .seconds(30))
+        let stopped = try await first.stop(signal: signal)
         #expect(!stopped.signaled, "the server handled the signal instead of dying of it: \(stopped)")
         #expect(stopped.exitCode == 0, "\(stopped)")
         #expect(first.logLines(containing: "Node s1 stopped").count == 1, "\(stopped.stderr)")
         #expect(first.logLines(containing: " critical ").isEmpty, "\(stopped.stderr)")
         #expect(first.logLines(containing: " error ").isEmpty, "no error in the log: \(stopped.stderr)")
 
-        let carolResult = try await carolWaiting.waitForExit(timeout: .seconds(30))
+        let carolResult = try await carolWaiting.waitForExit()
         #expect(carolResult.exitCode == 3, "the client sees the server go: \(carolResult)")
         expectOneSentence(carolResult)
 
@@ -116,7 +116,7 @@ struct ServerProcessTests {
         let scratch = try Scratch("fastchat-server")
         defer { scratch.remove() }
         let server = try await ServerProcess.start(database: "sqlite:" + scratch.file("fc.db"), in: scratch.url)
-        let stopped = try await server.stop(signal: SIGTERM, timeout: .seconds(10))
+        let stopped = try await server.stop(signal: SIGTERM)
         #expect(stopped.exitCode == 0, "\(stopped)")
         #expect(server.logLines(containing: "Node s1 stopped").count == 1, "\(stopped)")
     }
@@ -135,7 +135,7 @@ struct ServerProcessTests {
         let scratch = try Scratch("fastchat-server")
         defer { scratch.remove() }
         let result = try await FastChatCLI.run(
-            ["server", "--port", "0", "--database", database, "--name", "s1"], in: scratch.url, timeout: .seconds(30))
+            ["server", "--port", "0", "--database", database, "--name", "s1"], in: scratch.url)
         #expect(!result.signaled, "no crash: \(result)")
         #expect(result.exitCode != 0 && result.exitCode != nil, "\(result)")
         #expect(!result.stderr.contains("listening on"), "\(result)")
@@ -146,6 +146,21 @@ struct ServerProcessTests {
         }
     }
 
+    @Test(
+        "A --dead-after outside 1 to 86400 seconds is refused by node and balancer: exit 1, naming the option",
+        arguments: [["server", "0"], ["server", "-5"], ["server", "nan"], ["balancer", "86401"], ["balancer", "inf"]]
+    )
+    func badDeadAfter(arguments: [String]) async throws {
+        let scratch = try Scratch("fastchat-server")
+        defer { scratch.remove() }
+        let result = try await FastChatCLI.run(
+            [arguments[0], "--port", "0", "--database", "sqlite:" + scratch.file("fc.db"), "--dead-after=\(arguments[1])"],
+            in: scratch.url)
+        #expect(result.exitCode == 1, "\(arguments): \(result)")
+        #expect(result.stderr.contains("--dead-after"), "\(arguments): \(result)")
+        #expect(!result.stderr.contains("listening on"), "\(result)")
+    }
+
     @Test("A directory given as the SQLite file is refused with one sentence")
     func databaseIsADirectory() async throws {
         let scratch = try Scratch("fastchat-server")
@@ -153,7 +168,7 @@ struct ServerProcessTests {
         let directory = scratch.file("a-directory")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let result = try await FastChatCLI.run(
-            ["server", "--port", "0", "--database", "sqlite:" + directory], in: scratch.url, timeout: .seconds(30))
+            ["server", "--port", "0", "--database", "sqlite:" + directory], in: scratch.url)
         #expect(!result.signaled && result.exitCode != 0, "\(result)")
         expectOneSentence(result)
     }
@@ -166,7 +181,7 @@ struct ServerProcessTests {
         defer { first.process.signal(SIGKILL) }
         let result = try await FastChatCLI.run(
             ["server", "--port", "\(first.port)", "--database", "sqlite:" + scratch.file("b.db"), "--name", "s2"],
-            in: scratch.url, timeout: .seconds(30))
+            in: scratch.url)
         #expect(!result.signaled && result.exitCode != 0, "\(result)")
         #expect(!result.stderr.contains("listening on"), "\(result)")
         expectOneSentence(result)

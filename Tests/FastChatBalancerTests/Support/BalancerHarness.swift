@@ -14,7 +14,7 @@ struct BalancerHarness {
 
     /// Sends one frame on a fresh connection and returns the balancer's answer.
     func exchange(_ frame: Frame) async throws -> Frame {
-        try await StatusQuery.exchange(frame, host: endpoint.host, port: endpoint.port, timeout: .seconds(10))
+        try await StatusQuery.exchange(frame, host: endpoint.host, port: endpoint.port, timeout: .seconds(120))
     }
 
     func hello(version: UInt32 = Wire.protocolVersion) async throws -> Frame {

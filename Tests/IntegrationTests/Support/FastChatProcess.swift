@@ -78,6 +78,8 @@ struct ProcessResult: Sendable, CustomStringConvertible {
     var signaled: Bool
     var stdout: String
     var stderr: String
+    /// The last lines of the log of the node the test talks to (`NodeLog`), so a failure shows both sides.
+    var nodeLog: String? = nil
 
     var exitCode: Int32? { signaled ? nil : status }
 
@@ -86,6 +88,7 @@ struct ProcessResult: Sendable, CustomStringConvertible {
 
     var description: String {
         "\(signaled ? "killed by signal" : "exit") \(status)\n--- stdout ---\n\(stdout)--- stderr ---\n\(stderr)"
+            + (nodeLog.map { "--- the node's log ends with ---\n\($0)\n" } ?? "")
     }
 }
 
@@ -161,7 +164,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits for the process to end; after `timeout` it is killed (SIGKILL) and the wait fails.
     @discardableResult
-    func waitForExit(timeout: Duration = .seconds(60)) async throws -> ProcessResult {
+    func waitForExit(timeout: Duration = patience) async throws -> ProcessResult {
         let ended = await poll(until: .now + timeout) { !self.process.isRunning }
         guard ended else {
             signal(SIGKILL)
@@ -176,7 +179,7 @@ final class ChildProcess: @unchecked Sendable {
     /// Waits until `condition` holds for standard error's text; fails after `timeout` or if the process exits first.
     @discardableResult
     func waitForStderr(
-        timeout: Duration = .seconds(60),
+        timeout: Duration = patience,
         _ what: String,
         _ condition: @escaping @Sendable (String) -> Bool
     ) async throws -> String {
@@ -203,7 +206,9 @@ final class ChildProcess: @unchecked Sendable {
 
     private func result() -> ProcessResult {
         let signaled = process.terminationReason == .uncaughtSignal
-        return ProcessResult(status: process.terminationStatus, signaled: signaled, stdout: stdout, stderr: stderr)
+        return ProcessResult(
+            status: process.terminationStatus, signaled: signaled, stdout: stdout, stderr: stderr,
+            nodeLog: NodeLog.current())
     }
 }
 
@@ -228,7 +233,7 @@ enum FastChatCLI {
         environment: [String: String] = [:],
         stdin: String? = nil,
         in directory: URL,
-        timeout: Duration = .seconds(90)
+        timeout: Duration = patience
     ) async throws -> ProcessResult {
         try await start(arguments, environment: environment, stdin: stdin, in: directory)
             .waitForExit(timeout: timeout)
@@ -270,17 +275,18 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts `fastchat server --port PORT --database DATABASE --name NAME` (PORT 0: the kernel picks one) and waits
-    /// for its "Node NAME listening on …:PORT" line.
+    /// for its "Node NAME listening on …:PORT" line. Sign-ins cost the cheapest scrypt the server allows.
     static func start(
         database: String,
         name: String = "s1",
         port: Int = 0,
         extraArguments: [String] = [],
         in directory: URL,
-        timeout: Duration = .seconds(60)
+        timeout: Duration = patience
     ) async throws -> ServerProcess {
         let process = try FastChatCLI.start(
-            ["server", "--port", "\(port)", "--database", database, "--name", name] + extraArguments,
+            ["server", "--port", "\(port)", "--database", database, "--name", name, "--auth-hash-log2n", "10"]
+                + extraArguments,
             in: directory
         )
         let log = try await process.waitForStderr(timeout: timeout, "it logged \"listening on\"") {
@@ -312,7 +318,7 @@ final class ServerProcess: @unchecked Sendable {
     func waitForLog(
         _ fragments: [String],
         moreThan count: Int = 0,
-        timeout: Duration = .seconds(60)
+        timeout: Duration = patience
     ) async throws {
         try await process.waitForStderr(timeout: timeout, "it logged \(fragments)") { log in
             log.split(separator: "\n").filter { line in fragments.allSatisfy(line.contains) }.count > count
@@ -321,7 +327,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Sends `signal` and waits for the process to end.
     @discardableResult
-    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(60)) async throws -> ProcessResult {
+    func stop(signal: Int32 = SIGTERM, timeout: Duration = patience) async throws -> ProcessResult {
         process.signal(signal)
         return try await process.waitForExit(timeout: timeout)
     }
@@ -379,7 +385,7 @@ struct CLIUser: Sendable {
         _ command: String,
         _ arguments: [String] = [],
         password: String? = nil,
-        timeout: Duration = .seconds(90)
+        timeout: Duration = patience
     ) async throws -> ProcessResult {
         try await FastChatCLI.run(
             [command, "--connect", connect, "--user", name] + arguments,

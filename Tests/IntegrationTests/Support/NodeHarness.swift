@@ -4,6 +4,7 @@ import FastChatServer
 import FastChatStore
 import Foundation
 import Logging
+import Testing
 
 /// A real node on an ephemeral loopback port, on a fresh store (a SQLite file in a fresh temporary directory, or a
 /// PostgreSQL database of its own); the directory also holds the clients' homes.
@@ -11,6 +12,8 @@ final class NodeHarness: Sendable {
     let directory: URL
     let database: TestDatabase
     let endpoint: Endpoint
+    /// What this node (and its store) logged last, for a failing test to print.
+    let logTail: LogTail
     private let node: ChatNode
     private let store: any ChatStore
     private let serving: Task<Void, any Error>
@@ -21,18 +24,21 @@ final class NodeHarness: Sendable {
     var databasePath: String { directory.appendingPathComponent("fastchat.db").path }
 
     private init(
-        directory: URL, database: TestDatabase, node: ChatNode, store: any ChatStore, serving: Task<Void, any Error>
+        directory: URL, database: TestDatabase, logTail: LogTail, node: ChatNode, store: any ChatStore,
+        serving: Task<Void, any Error>
     ) {
         self.directory = directory
         self.database = database
+        self.logTail = logTail
         self.node = node
         self.store = store
         self.serving = serving
         endpoint = Endpoint(host: "127.0.0.1", port: node.localAddress.port!)
     }
 
+    /// For clients and stores that belong to no harness node.
     static let logger: Logger = {
-        var logger = Logger(label: "test.node")
+        var logger = Logger(label: "test.client")
         logger.logLevel = ProcessInfo.processInfo.environment["FASTCHAT_TEST_LOG"] == nil ? .critical : .debug
         return logger
     }()
@@ -90,9 +96,11 @@ final class NodeHarness: Sendable {
         database: TestDatabase,
         configure: (inout ServerConfiguration) -> Void
     ) async throws -> NodeHarness {
-        let store = try await database.open()
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, nodeName: "t1", authHashParameters: .fast)
         configure(&configuration)
+        let logTail = LogTail()
+        let logger = LogTailHandler.logger(label: "test.node.\(configuration.nodeName)", into: logTail)
+        let store = try await database.open(logger: logger)
         let node: ChatNode
         do {
             node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
@@ -101,7 +109,8 @@ final class NodeHarness: Sendable {
             throw error
         }
         let serving = Task { try await node.run() }
-        return NodeHarness(directory: directory, database: database, node: node, store: store, serving: serving)
+        return NodeHarness(
+            directory: directory, database: database, logTail: logTail, node: node, store: store, serving: serving)
     }
 
     /// A client with its own home directory (its own "machine").
@@ -147,8 +156,9 @@ func withNode(
 ) async throws {
     let node = try await NodeHarness.start(on: backend, configure: configure)
     do {
-        try await body(node)
+        try await NodeLog.$tail.withValue({ node.logTail.text }) { try await body(node) }
     } catch {
+        Issue.record("The node's log ends with:\n\(NodeLog.last(60, of: node.logTail.text))")
         try await node.remove()
         throw error
     }

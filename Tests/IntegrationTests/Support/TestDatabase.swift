@@ -1,6 +1,7 @@
 @testable import FastChatStore
 import Foundation
 import GRDB
+import Logging
 import Testing
 
 /// The store a test's nodes run on.
@@ -43,10 +44,10 @@ enum TestDatabase: Sendable {
     }
 
     /// Another connection to the storage, as another node process would open.
-    func open() async throws -> any ChatStore {
+    func open(logger: Logger = NodeHarness.logger) async throws -> any ChatStore {
         switch self {
-        case .sqlite(let path): try SQLiteStore(path: path, logger: NodeHarness.logger)
-        case .postgres(let database): try await PostgresStore(url: database.url.text, logger: NodeHarness.logger)
+        case .sqlite(let path): try SQLiteStore(path: path, logger: logger)
+        case .postgres(let database): try await PostgresStore(url: database.url.text, logger: logger)
         }
     }
 

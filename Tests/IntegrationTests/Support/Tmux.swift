@@ -54,7 +54,7 @@ final class TmuxPane {
     func waitFor(
         _ text: String,
         count: Int = 1,
-        timeout: Duration = .seconds(30),
+        timeout: Duration = patience,
         file: StaticString = #filePath,
         line: UInt = #line
     ) async throws -> String {
@@ -71,7 +71,7 @@ final class TmuxPane {
     }
 
     /// Waits for the program to end and returns its exit status.
-    func waitForExit(timeout: Duration = .seconds(30), file: StaticString = #filePath, line: UInt = #line) async throws -> Int {
+    func waitForExit(timeout: Duration = patience, file: StaticString = #filePath, line: UInt = #line) async throws -> Int {
         let screen = try await waitFor(Self.exitMarker, timeout: timeout, file: file, line: line)
         let tail = screen.components(separatedBy: Self.exitMarker).last ?? ""
         guard let status = Int(tail.prefix { $0.isNumber }) else {
