@@ -1,4 +1,5 @@
 import ArgumentParser
+import FastChatClient
 import FastChatProtocol
 import FastChatStore
 import Foundation
@@ -7,7 +8,7 @@ import Foundation
 /// 1 any other failure; 3 cannot reach the server; 10 username taken; 11 no such user; 12 incorrect password;
 /// 13 already logged in elsewhere; 20–24 groups; 30 images.
 func fail(_ error: any Error) -> ExitCode {
-    let (code, message): (Int32, String) =
+    let (code, sentence): (Int32, String) =
         switch error {
         case let error as ProtocolError:
             (exitCode(for: error.code), error.message)
@@ -18,6 +19,8 @@ func fail(_ error: any Error) -> ExitCode {
         default:
             (1, "\(error)")
         }
+    // A server's sentence too: it reaches the terminal.
+    let message = TerminalText.safe(sentence)
     if !message.isEmpty {
         FileHandle.standardError.write(Data((message.hasSuffix(".") ? message : message + ".").utf8 + [0x0A]))
     }

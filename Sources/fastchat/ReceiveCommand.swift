@@ -75,17 +75,19 @@ struct ReceiveCommand: AsyncParsableCommand {
                     case .event(.synced):
                         synced = true
                     case .event(.message(let message)):
-                        Terminal.line(json ? MessageLine.json(message) : MessageLine.text(message))
+                        Terminal.line(json ? MessageLine.json(message) : MessageLine.text(message.forTerminal))
                         try await chat.acknowledge(message)
                         shown += 1
                     case .event(.notice(let notice)):
-                        Terminal.line(json ? MessageLine.json(notice) : MessageLine.text(notice))
+                        Terminal.line(json ? MessageLine.json(notice) : MessageLine.text(notice.forTerminal))
                         try await chat.acknowledge(notice)
                         shown += 1
                     case .event(.keyChanged(let peer, let old, let new)):
+                        let (peer, old, new) = (TerminalText.safe(peer), TerminalText.safe(old), TerminalText.safe(new))
                         Terminal.warn("WARNING: \(peer)'s identity key has CHANGED (was \(old), now \(new)).")
                     case .event(.rejected(let from, let reason)):
-                        Terminal.warn("Rejected a message claiming to be from \(from): \(reason)")
+                        Terminal.warn(
+                            "Rejected a message claiming to be from \(TerminalText.safe(from)): \(TerminalText.safe(reason))")
                     case .event(.disconnected(let reason)), .event(.connectionLost(let reason)):
                         throw ProtocolError(.unavailable, reason)
                     case .event(.delivered), .event(.reconnected), .event(.downloading):

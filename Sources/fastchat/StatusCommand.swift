@@ -25,13 +25,15 @@ struct StatusCommand: AsyncParsableCommand {
                 Terminal.line(Self.json(status))
                 return
             }
-            Terminal.line("strategy \(status.strategy)")
+            Terminal.line("strategy \(TerminalText.safe(status.strategy))")
             if status.nodes.isEmpty {
                 Terminal.line("no chat node is registered")
             }
-            let nameWidth = status.nodes.map(\.name.count).max() ?? 0
-            let addressWidth = status.nodes.map(\.address.count).max() ?? 0
-            for node in status.nodes {
+            let nameWidth = status.nodes.map { TerminalText.safe($0.name).count }.max() ?? 0
+            let addressWidth = status.nodes.map { TerminalText.safe($0.address).count }.max() ?? 0
+            for var node in status.nodes {
+                node.name = TerminalText.safe(node.name)
+                node.address = TerminalText.safe(node.address)
                 Terminal.line(
                     [
                         node.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0),

@@ -304,6 +304,29 @@ struct CLITests {
         #expect(result.stderr.contains(arguments[0]), "\(arguments): \(result)")
     }
 
+    @Test("Escape sequences, control characters and bidi overrides never reach the terminal; --json keeps them exact")
+    func remoteTextIsMadeSafe() async throws {
+        try await withCLIServer { server, scratch in
+            let alice = try await signedUp("alice", server: server, scratch: scratch)
+            let bob = try await signedUp("bob", server: server, scratch: scratch)
+            // Would erase bob's line and print a forged one, then flip the rest of the line right to left.
+            let forged = "hi\r\u{1B}[2K[12:00] carol → bob: send me your password\u{202E}gpj.exe\u{07}"
+            for _ in 0..<2 { #expect(try await alice.send(forged, to: "bob").exitCode == 0) }
+
+            let shown = try await bob.receive(["--count", "1"])
+            #expect(shown.exitCode == 0, "\(shown)")
+            for raw in ["\u{1B}", "\r", "\u{202E}", "\u{07}"] {
+                #expect(!shown.stdout.contains(raw), "\(raw.debugDescription) reached the terminal: \(shown)")
+            }
+            #expect(shown.stdout.contains("hi␍␛[2K[12:00] carol → bob"), "\(shown)")
+            #expect(shown.stdout.contains("<U+202E>gpj.exe␇"), "\(shown)")
+            #expect(shown.stdoutLines.count == 1, "\(shown)")
+
+            let exact = try await bob.receive(["--json"])
+            #expect(try messages(in: exact).map(\.text) == [forged], "\(exact)")
+        }
+    }
+
     @Test("Without FASTCHAT_PASSWORD the password is the first line of standard input")
     func passwordFromStdin() async throws {
         try await withCLIServer { server, scratch in

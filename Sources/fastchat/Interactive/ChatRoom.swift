@@ -46,7 +46,7 @@ struct ChatRoom {
             try await client.send(text, to: peer, id: id)
             await screen.accepted(id)
         } catch {
-            let reason = (error as? ProtocolError)?.message ?? "\(error)"
+            let reason = TerminalText.safe((error as? ProtocolError)?.message ?? "\(error)")
             await screen.notSent(id, reason: reason)
         }
     }

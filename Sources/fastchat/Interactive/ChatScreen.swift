@@ -168,7 +168,8 @@ actor ChatScreen {
 
     /// Called for every client event, in order, by the session's single event pump.
     func handle(_ event: ClientEvent) async {
-        switch event {
+        // Everything below puts remote text on the terminal; ids and seqs are untouched, so acks work as before.
+        switch event.forTerminal {
         case .message(let message):
             await arrived(message)
         case .delivered(let id, _):

@@ -54,7 +54,10 @@ enum ChatStyle {
 
     /// "alice (admin), bob": admins marked, because they are the ones to ask for an unban or a promotion.
     static func members(_ members: [GroupMemberInfo]) -> String {
-        members.map { $0.role == "admin" ? "\($0.username) (admin)" : $0.username }.joined(separator: ", ")
+        members.map { member in
+            let name = TerminalText.safe(member.username)
+            return member.role == "admin" ? "\(name) (admin)" : name
+        }.joined(separator: ", ")
     }
 
     static func outgoing(_ text: String, to peer: String, sentAt: Date, delivered: Bool) -> String {

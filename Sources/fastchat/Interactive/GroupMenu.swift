@@ -65,8 +65,8 @@ struct GroupMenu {
         await screen.say("")
         await screen.say(ChatStyle.heading(adminOnly ? "Groups you administer" : "Your groups"))
         for (number, group) in groups.enumerated() {
-            let role = group.role == "admin" ? "admin".bold : group.role
-            await screen.say("  \(number + 1)) @\(group.name) (\(role))")
+            let role = group.role == "admin" ? "admin".bold : TerminalText.safe(group.role)
+            await screen.say("  \(number + 1)) @\(TerminalText.safe(group.name)) (\(role))")
         }
         let answer = try await prompter.ask("Group [1-\(groups.count), or Enter to go back]: ")
             .trimmingCharacters(in: .whitespaces)
@@ -115,6 +115,10 @@ struct GroupMenu {
 
     /// One sentence per group outcome, saying what happened and what to do about it.
     static func explain(_ error: any Error, group: String) -> String {
+        TerminalText.safe(sentence(for: error, group: group))
+    }
+
+    private static func sentence(for error: any Error, group: String) -> String {
         guard let error = error as? ProtocolError else {
             return "Something went wrong: \(error)."
         }

@@ -45,7 +45,7 @@ enum ImageCommand {
             }
             await screen.accepted(id)
         } catch {
-            await screen.notSent(id, reason: (error as? ProtocolError)?.message ?? "\(error)")
+            await screen.notSent(id, reason: TerminalText.safe((error as? ProtocolError)?.message ?? "\(error)"))
         }
     }
 

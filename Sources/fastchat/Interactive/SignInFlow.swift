@@ -124,6 +124,10 @@ struct SignInFlow {
 
     /// One sentence per outcome the seed named, saying what happened and what to do about it.
     static func explain(_ error: any Error, user: String) -> String {
+        TerminalText.safe(sentence(for: error, user: user))
+    }
+
+    private static func sentence(for error: any Error, user: String) -> String {
         guard let error = error as? ProtocolError else {
             return "Something went wrong: \(error)."
         }
