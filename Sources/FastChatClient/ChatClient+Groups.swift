@@ -102,7 +102,7 @@ extension ChatClient {
             let members = try await groupInfo(group).members.filter { $0.username != account.username }
             var recipients: [(username: String, key: PublicIdentity)] = []
             for member in members {
-                recipients.append((member.username, try await key(of: member.username).key))
+                recipients.append((member.username, try await trustedKey(of: member.username)))
             }
             let sealed = try GroupEnvelopeCrypto.seal(
                 plaintext,

@@ -9,7 +9,9 @@ extension ChatClient {
     public func sendImage(
         at path: String, caption: String = "", to peer: String, progress: (@Sendable (Double) -> Void)? = nil
     ) async throws -> UUID {
-        let (content, blobID) = try await imageContent(at: path, caption: caption, progress: progress)
+        let (content, blobID) = try await imageContent(at: path, caption: caption, progress: progress) {
+            _ = try await self.trustedKey(of: peer)
+        }
         return try await send(content, to: peer, blobIDs: [blobID])
     }
 
@@ -17,12 +19,17 @@ extension ChatClient {
     public func sendImage(
         at path: String, caption: String = "", toGroup group: String, progress: (@Sendable (Double) -> Void)? = nil
     ) async throws -> UUID {
-        let (content, blobID) = try await imageContent(at: path, caption: caption, progress: progress)
+        let (content, blobID) = try await imageContent(at: path, caption: caption, progress: progress) {
+            try await self.requireTrustedMembers(of: group)
+        }
         return try await send(content, toGroup: group, blobIDs: [blobID])
     }
 
+    /// `checkRecipients` runs after the file's checks and before the upload: a send that will be refused uploads
+    /// nothing.
     private func imageContent(
-        at path: String, caption: String, progress: (@Sendable (Double) -> Void)?
+        at path: String, caption: String, progress: (@Sendable (Double) -> Void)?,
+        checkRecipients: () async throws -> Void
     ) async throws -> (MessageContent, Data) {
         _ = try signedIn()
         try await connect()
@@ -30,6 +37,7 @@ extension ChatClient {
             throw ProtocolError(.badImage, "This server does not accept images.")
         }
         let (data, format) = try ImageFile.load(path: path, maxBytes: maxImageBytes)
+        try await checkRecipients()
         let sealed = try AttachmentCrypto.seal(data)
         let blobID = UUID().bytes
         for (index, chunk) in sealed.chunks.enumerated() {

@@ -33,7 +33,7 @@ extension ChatClient {
         guard let id = UUID(bytes: content.messageID) else {
             throw ProtocolError(.internal, "The message id is malformed.")
         }
-        let peerKey = try await key(of: peer).key
+        let peerKey = try await trustedKey(of: peer)
         var content = content
         content.recipient = peer
         let sealed = try EnvelopeCrypto.seal(
@@ -67,46 +67,6 @@ extension ChatClient {
         var ack = Fastchat_V1_Ack()
         ack.seqs = seqs
         _ = try await request(.ack(ack))
-    }
-
-    /// `peer`'s fingerprint, pinning the key on first use.
-    public func whois(_ peer: String) async throws -> PeerKeyStatus {
-        _ = try signedIn()
-        try Names.validate(peer)
-        let (key, status) = try await key(of: peer)
-        return PeerKeyStatus(username: peer, fingerprint: key.fingerprint, wasPinned: status != .firstUse, changed: status == .changed)
-    }
-
-    enum PinStatus { case matches, firstUse, changed }
-
-    /// The server's current key for `peer`, checked against (and recorded as) the pin.
-    func key(of peer: String) async throws -> (key: PublicIdentity, status: PinStatus) {
-        var account = try signedIn()
-        let key: PublicIdentity
-        if let cached = peerKeys[peer] {
-            key = cached
-        } else {
-            var request = Fastchat_V1_GetUser()
-            request.username = peer
-            guard case .userInfo(let info) = try await self.request(.getUser(request)) else {
-                throw ProtocolError(.internal, "The server answered a key lookup with something unexpected.")
-            }
-            key = try PublicIdentity(signingKey: info.identity.signingKey, agreementKey: info.identity.agreementKey)
-            peerKeys[peer] = key
-        }
-        switch account.keystore.pin(for: peer) {
-        case key:
-            return (key, .matches)
-        case nil:
-            try account.keystore.setPin(key, for: peer)
-            self.account = account
-            return (key, .firstUse)
-        case let old?:
-            eventContinuation.yield(.keyChanged(peer: peer, oldFingerprint: old.fingerprint, newFingerprint: key.fingerprint))
-            try account.keystore.setPin(key, for: peer)
-            self.account = account
-            return (key, .changed)
-        }
     }
 
     func handlePushes(from connection: FrameConnection) async {

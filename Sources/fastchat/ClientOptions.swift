@@ -61,7 +61,7 @@ extension ClientOptions {
             }
             await client.signOut()
         } catch {
-            throw fail(error)
+            throw fail(error, user: user)
         }
     }
 }

@@ -6,12 +6,27 @@ import Foundation
 
 /// Prints one plain sentence on stderr and returns the exit code the contract gives the failure:
 /// 1 any other failure; 3 cannot reach the server; 10 username taken; 11 no such user; 12 incorrect password;
-/// 13 already logged in elsewhere; 20–24 groups; 30 images.
-func fail(_ error: any Error) -> ExitCode {
+/// 13 already logged in elsewhere; 14 a peer's key changed and is not trusted; 20–24 groups; 30 images.
+/// `user` (the signed-in user, if any) completes the command a sentence suggests.
+func fail(_ error: any Error, user: String? = nil) -> ExitCode {
     let (code, sentence): (Int32, String) =
         switch error {
         case let error as ProtocolError:
             (exitCode(for: error.code), error.message)
+        case let error as PeerKeyChanged:
+            (
+                14,
+                "\(error.peer)'s identity key has CHANGED (pinned \(error.pinnedFingerprint), now "
+                    + "\(error.presentedFingerprint)), so nothing was sent; only if \(error.peer) confirms the new key, "
+                    + "accept it with: fastchat trust --user \(user ?? "NAME") \(error.peer) --fingerprint "
+                    + "'\(error.presentedFingerprint)'."
+            )
+        case let error as FingerprintMismatch:
+            (
+                14,
+                "The server presents \(error.presented) as \(error.peer)'s key, not \(error.expected), "
+                    + "so nothing was trusted."
+            )
         case let error as StoreError:
             (1, "\(error)")
         case let error as ExitCode:

@@ -13,6 +13,7 @@ struct FastChatCommand: AsyncParsableCommand {
             SendCommand.self,
             ReceiveCommand.self,
             WhoisCommand.self,
+            TrustCommand.self,
             GroupCommand.self,
             ChatCommand.self,
             StatusCommand.self,

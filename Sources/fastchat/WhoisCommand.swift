@@ -30,7 +30,10 @@ struct WhoisCommand: AsyncParsableCommand {
             }
             print("\(status.username)  \(status.fingerprint)")
             if status.changed {
-                Terminal.warn("WARNING: \(peer)'s key has CHANGED since it was pinned. Verify the fingerprint with them.")
+                Terminal.warn(
+                    "WARNING: \(peer)'s key has CHANGED since it was pinned. Nothing is sent to \(peer) until you accept it: "
+                        + "verify the fingerprint with them, then run fastchat trust --user \(account.user) \(peer) "
+                        + "--fingerprint '\(status.fingerprint)'.")
             } else if status.wasPinned {
                 print("pinned: yes (matches the key pinned earlier)")
             } else {

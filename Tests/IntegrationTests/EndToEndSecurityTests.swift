@@ -100,6 +100,7 @@ import Testing
             let alice = try await node.user("alice")
             let bob = try await node.user("bob")
             _ = try await bob.whois("alice")
+            let original = try #require(await alice.fingerprint)
             await bob.signOut()
             // The server swaps alice's public key (a MITM attempt, or alice reinstalled).
             let impostor = Identity.generate().publicIdentity
@@ -123,6 +124,24 @@ import Testing
                 return nil
             }
             #expect(warning == "alice \(impostor.fingerprint)")
+
+            // Nothing is sealed for the new key until bob trusts it, and asking again does not re-pin it.
+            let stored = try await mailboxCount(node)
+            let refused = await #expect(throws: PeerKeyChanged.self) { try await bobAgain.send("to the impostor?", to: "alice") }
+            #expect(refused?.presentedFingerprint == impostor.fingerprint)
+            #expect(refused?.pinnedFingerprint == original)
+            #expect(try await mailboxCount(node) == stored, "nothing was stored")
+            #expect(try await bobAgain.whois("alice").changed, "still changed: never re-pinned on its own")
+
+            // Only the key the server really presents can be trusted.
+            let wrong = Identity.generate().publicIdentity.fingerprint
+            await #expect(throws: FingerprintMismatch.self) { try await bobAgain.trust("alice", fingerprint: wrong) }
+            #expect(try await bobAgain.whois("alice").changed)
+            let trusted = try await bobAgain.trust("alice", fingerprint: impostor.fingerprint.uppercased())
+            #expect(trusted.new == impostor.fingerprint && trusted.old == original)
+            #expect(try await !bobAgain.whois("alice").changed)
+            try await bobAgain.send("now trusted", to: "alice")
+            #expect(try await mailboxCount(node) == stored + 1)
             try await restarted.stop()
         }
     }

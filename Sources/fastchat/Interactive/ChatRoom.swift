@@ -29,7 +29,7 @@ struct ChatRoom {
             case .command(let command):
                 await screen.say(ChatStyle.problem("Unknown command \(command). \(Self.help)"))
             case .text(let text):
-                await send(text)
+                try await send(text)
             }
         }
     }
@@ -39,12 +39,17 @@ struct ChatRoom {
         + "/quit leaves the chat. Start a message with // to send a line beginning with /. "
         + "✓ = the server has stored it, ✓✓ = it reached the recipient."
 
-    private func send(_ text: String) async {
+    private func send(_ text: String) async throws {
         let id = UUID()
         await screen.sending(id, text: text, to: .user(peer), at: Date())
         do {
             try await client.send(text, to: peer, id: id)
             await screen.accepted(id)
+        } catch let changed as PeerKeyChanged {
+            await screen.notSent(id, reason: "\(peer)'s key changed")
+            if try await KeyChangePrompt.askToTrust(changed, client: client, prompter: prompter, screen: screen) {
+                try await send(text)
+            }
         } catch {
             let reason = TerminalText.safe((error as? ProtocolError)?.message ?? "\(error)")
             await screen.notSent(id, reason: reason)

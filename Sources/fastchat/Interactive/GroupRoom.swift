@@ -40,7 +40,7 @@ struct GroupRoom {
             case .command(let command):
                 await screen.say(ChatStyle.problem("Unknown command \(command). \(Self.help)"))
             case .text(let text):
-                await send(text)
+                try await send(text)
             }
         }
     }
@@ -62,12 +62,17 @@ struct GroupRoom {
         ChatStyle.hint("Members (\(members.count)): ") + ChatStyle.members(members)
     }
 
-    private func send(_ text: String) async {
+    private func send(_ text: String) async throws {
         let id = UUID()
         await screen.sending(id, text: text, to: .group(group), at: Date())
         do {
             try await client.send(text, toGroup: group, id: id)
             await screen.accepted(id)
+        } catch let changed as PeerKeyChanged {
+            await screen.notSent(id, reason: "\(TerminalText.safe(changed.peer))'s key changed")
+            if try await KeyChangePrompt.askToTrust(changed, client: client, prompter: prompter, screen: screen) {
+                try await send(text)
+            }
         } catch {
             await screen.notSent(id, reason: GroupMenu.explain(error, group: group))
         }

@@ -44,6 +44,9 @@ enum ImageCommand {
                 _ = try await client.sendImage(at: expanded, caption: caption, toGroup: group) { reporter.report($0) }
             }
             await screen.accepted(id)
+        } catch let changed as PeerKeyChanged {
+            let peer = TerminalText.safe(changed.peer)
+            await screen.notSent(id, reason: "\(peer)'s key changed: send \(peer) a text to review and trust it first")
         } catch {
             await screen.notSent(id, reason: TerminalText.safe((error as? ProtocolError)?.message ?? "\(error)"))
         }
