@@ -31,8 +31,7 @@ extension ChatClient {
         guard case .authParams(let params) = try await request(.getGroupAuthParams(.with { $0.name = name })) else {
             throw ProtocolError(.internal, "The server answered with something unexpected.")
         }
-        let kdf = KDFParameters(params.kdf)
-        try kdf.validate()
+        let kdf = try checkedServerKDF(KDFParameters(params.kdf), for: "group password")
         var request = Fastchat_V1_JoinGroup()
         request.name = name
         request.authKey = try GroupPassword.authKey(password: password, group: name, parameters: kdf)

@@ -10,7 +10,9 @@ public actor ChatClient {
         public var endpoint: Endpoint
         /// Client state lives under `<home>/<user>/`.
         public var home: URL
-        /// scrypt cost for new accounts; existing accounts use what they were created with.
+        /// scrypt cost for new accounts and groups; existing ones use what they were created with. It is also the
+        /// floor: parameters a server answers with are refused if weaker, since a server that lowered them would get
+        /// an auth key that cracks cheaply.
         public var kdf: KDFParameters
         public var logger: Logger
         /// When the node goes away: reconnect through the endpoint (the balancer) with backoff, sign in again and
@@ -94,6 +96,20 @@ public actor ChatClient {
         return try await connection!.request(body)
     }
 
+    /// `kdf` as a server sent it, if it is valid and no weaker than this client's floor (`options.kdf`).
+    func checkedServerKDF(_ kdf: KDFParameters, for what: String) throws -> KDFParameters {
+        do { try kdf.validate() } catch {
+            throw ProtocolError(.internal, "The server sent key-derivation parameters out of range.")
+        }
+        guard kdf.isAtLeast(options.kdf) else {
+            throw ProtocolError(
+                .badRequest,
+                "The server asks for a weaker \(what) hash (scrypt \(kdf.summary)) than this client's minimum "
+                    + "(\(options.kdf.summary)), which would make the \(what) cheap to crack, so nothing was sent")
+        }
+        return kdf
+    }
+
     public func signUp(username: String, password: String) async throws {
         try Names.validate(username)
         let secrets = try AccountSecrets.derive(password: password, username: username, parameters: options.kdf)
@@ -118,10 +134,8 @@ public actor ChatClient {
         guard case .authParams(let params) = try await request(.getAuthParams(paramsRequest)) else {
             throw ProtocolError(.internal, "The server answered the sign-in with something unexpected.")
         }
-        let kdf = KDFParameters(log2N: Int(params.kdf.log2N), r: Int(params.kdf.r), p: Int(params.kdf.p))
-        do { try kdf.validate() } catch {
-            throw ProtocolError(.internal, "The server sent key-derivation parameters out of range.")
-        }
+        let kdf = try checkedServerKDF(
+            KDFParameters(log2N: Int(params.kdf.log2N), r: Int(params.kdf.r), p: Int(params.kdf.p)), for: "password")
         let secrets = try AccountSecrets.derive(password: password, username: username, parameters: kdf)
         let keystore = try Keystore(home: options.home, username: username)
         var signIn = Fastchat_V1_SignIn()

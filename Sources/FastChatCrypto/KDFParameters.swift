@@ -23,6 +23,14 @@ public struct KDFParameters: Sendable, Hashable, Codable {
 
     var rounds: Int { 1 << log2N }
 
+    /// At least as costly as `minimum` in every dimension: memory (N, r) and work (N, r, p).
+    public func isAtLeast(_ minimum: KDFParameters) -> Bool {
+        log2N >= minimum.log2N && r >= minimum.r && p >= minimum.p
+    }
+
+    /// "N = 2^15, r = 8, p = 1"
+    public var summary: String { "N = 2^\(log2N), r = \(r), p = \(p)" }
+
     /// Refuses values that are too weak, too expensive, or that scrypt itself rejects.
     public func validate() throws {
         guard Self.log2NRange.contains(log2N) else {

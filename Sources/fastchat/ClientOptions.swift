@@ -1,6 +1,7 @@
 import ArgumentParser
 import FastChatClient
 import FastChatCrypto
+import FastChatProtocol
 import Foundation
 import Logging
 
@@ -14,7 +15,10 @@ struct ClientOptions: ParsableArguments {
 
     @Option(
         name: .customLong("kdf-log2n"),
-        help: ArgumentHelp("scrypt cost (log2 N) for a new account's password.", visibility: .hidden)
+        help: ArgumentHelp(
+            "scrypt cost (log2 N) for new accounts and groups, and the least a server may ask for (default: "
+                + "$FASTCHAT_KDF_LOG2N, else 15). For tests.",
+            visibility: .hidden)
     )
     var kdfLog2N: Int?
 
@@ -29,8 +33,14 @@ struct ClientOptions: ParsableArguments {
             home ?? environment["FASTCHAT_HOME"]
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".fastchat").path
         var kdf = KDFParameters.strong
-        if let kdfLog2N {
-            kdf.log2N = kdfLog2N
+        let fromEnvironment = try environment["FASTCHAT_KDF_LOG2N"].map { text in
+            guard let log2N = Int(text) else {
+                throw ProtocolError(.badRequest, "FASTCHAT_KDF_LOG2N must be a whole number")
+            }
+            return log2N
+        }
+        if let log2N = kdfLog2N ?? fromEnvironment {
+            kdf.log2N = log2N
             try kdf.validate()
         }
         let logger = makeLogger(label: "fastchat.client", level: logLevel)

@@ -1,4 +1,5 @@
 import FastChatClient
+import FastChatCrypto
 import FastChatProtocol
 import Foundation
 import Testing
@@ -78,6 +79,28 @@ import Testing
             let bob = node.client(home: "bob")
             try await bob.signIn(username: "bob", password: "correct horse")
             #expect(try await bob.pendingMessages().map(\.text) == ["for the new laptop"])
+        }
+    }
+
+    /// A server can answer any KDF parameters for an account: the client derives nothing weaker than its own.
+    @Test(arguments: Backend.all)
+    func weakKDFFromTheServerIsRefused(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
+            var weak = KDFParameters.fast
+            weak.r = 1
+            let maker = ChatClient(options: .init(endpoint: node.endpoint, home: node.directory, kdf: weak))
+            try await maker.signUp(username: "alice", password: "pw")
+            let failure = await #expect(throws: ProtocolError.self) {
+                try await node.client().signIn(username: "alice", password: "pw")
+            }
+            #expect(failure?.message.contains("weaker password hash (scrypt N = 2^10, r = 1, p = 1)") == true)
+
+            // A group made that weakly cannot be joined either.
+            try await maker.signIn(username: "alice", password: "pw")
+            try await maker.createGroup("team", password: "g")
+            let bob = try await node.user("bob")
+            let refused = await #expect(throws: ProtocolError.self) { try await bob.joinGroup("team", password: "g") }
+            #expect(refused?.message.contains("weaker group password hash") == true)
         }
     }
 

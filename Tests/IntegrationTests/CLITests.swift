@@ -327,11 +327,32 @@ struct CLITests {
         }
     }
 
+    @Test("A server that asks for a weaker password hash than the client's minimum is refused before anything is sent")
+    func weakServerKDFIsRefused() async throws {
+        try await withCLIServer { server, scratch in
+            // An account made at the cheapest cost (as a server could claim any account was).
+            let alice = try await signedUp("alice", server: server, scratch: scratch)
+            var strict = alice.environment()
+            strict["FASTCHAT_KDF_LOG2N"] = nil  // the built-in minimum, 2^15
+            let before = server.logLines(containing: "Signed in", "alice").count
+            for command in [["receive"], ["send", "--to", "alice", "hi"]] {
+                let refused = try await FastChatCLI.run(
+                    command + ["--connect", server.address, "--user", "alice"], environment: strict, in: scratch.url)
+                #expect(refused.exitCode == 1, "\(refused)")
+                expectOneSentence(refused)
+                #expect(refused.stderr.contains("weaker password hash (scrypt N = 2^10"), "\(refused)")
+            }
+            #expect(server.logLines(containing: "Signed in", "alice").count == before, "no auth key was sent")
+            // At the floor it was made with, it signs in.
+            #expect(try await alice.receive().exitCode == 0)
+        }
+    }
+
     @Test("Without FASTCHAT_PASSWORD the password is the first line of standard input")
     func passwordFromStdin() async throws {
         try await withCLIServer { server, scratch in
             let carol = CLIUser("carol", server: server, scratch: scratch)
-            let environment = ["FASTCHAT_HOME": carol.home]
+            let environment = ["FASTCHAT_HOME": carol.home, "FASTCHAT_KDF_LOG2N": "10"]
             let base = ["--connect", server.address, "--user", "carol"]
             func run(_ arguments: [String], stdin: String?) async throws -> ProcessResult {
                 try await FastChatCLI.run(arguments + base, environment: environment, stdin: stdin, in: scratch.url)

@@ -226,7 +226,7 @@ final class InteractiveChatTests: XCTestCase {
     private func chatPane(_ arguments: [String]) throws -> TmuxPane {
         let pane = try TmuxPane(
             command: [try Self.binary().path] + arguments,
-            environment: ["FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": home.path]
+            environment: ["FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": home.path, "FASTCHAT_KDF_LOG2N": "10"]
         )
         panes.append(pane)
         return pane
@@ -253,7 +253,9 @@ final class InteractiveChatTests: XCTestCase {
         let process = Process()
         process.executableURL = try Self.binary()
         process.arguments = arguments
-        var environment = ["FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": home.path, "LANG": "C.UTF-8"]
+        var environment = [
+            "FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": home.path, "LANG": "C.UTF-8", "FASTCHAT_KDF_LOG2N": "10",
+        ]
         environment["FASTCHAT_PASSWORD"] = password
         process.environment = environment
         let name = UUID().uuidString

@@ -404,8 +404,9 @@ struct CLIUser: Sendable {
         )
     }
 
+    /// The cheapest scrypt the client allows, for new accounts and as its floor (`FASTCHAT_KDF_LOG2N`).
     func environment(password: String? = nil) -> [String: String] {
-        ["FASTCHAT_PASSWORD": password ?? self.password, "FASTCHAT_HOME": home]
+        ["FASTCHAT_PASSWORD": password ?? self.password, "FASTCHAT_HOME": home, "FASTCHAT_KDF_LOG2N": "10"]
     }
 
     /// `fastchat signup` with a cheap scrypt cost (`--kdf-log2n 10`).
