@@ -22,6 +22,10 @@ extension ConnectionHandler {
         guard !request.keyBackup.isEmpty, request.keyBackup.count <= 4096 else {
             throw ProtocolError(.badRequest, "The key backup is missing or too large.")
         }
+        // A taken name is refused before the node pays for the hash; `createUser` still settles a race.
+        if try await services.users.user(named: request.username) != nil {
+            throw Self.usernameTaken(request.username)
+        }
         let authKey = request.authKey
         let parameters = services.configuration.authHashParameters
         let hash = try await services.blockingPool.runIfActive {
@@ -41,10 +45,14 @@ extension ConnectionHandler {
         do {
             try await services.store.createUser(record)
         } catch StoreError.usernameTaken {
-            throw ProtocolError(.usernameTaken, "The username \"\(request.username)\" is already taken.")
+            throw Self.usernameTaken(request.username)
         }
         logger.info("Signed up", metadata: ["user": "\(request.username)"])
         outbox.reply(to: requestID, .ok(.init()))
+    }
+
+    private static func usernameTaken(_ username: String) -> ProtocolError {
+        ProtocolError(.usernameTaken, "The username \"\(username)\" is already taken.")
     }
 
     func authParams(_ request: Fastchat_V1_GetAuthParams, requestID: UInt64) async throws {
