@@ -78,6 +78,10 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
   /// The group's membership changed after the sender fetched it: fetch the members again and reseal.
   /// Clients handle it themselves; it is never an exit code.
   case staleMembers // = 40
+
+  /// Too many attempts at something that costs the node a password hash (sign-up, sign-in, group create and join),
+  /// from this address or for this account: Error.retry_after_seconds says when to try again.
+  case rateLimited // = 50
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -105,6 +109,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case 24: self = .groupNameTaken
     case 30: self = .badImage
     case 40: self = .staleMembers
+    case 50: self = .rateLimited
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -130,6 +135,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case .groupNameTaken: return 24
     case .badImage: return 30
     case .staleMembers: return 40
+    case .rateLimited: return 50
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -155,6 +161,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     .groupNameTaken,
     .badImage,
     .staleMembers,
+    .rateLimited,
   ]
 
 }
@@ -570,6 +577,9 @@ public nonisolated struct Fastchat_V1_Error: Sendable {
   public var code: Fastchat_V1_ErrorCode = .unspecified
 
   public var message: String = String()
+
+  /// With RATE_LIMITED: the seconds to wait before trying again.
+  public var retryAfterSeconds: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1491,7 +1501,7 @@ public nonisolated struct Fastchat_V1_BlobChunk: Sendable {
 fileprivate nonisolated let _protobuf_package = "fastchat.v1"
 
 nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERNAL\0\u{1}BAD_REQUEST\0\u{1}UNAVAILABLE\0\u{1}UNSUPPORTED_VERSION\0\u{1}FRAME_TOO_LARGE\0\u{1}NOT_SIGNED_IN\0\u{1}ALREADY_SIGNED_IN\0\u{2}\u{3}USERNAME_TAKEN\0\u{1}NO_SUCH_USER\0\u{1}INCORRECT_PASSWORD\0\u{1}ALREADY_LOGGED_IN\0\u{2}\u{7}NO_SUCH_GROUP\0\u{1}INCORRECT_GROUP_PASSWORD\0\u{1}NOT_A_MEMBER\0\u{1}NOT_AN_ADMIN\0\u{1}GROUP_NAME_TAKEN\0\u{2}\u{6}BAD_IMAGE\0\u{2}\u{a}STALE_MEMBERS\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERNAL\0\u{1}BAD_REQUEST\0\u{1}UNAVAILABLE\0\u{1}UNSUPPORTED_VERSION\0\u{1}FRAME_TOO_LARGE\0\u{1}NOT_SIGNED_IN\0\u{1}ALREADY_SIGNED_IN\0\u{2}\u{3}USERNAME_TAKEN\0\u{1}NO_SUCH_USER\0\u{1}INCORRECT_PASSWORD\0\u{1}ALREADY_LOGGED_IN\0\u{2}\u{7}NO_SUCH_GROUP\0\u{1}INCORRECT_GROUP_PASSWORD\0\u{1}NOT_A_MEMBER\0\u{1}NOT_AN_ADMIN\0\u{1}GROUP_NAME_TAKEN\0\u{2}\u{6}BAD_IMAGE\0\u{2}\u{a}STALE_MEMBERS\0\u{2}\u{a}RATE_LIMITED\0")
 }
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2280,7 +2290,7 @@ nonisolated extension Fastchat_V1_Ok: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension Fastchat_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Error"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0\u{3}retry_after_seconds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2290,6 +2300,7 @@ nonisolated extension Fastchat_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._M
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularEnumField(value: &self.code) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.retryAfterSeconds) }()
       default: break
       }
     }
@@ -2302,12 +2313,16 @@ nonisolated extension Fastchat_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
     }
+    if self.retryAfterSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.retryAfterSeconds, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_Error, rhs: Fastchat_V1_Error) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.retryAfterSeconds != rhs.retryAfterSeconds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

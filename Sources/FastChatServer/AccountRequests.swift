@@ -26,6 +26,7 @@ extension ConnectionHandler {
         if try await services.users.user(named: request.username) != nil {
             throw Self.usernameTaken(request.username)
         }
+        try await admitHashing(for: request.username, what: "sign-up")
         let authKey = request.authKey
         let parameters = services.configuration.authHashParameters
         let hash = try await services.blockingPool.runIfActive {
@@ -51,6 +52,12 @@ extension ConnectionHandler {
         outbox.reply(to: requestID, .ok(.init()))
     }
 
+    /// Whatever makes the node hash a password first takes a token for this connection's address and for
+    /// `account` (a username, or a group as "#name"); over the limit it is refused with `RATE_LIMITED`.
+    func admitHashing(for account: String, what: String) async throws {
+        try await services.authLimiter.admit(address: peerHost, account: account, what: what)
+    }
+
     private static func usernameTaken(_ username: String) -> ProtocolError {
         ProtocolError(.usernameTaken, "The username \"\(username)\" is already taken.")
     }
@@ -69,6 +76,7 @@ extension ConnectionHandler {
             throw ProtocolError(.alreadySignedIn, "This connection is already signed in as \(session!.username).")
         }
         let user = try await existingUser(request.username)
+        try await admitHashing(for: user.username, what: "sign-in")
         let hash = try AuthKeyHash(encoded: user.authHash)
         let authKey = request.authKey
         let matches = try await services.blockingPool.runIfActive { hash.verify(authKey: authKey) }

@@ -72,6 +72,7 @@ public final class ChatNode: Service, Sendable {
             presence: PresenceCache(store: store, localNode: configuration.nodeName),
             users: UserCache(store: store),
             links: NodeLinks(localName: configuration.nodeName, logger: logger),
+            authLimiter: AuthRateLimiter(configuration.authLimits),
             blockingPool: NIOThreadPool.singleton,
             logger: logger
         )

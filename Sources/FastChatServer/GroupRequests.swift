@@ -44,6 +44,7 @@ extension ConnectionHandler {
     func joinGroup(_ request: Fastchat_V1_JoinGroup, requestID: UInt64) async throws {
         let session = try signedInUser()
         let group = try await existingGroup(request.name)
+        try await admitHashing(for: "#" + group.name, what: "group join")
         let hash = try AuthKeyHash(encoded: group.passwordHash)
         let authKey = request.authKey
         guard try await services.blockingPool.runIfActive({ hash.verify(authKey: authKey) }) else {
@@ -217,6 +218,7 @@ extension ConnectionHandler {
         do { try KDFParameters(kdf).validate() } catch {
             throw ProtocolError(.badRequest, "The key-derivation parameters are out of range.")
         }
+        try await admitHashing(for: try signedInUser().username, what: "group password")
         let parameters = services.configuration.authHashParameters
         return try await services.blockingPool.runIfActive {
             try AuthKeyHash.make(authKey: authKey, parameters: parameters)

@@ -13,6 +13,6 @@ struct Outbox: Sendable {
     }
 
     func fail(_ requestID: UInt64, _ error: ProtocolError) {
-        send(.error(error.code, error.message, requestID: requestID))
+        send(Frame(requestID: requestID, .error(error.wire)))
     }
 }

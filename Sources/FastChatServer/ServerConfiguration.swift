@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var imageTimeToLive: Duration
     /// How long an upload no message refers to is kept.
     public var unreferencedUploadTimeToLive: Duration
+    /// How often one address, and one account, may make the node hash a password.
+    public var authLimits: AuthLimits
 
     public init(
         host: String = "127.0.0.1",
@@ -41,7 +43,8 @@ public struct ServerConfiguration: Sendable {
         deadAfter: Duration = .seconds(3),
         maxImageBytes: Int = 25 << 20,
         imageTimeToLive: Duration = .seconds(7 * 24 * 3600),
-        unreferencedUploadTimeToLive: Duration = .seconds(3600)
+        unreferencedUploadTimeToLive: Duration = .seconds(3600),
+        authLimits: AuthLimits = AuthLimits()
     ) {
         self.host = host
         self.port = port
@@ -57,5 +60,6 @@ public struct ServerConfiguration: Sendable {
         self.maxImageBytes = maxImageBytes
         self.imageTimeToLive = imageTimeToLive
         self.unreferencedUploadTimeToLive = unreferencedUploadTimeToLive
+        self.authLimits = authLimits
     }
 }

@@ -5,7 +5,7 @@ import FastChatStore
 import Foundation
 
 /// Prints one plain sentence on stderr and returns the exit code the contract gives the failure:
-/// 1 any other failure; 3 cannot reach the server; 10 username taken; 11 no such user; 12 incorrect password;
+/// 1 any other failure; 3 cannot reach the server; 5 rate-limited; 10 username taken; 11 no such user; 12 incorrect password;
 /// 13 already logged in elsewhere; 14 a peer's key changed and is not trusted; 20–24 groups; 30 images.
 /// `user` (the signed-in user, if any) completes the command a sentence suggests.
 func fail(_ error: any Error, user: String? = nil) -> ExitCode {
@@ -45,6 +45,7 @@ func fail(_ error: any Error, user: String? = nil) -> ExitCode {
 func exitCode(for code: ErrorCode) -> Int32 {
     switch code {
     case .unavailable: 3
+    case .rateLimited: 5
     case .usernameTaken, .noSuchUser, .incorrectPassword, .alreadyLoggedIn,
         .noSuchGroup, .incorrectGroupPassword, .notAMember, .notAnAdmin, .groupNameTaken, .badImage:
         Int32(code.rawValue)

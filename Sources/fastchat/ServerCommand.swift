@@ -32,8 +32,21 @@ struct ServerCommand: AsyncParsableCommand {
 
     @OptionGroup var deadAfter: DeadAfterOption
 
+    @Option(
+        name: .customLong("auth-limit"),
+        help: "Sign-ups, sign-ins and group joins (each costs the node a password hash) per minute from one address; as many at once.")
+    var authLimit = AuthLimits().perAddress.perMinute
+
+    @Option(
+        name: .customLong("auth-limit-per-account"),
+        help: "The same, per account or group, from any address.")
+    var authLimitPerAccount = AuthLimits().perAccount.perMinute
+
     func validate() throws {
         guard (10...20).contains(authHashLog2N) else { throw ValidationError("--auth-hash-log2n must be between 10 and 20.") }
+        guard (1...10_000_000).contains(authLimit), (1...10_000_000).contains(authLimitPerAccount) else {
+            throw ValidationError("--auth-limit and --auth-limit-per-account must be between 1 and 10000000.")
+        }
     }
 
     func run() async throws {
@@ -43,6 +56,8 @@ struct ServerCommand: AsyncParsableCommand {
             var configuration = ServerConfiguration(host: host, port: port, nodeName: name)
             configuration.authHashParameters.log2N = authHashLog2N
             configuration.deadAfter = deadAfter.duration
+            configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)
+            configuration.authLimits.perAccount = AuthRate(burst: authLimitPerAccount, perMinute: authLimitPerAccount)
             let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
             try await runUntilSignalled(node, logger: logger)
             try await store.close()

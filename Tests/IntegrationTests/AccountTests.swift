@@ -1,7 +1,9 @@
 import FastChatClient
 import FastChatCrypto
 import FastChatProtocol
+import FastChatServer
 import Foundation
+import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(10))) struct AccountTests {
@@ -82,6 +84,43 @@ import Testing
         }
     }
 
+    /// Password hashing is rate-limited per account and per source address: the typed error says how long to wait,
+    /// and once that time has passed the real user gets in. Time is moved by hand, never waited for.
+    @Test(arguments: Backend.all)
+    func hashingIsRateLimitedPerAccountAndPerAddress(_ backend: Backend) async throws {
+        let time = ManualTime()
+        let limits = AuthLimits(
+            perAddress: AuthRate(burst: 6, perMinute: 6), perAccount: AuthRate(burst: 3, perMinute: 3),
+            now: { time.now })
+        try await withNode(on: backend, configure: { $0.authLimits = limits }) { node in
+            try await node.client().signUp(username: "alice", password: "right")  // address 5 left, alice 2
+            let guesser = node.client()
+            for attempt in 0..<2 {
+                #expect(try await code { try await guesser.signIn(username: "alice", password: "guess \(attempt)") } == .incorrectPassword)
+            }
+            // alice's bucket is empty: wrong and right passwords alike wait 60 s / 3 = 20 s.
+            for password in ["guess 3", "right"] {
+                let limited = await #expect(throws: ProtocolError.self) {
+                    try await node.client().signIn(username: "alice", password: password)
+                }
+                #expect(limited?.code == .rateLimited && limited?.retryAfterSeconds == 20, "\(String(describing: limited))")
+                #expect(limited?.message == "Too many sign-in attempts for alice: try again in 20 seconds.")
+            }
+            // Another account from the same address is not held back by alice's limit, only by the address's.
+            try await node.client().signUp(username: "bob", password: "pw")  // address 2 left
+            try await node.client().signUp(username: "carol", password: "pw")  // address 1 left
+            try await node.client().signUp(username: "dave", password: "pw")  // address 0 left
+            let busy = await #expect(throws: ProtocolError.self) { try await node.client().signUp(username: "erin", password: "pw") }
+            #expect(busy?.code == .rateLimited && busy?.retryAfterSeconds == 10)
+            #expect(busy?.message == "Too many sign-up attempts from this address: try again in 10 seconds.")
+
+            time.advance(by: .seconds(20))
+            let alice = node.client()
+            try await alice.signIn(username: "alice", password: "right")
+            #expect(await alice.username == "alice")
+        }
+    }
+
     /// A server can answer any KDF parameters for an account: the client derives nothing weaker than its own.
     @Test(arguments: Backend.all)
     func weakKDFFromTheServerIsRefused(_ backend: Backend) async throws {
@@ -107,7 +146,9 @@ import Testing
     /// Three hundred wrong passwords: each answered, connections that keep guessing are closed, nothing is harmed.
     @Test(.heavy, arguments: Backend.all)
     func manyWrongPasswords(_ backend: Backend) async throws {
-        try await withNode(on: backend) { node in
+        // Without rate limits (tested below): this is about the per-connection close and the harm done.
+        let unlimited = AuthRate(burst: 100_000, perMinute: 100_000)
+        try await withNode(on: backend, configure: { $0.authLimits = AuthLimits(perAddress: unlimited, perAccount: unlimited) }) { node in
             let alice = try await node.user("alice")
             try await node.client().signUp(username: "bob", password: "correct horse")
             try await alice.send("still here", to: "bob")
@@ -138,5 +179,17 @@ func code(_ body: () async throws -> Void) async throws -> ErrorCode? {
         return nil
     } catch let error as ProtocolError {
         return error.code
+    }
+}
+
+/// A clock a test moves by hand.
+final class ManualTime: Sendable {
+    private let start = ContinuousClock.now
+    private let offset = Mutex<Duration>(.zero)
+
+    var now: ContinuousClock.Instant { start + offset.withLock { $0 } }
+
+    func advance(by duration: Duration) {
+        offset.withLock { $0 += duration }
     }
 }

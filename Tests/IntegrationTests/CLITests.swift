@@ -348,6 +348,20 @@ struct CLITests {
         }
     }
 
+    @Test("Over the node's limit on password hashing a command exits 5 with one sentence saying how long to wait")
+    func rateLimitedExitsFive() async throws {
+        try await withCLIServer(arguments: ["--auth-limit-per-account", "2"]) { server, scratch in
+            let alice = try await signedUp("alice", server: server, scratch: scratch)
+            #expect(try await alice.receive().exitCode == 0)
+            let limited = try await alice.receive()
+            #expect(limited.exitCode == 5, "\(limited)")
+            expectOneSentence(limited)
+            #expect(limited.stderr == "Too many sign-in attempts for alice: try again in 30 seconds.\n", "\(limited)")
+            // Another account is not held back by alice's.
+            #expect(try await signedUp("bob", server: server, scratch: scratch).receive().exitCode == 0)
+        }
+    }
+
     @Test("Without FASTCHAT_PASSWORD the password is the first line of standard input")
     func passwordFromStdin() async throws {
         try await withCLIServer { server, scratch in
@@ -433,10 +447,12 @@ struct CLITests {
 
 /// Starts a server on a fresh database, runs `body`, and always stops the server and removes the files.
 func withCLIServer(
+    arguments: [String] = [],
     _ body: (ServerProcess, Scratch) async throws -> Void
 ) async throws {
     let scratch = try Scratch("fastchat-cli")
-    let server = try await ServerProcess.start(database: "sqlite:" + scratch.file("fc.db"), in: scratch.url)
+    let server = try await ServerProcess.start(
+        database: "sqlite:" + scratch.file("fc.db"), extraArguments: arguments, in: scratch.url)
     do {
         try await NodeLog.$tail.withValue({ server.log }) { try await body(server, scratch) }
     } catch {

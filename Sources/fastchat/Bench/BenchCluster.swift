@@ -30,7 +30,9 @@ struct BenchCluster {
                 pids[name] = try children.start(
                     name,
                     ["server", "--host", host, "--port", "\(port + index)", "--name", name, "--database", store,
-                     "--log-level", logLevel.rawValue, "--auth-hash-log2n", "\(authHashLog2N)"])
+                     "--log-level", logLevel.rawValue, "--auth-hash-log2n", "\(authHashLog2N)",
+                     // A thousand simulated users sign in from one address, as fast as they can.
+                     "--auth-limit", "10000000", "--auth-limit-per-account", "10000000"])
                 try await children.waitUntilAnswering(name: name, at: "\(host):\(port + index)") {
                     let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port + index))
                     await connection.close()

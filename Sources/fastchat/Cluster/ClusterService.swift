@@ -30,7 +30,9 @@ struct ClusterService: Service {
             let pid = try children.start(
                 "s\(index)",
                 ["server", "--host", host, "--port", "\(port)", "--name", "s\(index)", "--database", plan.database,
-                 "--log-level", level])
+                 "--log-level", level]
+                    // The simulated clients all sign up and in from this machine's address.
+                    + (plan.clients > 0 ? ["--auth-limit", "\(max(60, 4 * plan.clients))"] : []))
             Terminal.line("server s\(index) \(host):\(port) pid \(pid)")
             try await children.waitUntilAnswering(name: "s\(index)", at: "\(host):\(port)") {
                 let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port))
