@@ -64,13 +64,13 @@ public final class Balancer: Service, Sendable {
                     return channel
                 }
             }
-        let balancer = try Balancer(configuration: configuration, table: table, serverChannel: channel, logger: logger)
-        logger.info("Balancer listening on \(balancer.localAddress), strategy \(configuration.strategy.rawValue)")
-        return balancer
+        return try Balancer(configuration: configuration, table: table, serverChannel: channel, logger: logger)
     }
 
     public func run() async throws {
         let serverChannel = self.serverChannel
+        // Said once serving starts (see ChatNode.run): a SIGTERM right after it stops the balancer gracefully.
+        logger.info("Balancer listening on \(localAddress), strategy \(configuration.strategy.rawValue)")
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.table.refresh(every: self.configuration.refreshInterval) }

@@ -88,7 +88,9 @@ extension ChatClient {
                 eventContinuation.yield(.downloading(fileName: image.fileName, fraction: fraction))
             }
         }
-        let data = try AttachmentCrypto.open(chunks, key: image.key, size: Int(image.size), sha256: image.sha256)
+        // The size comes from the sender: checked, never trapped on.
+        guard let size = Int(exactly: image.size) else { throw CryptoError.attachmentMismatch }
+        let data = try AttachmentCrypto.open(chunks, key: image.key, size: size, sha256: image.sha256)
         guard let format = ImageFile.detectFormat(data) else {
             throw ProtocolError(.badImage, "the attachment is not a supported image")
         }

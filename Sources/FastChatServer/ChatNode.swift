@@ -78,25 +78,29 @@ public final class ChatNode: Service, Sendable {
         )
         let node = try ChatNode(serverChannel: channel, services: services)
         try await node.registration.register()
-        logger.info("Node \(configuration.nodeName) listening on \(node.localAddress)")
         return node
     }
 
     public func run() async throws {
         let serverChannel = self.serverChannel
         let registration = self.registration
-        let heartbeat = Task { await registration.run() }
         let logger = services.logger
-        await withGracefulShutdownHandler {
-            await serveConnections(of: serverChannel) { error in
-                logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
-            } _: { connection in
-                await self.serve(connection)
+        // Said here, not at bind: under a ServiceGroup its signal handlers are in place by now, so whoever waits
+        // for this line (a script, a test) may send SIGTERM at once and get a graceful stop, not a killed process.
+        logger.info("Node \(services.configuration.nodeName) listening on \(localAddress)")
+        await withDiscardingTaskGroup { group in
+            group.addTask { await registration.run() }
+            await withGracefulShutdownHandler {
+                await serveConnections(of: serverChannel) { error in
+                    logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
+                } _: { connection in
+                    await self.serve(connection)
+                }
+            } onGracefulShutdown: {
+                serverChannel.channel.close(promise: nil)
             }
-        } onGracefulShutdown: {
-            serverChannel.channel.close(promise: nil)
+            group.cancelAll()
         }
-        heartbeat.cancel()
         await services.mailbox.waitUntilIdle()
         await services.acks.waitUntilIdle()
         await registration.deregister()

@@ -108,10 +108,11 @@ extension Fastchat_V1_ForwardedEntry {
 }
 
 extension MailboxEntry {
+    /// Nil for an entry no node could have stored (a malformed id, a seq beyond the store's range).
     init?(_ forwarded: Fastchat_V1_ForwardedEntry) {
-        guard let id = UUID(bytes: forwarded.messageID) else { return nil }
+        guard let id = UUID(bytes: forwarded.messageID), let seq = Int64(exactly: forwarded.seq) else { return nil }
         self.init(
-            seq: Int64(forwarded.seq),
+            seq: seq,
             recipient: forwarded.recipient,
             sender: forwarded.sender,
             messageID: id,

@@ -1,4 +1,5 @@
-import FastChatClient
+@testable import FastChatClient
+import FastChatCrypto
 import FastChatProtocol
 import Foundation
 import GRDB
@@ -24,6 +25,40 @@ import Testing
             if let data = FileManager.default.contents(atPath: node.databasePath + suffix) { bytes.append(data) }
         }
         return bytes
+    }
+
+    /// A sender controls the sealed image reference: a size beyond `Int` (which used to trap the recipient's client
+    /// on every receive) makes the message rejected, and the client goes on.
+    @Test func imageSizeBeyondIntIsRejectedNotTrapped() async throws {
+        try await withNode { node in
+            let mallory = try await node.user("mallory")
+            let bob = try await node.user("bob", password: "pw")
+            #expect(try await bob.pendingMessages().isEmpty)
+            // A real uploaded chunk, so the download gets as far as the size.
+            let sealed = try AttachmentCrypto.seal(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+            let blobID = UUID().bytes
+            _ = try await mallory.request(
+                .uploadBlob(.with {
+                    $0.blobID = blobID; $0.index = 0; $0.chunk = sealed.chunks[0]; $0.last = true
+                    $0.size = UInt64(sealed.size)
+                }))
+            var content = try await mallory.content(text: "", id: UUID())
+            content.image = .with {
+                $0.blobID = blobID; $0.key = sealed.key; $0.size = .max; $0.sha256 = sealed.sha256
+                $0.chunkCount = 1; $0.fileName = "huge.png"
+            }
+            _ = try await mallory.send(content, to: "bob", blobIDs: [blobID])
+            let outcome = try await bob.next { event -> String? in
+                switch event {
+                case .message: "shown"
+                case .rejected(let from, _): "rejected from \(from)"
+                default: nil
+                }
+            }
+            #expect(outcome == "rejected from mallory")
+            let id = try await mallory.send("still fine?", to: "bob")
+            #expect(try await bob.nextMessage().id == id)
+        }
     }
 
     @Test(arguments: Backend.all)

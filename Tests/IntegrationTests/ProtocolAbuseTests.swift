@@ -1,5 +1,6 @@
 import FastChatClient
 import FastChatProtocol
+import FastChatServer
 import Foundation
 import Testing
 
@@ -88,6 +89,54 @@ import Testing
                 }
             }
             #expect(first == "own note")
+        }
+    }
+
+    /// A node link may only forward what a node could have stored: a seq beyond the store's range is dropped, and
+    /// the node (which used to trap on it) goes on serving.
+    @Test func forwardedEntryWithAnImpossibleSeqIsDropped() async throws {
+        // The link is accepted only while t2 counts as alive: never taken for dead here, however late its beat.
+        let patientBeats: (inout ServerConfiguration) -> Void = { $0.deadAfter = .seconds(3600) }
+        try await withNode(configure: patientBeats) { node in
+            let peer = try await NodeHarness.start(sharing: node) { patientBeats(&$0); $0.nodeName = "t2" }
+            do {
+                let bob = try await node.user("bob")
+                #expect(try await bob.pendingMessages().isEmpty)
+                // A live registered node's name, from its host: a link the node accepts.
+                let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "t2" }))
+                var marker = Fastchat_V1_MailboxItem()
+                marker.envelope.sender = "mallory"
+                var forward = Fastchat_V1_Forward()
+                forward.entries = [
+                    .with { $0.recipient = "bob"; $0.seq = UInt64(Int64.max) + 1; $0.sender = "alice"; $0.messageID = UUID().bytes },
+                    .with { $0.recipient = "bob"; $0.seq = .max; $0.sender = "alice"; $0.messageID = UUID().bytes },
+                    // In range, but nothing bob can open: it arrives (as a rejected message) after the two above
+                    // were handled, so the test knows they were.
+                    .with {
+                        $0.recipient = "bob"; $0.seq = 1; $0.sender = "mallory"; $0.messageID = UUID().bytes
+                        $0.item = try! marker.serializedData()
+                    },
+                ]
+                let first = try await RawConnection.open(node.endpoint).send(
+                    [try framed(link) + (try framed(Frame(.forward(forward))))]
+                ) {
+                    try await bob.next { event -> String? in
+                        switch event {
+                        case .message: "a message"
+                        case .rejected(let from, _): "rejected from \(from)"
+                        default: nil
+                        }
+                    }
+                }
+                #expect(first == "rejected from mallory", "only the in-range entry was pushed")
+                // The node serves on.
+                let id = try await bob.send("to myself", to: "bob")
+                #expect(try await bob.nextMessage().id == id)
+            } catch {
+                try? await peer.stop()
+                throw error
+            }
+            try await peer.stop()
         }
     }
 

@@ -17,6 +17,17 @@ struct RawConnection {
         return RawConnection(channel: channel)
     }
 
+    /// Writes `chunks`, runs `body` while the connection stays open (a peer that closes at once may be closed by
+    /// the server before it has read what was sent), then closes it.
+    func send<T>(_ chunks: [[UInt8]], whileOpen body: () async throws -> T) async throws -> T {
+        try await channel.executeThenClose { _, outbound in
+            for chunk in chunks {
+                try await outbound.write(ByteBuffer(bytes: chunk))
+            }
+            return try await body()
+        }
+    }
+
     /// Writes `chunks`, then reads until the server closes the connection; returns the frames it sent.
     func exchange(_ chunks: [[UInt8]], stopAfter frameCount: Int = .max) async throws -> (frames: [Frame], closed: Bool) {
         try await channel.executeThenClose { inbound, outbound in
