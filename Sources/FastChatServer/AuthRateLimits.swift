@@ -66,9 +66,8 @@ struct TokenBuckets {
     private func tokens(of key: String, at now: ContinuousClock.Instant) -> Double {
         let capacity = Double(rate.burst)
         guard let bucket = buckets[key] else { return capacity }
-        let elapsed = now - bucket.at
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return min(capacity, bucket.tokens + max(0, seconds) * Double(rate.perMinute) / 60)
+        let elapsed = (now - bucket.at).seconds
+        return min(capacity, bucket.tokens + max(0, elapsed) * Double(rate.perMinute) / 60)
     }
 
     private mutating func forgetFullest(at now: ContinuousClock.Instant) {
@@ -104,7 +103,7 @@ actor AuthRateLimiter {
         let accountWait = perAccount.wait(for: account, at: now)
         let wait = max(addressWait, accountWait)
         guard wait == .zero else {
-            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            let seconds = max(1, Int(wait.seconds.rounded(.up)))
             let whose = addressWait >= accountWait ? "from this address" : "for \(account)"
             throw ProtocolError(
                 .rateLimited, "Too many \(what) attempts \(whose): try again in \(seconds) seconds.",
