@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/onevcat/Rainbow", from: "4.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
     ],
     targets: [
         .target(
@@ -39,6 +42,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "FastChatTLS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "FastChatStore",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -49,6 +63,7 @@ let package = Package(
         .target(
             name: "FastChatServer",
             dependencies: [
+                "FastChatTLS",
                 "FastChatProtocol",
                 "FastChatCrypto",
                 "FastChatStore",
@@ -61,6 +76,7 @@ let package = Package(
         .target(
             name: "FastChatBalancer",
             dependencies: [
+                "FastChatTLS",
                 "FastChatProtocol",
                 "FastChatStore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -72,6 +88,7 @@ let package = Package(
         .target(
             name: "FastChatClient",
             dependencies: [
+                "FastChatTLS",
                 "FastChatProtocol",
                 "FastChatCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -82,6 +99,7 @@ let package = Package(
         .target(
             name: "FastChatBench",
             dependencies: [
+                "FastChatTLS",
                 "FastChatProtocol",
                 "FastChatCrypto",
                 "FastChatClient",
@@ -99,6 +117,7 @@ let package = Package(
                 "FastChatClient",
                 "FastChatBench",
                 "FastChatStore",
+                "FastChatTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -121,6 +140,7 @@ let package = Package(
         .testTarget(
             name: "FastChatBalancerTests",
             dependencies: [
+                "FastChatTLS",
                 "FastChatBalancer",
                 "FastChatStore",
                 "FastChatProtocol",
@@ -137,6 +157,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "FastChatTLS",
                 "FastChatServer",
                 "FastChatClient",
                 "FastChatStore",

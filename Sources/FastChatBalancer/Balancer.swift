@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// The distribution server (DESIGN §2, §9). Not a proxy: every connection gets one answer, then is closed.
@@ -53,6 +54,7 @@ public final class Balancer: Service, Sendable {
             logger: logger
         )
         try await table.refresh()
+        let tls = try configuration.tls?.makeServerContext()
         let channel = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -60,6 +62,7 @@ public final class Balancer: Service, Sendable {
             .childChannelOption(.autoRead, value: false)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try prepareAcceptedConnection(channel)
                     return channel
                 }

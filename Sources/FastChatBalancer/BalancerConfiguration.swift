@@ -1,3 +1,4 @@
+import FastChatTLS
 import Foundation
 
 /// The placement strategies (DESIGN §9). The raw values are contract names: the CLI, scripts and `ClusterStatus`
@@ -23,6 +24,8 @@ public struct BalancerConfiguration: Sendable {
     public var refreshInterval: Duration
     /// How long a connection may stay silent before its first frame; then it is closed.
     public var firstFrameTimeout: Duration
+    /// The certificate served to clients; nil serves plaintext (`--no-tls`).
+    public var tls: TLSIdentity?
 
     public init(
         host: String = "127.0.0.1",
@@ -31,7 +34,8 @@ public struct BalancerConfiguration: Sendable {
         blockSize: Int = 3,
         deadAfter: Duration = .seconds(3),
         refreshInterval: Duration = .milliseconds(250),
-        firstFrameTimeout: Duration = .seconds(10)
+        firstFrameTimeout: Duration = .seconds(10),
+        tls: TLSIdentity?
     ) {
         self.host = host
         self.port = port
@@ -40,6 +44,7 @@ public struct BalancerConfiguration: Sendable {
         self.deadAfter = deadAfter
         self.refreshInterval = refreshInterval
         self.firstFrameTimeout = firstFrameTimeout
+        self.tls = tls
     }
 }
 

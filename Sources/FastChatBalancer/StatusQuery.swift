@@ -1,4 +1,5 @@
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import NIOCore
 import NIOPosix
@@ -11,11 +12,12 @@ public enum StatusQuery {
     public static func fetch(
         host: String,
         port: Int,
+        tls: ClientTLS?,
         timeout: Duration = .seconds(5),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> Fastchat_V1_ClusterStatus {
         let reply = try await exchange(
-            Frame(requestID: 1, .getStatus(.init())), host: host, port: port, timeout: timeout,
+            Frame(requestID: 1, .getStatus(.init())), host: host, port: port, tls: tls, timeout: timeout,
             eventLoopGroup: eventLoopGroup)
         switch reply.body {
         case .clusterStatus(let status):
@@ -33,19 +35,22 @@ public enum StatusQuery {
         _ frame: Frame,
         host: String,
         port: Int,
+        tls: ClientTLS?,
         timeout: Duration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> Frame {
         let target = address(host, port)
         let channel: NIOAsyncChannel<Frame, Frame>
+        let check: ServerCheck?
         do {
-            channel = try await ClientBootstrap(group: eventLoopGroup)
+            (channel, check) = try await ClientBootstrap(group: eventLoopGroup)
                 .connectTimeout(.nanoseconds(timeout.nanoseconds))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let check = try tls?.addHandler(to: channel, host: host, port: port)
                         try channel.pipeline.syncOperations.addFrameCodec()
-                        return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                        return (try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel), check)
                     }
                 }
         } catch {
@@ -63,8 +68,10 @@ public enum StatusQuery {
         } catch is FrameTimeout {
             throw ProtocolError(.unavailable, "The server at \(target) did not answer within \(timeout).")
         } catch let error as ProtocolError {
+            if let failure = await check?.failure { throw failure }
             throw error
         } catch {
+            if let failure = await check?.failure { throw failure }
             throw ProtocolError(.unavailable, "The connection to \(target) failed (\(describe(error))).")
         }
     }

@@ -1,5 +1,6 @@
 import FastChatCrypto
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import Logging
 
@@ -8,6 +9,8 @@ import Logging
 public actor ChatClient {
     public struct Options: Sendable {
         public var endpoint: Endpoint
+        /// How the server is verified; nil only where the server was started with `--no-tls` too.
+        public var tls: ClientTLS?
         /// Client state lives under `<home>/<user>/`.
         public var home: URL
         /// scrypt cost for new accounts and groups; existing ones use what they were created with. It is also the
@@ -23,6 +26,7 @@ public actor ChatClient {
 
         public init(
             endpoint: Endpoint,
+            tls: ClientTLS?,
             home: URL,
             kdf: KDFParameters = .strong,
             logger: Logger = Logger(label: "fastchat.client"),
@@ -30,6 +34,7 @@ public actor ChatClient {
             reconnectTimeout: Duration = .seconds(20)
         ) {
             self.endpoint = endpoint
+            self.tls = tls
             self.home = home
             self.kdf = kdf
             self.logger = logger
@@ -79,7 +84,7 @@ public actor ChatClient {
     /// Connects (through the balancer, if the endpoint is one) unless already connected.
     public func connect() async throws {
         if let connection, await !connection.isClosed { return }
-        let (connection, hello) = try await FrameConnection.open(to: options.endpoint)
+        let (connection, hello) = try await FrameConnection.open(to: options.endpoint, tls: options.tls)
         self.connection = connection
         nodeName = hello.nodeName
         if hello.maxFrameBytes > 0 { maxFrameBytes = Int(hello.maxFrameBytes) }

@@ -1,4 +1,5 @@
 import FastChatCrypto
+import FastChatTLS
 import Foundation
 import Logging
 
@@ -21,9 +22,9 @@ public actor ChatSimulation {
     private var deliveredByNode: [String: Int] = [:]
     private var windowStart = ContinuousClock.now
 
-    public init(endpoint: Endpoint, home: URL, count: Int, logger: Logger) {
+    public init(endpoint: Endpoint, tls: ClientTLS?, home: URL, count: Int, logger: Logger) {
         options = ChatClient.Options(
-            endpoint: endpoint, home: home, kdf: .fast, logger: logger, reconnects: true, reconnectTimeout: .seconds(3600))
+            endpoint: endpoint, tls: tls, home: home, kdf: .fast, logger: logger, reconnects: true, reconnectTimeout: .seconds(3600))
         self.count = count
         prefix = "sim\(UInt16.random(in: 0...UInt16.max))"
     }

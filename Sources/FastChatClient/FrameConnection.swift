@@ -1,4 +1,5 @@
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import Logging
 import NIOCore
@@ -16,6 +17,8 @@ public actor FrameConnection {
     private var closedReason: ProtocolError?
     /// An error the server pushed (request id 0) just before closing, such as a frame it refused.
     private var serverReason: ProtocolError?
+    /// RFC 5929 `tls-server-end-point` of the verified server certificate; empty on a plaintext connection.
+    public private(set) var channelBinding: [UInt8] = []
 
     private init(channel: any Channel, outgoing: AsyncStream<Frame>.Continuation) {
         self.channel = channel
@@ -23,19 +26,39 @@ public actor FrameConnection {
         (pushes, pushContinuation) = AsyncStream.makeStream(of: Frame.OneOf_Body.self)
     }
 
-    /// Connects and says Hello. A balancer answers with a redirect, which is followed (at most a few hops).
+    /// Connects (over TLS unless `tls` is nil) and says Hello. A balancer answers with a redirect, which is followed
+    /// (at most a few hops), trusting for the next hop the CA the balancer was verified with. A server that is not
+    /// trusted throws `ServerNotTrusted` before any frame reaches it.
     public static func open(
         to endpoint: Endpoint,
+        tls: ClientTLS?,
         clientName: String = "fastchat",
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> (FrameConnection, Fastchat_V1_HelloReply) {
         var target = endpoint
+        var tls = tls
         for _ in 0..<4 {
-            let connection = try await connect(to: target, eventLoopGroup: eventLoopGroup)
+            let (connection, check) = try await connect(to: target, tls: tls, eventLoopGroup: eventLoopGroup)
             var hello = Fastchat_V1_Hello()
             hello.protocolVersion = Wire.protocolVersion
             hello.clientName = clientName
-            switch try await connection.request(.hello(hello)) {
+            let answer: Frame.OneOf_Body
+            do {
+                answer = try await connection.request(.hello(hello))
+            } catch {
+                if let failure = await check?.failure { throw failure }
+                throw error
+            }
+            if let check {
+                // A reply came, so the handshake finished, and it finishes only once the server was verified.
+                guard let verified = await check.verified else {
+                    await connection.close()
+                    throw ProtocolError(.unavailable, "The server at \(target) was not verified.")
+                }
+                await connection.bind(to: verified.channelBinding)
+                tls = tls?.trusting(verified.trustForRedirects)
+            }
+            switch answer {
             case .helloReply(let reply):
                 return (connection, reply)
             case .redirect(let redirect):
@@ -49,16 +72,20 @@ public actor FrameConnection {
         throw ProtocolError(.unavailable, "Too many redirects starting from \(endpoint).")
     }
 
-    private static func connect(to endpoint: Endpoint, eventLoopGroup: any EventLoopGroup) async throws -> FrameConnection {
+    private static func connect(
+        to endpoint: Endpoint, tls: ClientTLS?, eventLoopGroup: any EventLoopGroup
+    ) async throws -> (FrameConnection, ServerCheck?) {
         let asyncChannel: NIOAsyncChannel<Frame, Frame>
+        let check: ServerCheck?
         do {
-            asyncChannel = try await ClientBootstrap(group: eventLoopGroup)
+            (asyncChannel, check) = try await ClientBootstrap(group: eventLoopGroup)
                 .connectTimeout(.seconds(5))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: endpoint.host, port: endpoint.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let check = try tls?.addHandler(to: channel, host: endpoint.host, port: endpoint.port)
                         try channel.pipeline.syncOperations.addFrameCodec()
-                        return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                        return (try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel), check)
                     }
                 }
         } catch {
@@ -67,7 +94,11 @@ public actor FrameConnection {
         let (frames, outgoing) = AsyncStream.makeStream(of: Frame.self)
         let connection = FrameConnection(channel: asyncChannel.channel, outgoing: outgoing)
         Task { await connection.pump(asyncChannel, frames: frames) }
-        return connection
+        return (connection, check)
+    }
+
+    private func bind(to channelBinding: [UInt8]) {
+        self.channelBinding = channelBinding
     }
 
     private func pump(_ asyncChannel: NIOAsyncChannel<Frame, Frame>, frames: AsyncStream<Frame>) async {

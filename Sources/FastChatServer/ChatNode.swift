@@ -4,6 +4,7 @@ import FastChatStore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// A FastChat node: accepts client connections and runs the protocol against the shared store.
@@ -37,6 +38,7 @@ public final class ChatNode: Service, Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> ChatNode {
         let maxFrameBytes = configuration.maxFrameBytes
+        let tls = try configuration.tls?.makeServerContext()
         let channel: NIOAsyncChannel<any Channel, Never>
         do {
             channel = try await ServerBootstrap(group: eventLoopGroup)
@@ -46,6 +48,7 @@ public final class ChatNode: Service, Sendable {
                 .childChannelOption(.autoRead, value: false)
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                         try prepareAcceptedConnection(channel, maxFrameBytes: maxFrameBytes)
                         return channel
                     }
@@ -71,7 +74,9 @@ public final class ChatNode: Service, Sendable {
             },
             presence: PresenceCache(store: store, localNode: configuration.nodeName),
             users: UserCache(store: store),
-            links: NodeLinks(localName: configuration.nodeName, logger: logger),
+            links: NodeLinks(
+                localName: configuration.nodeName, tls: try configuration.tls?.makeLinkContext(), logger: logger),
+            linkRefusals: LinkRefusals(),
             authLimiter: AuthRateLimiter(configuration.authLimits),
             blockingPool: NIOThreadPool.singleton,
             logger: logger
@@ -116,7 +121,7 @@ public final class ChatNode: Service, Sendable {
                 let writer = try await FrameWriter.make(for: connection.channel)
                 let handler = ConnectionHandler(
                     services: services, outbox: Outbox(writer: writer),
-                    peerHost: connection.channel.remoteAddress?.ipAddress, logger: logger)
+                    peer: PeerIdentity(channel: connection.channel), logger: logger)
                 await handler.run(inbound)
                 // A last reply (such as the error that ends the connection) must leave before the close.
                 await writer.flush()

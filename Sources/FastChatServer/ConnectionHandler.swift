@@ -18,13 +18,14 @@ final class ConnectionHandler {
     var failedSignIns = 0
     var closeAfterThisFrame = false
 
-    /// The peer's IP address, to check that a node link really comes from a registered node's host.
-    let peerHost: String?
+    /// Who connected: a node link must prove it is a registered node.
+    let peer: PeerIdentity
+    var peerHost: String? { peer.host }
 
-    init(services: NodeServices, outbox: Outbox, peerHost: String?, logger: Logger) {
+    init(services: NodeServices, outbox: Outbox, peer: PeerIdentity, logger: Logger) {
         self.services = services
         self.outbox = outbox
-        self.peerHost = peerHost
+        self.peer = peer
         self.logger = logger
     }
 
@@ -137,8 +138,10 @@ final class ConnectionHandler {
         outbox.reply(to: frame.requestID, .helloReply(reply))
     }
 
-    /// A node link must come from a live registered node, from the host that node registered; anything else is
-    /// refused and closed, so no outsider can inject deliveries.
+    /// A node link must come from a live registered node. On TLS it proves that with the certificate the cluster
+    /// CA issued to that name (mutual TLS); only on `--no-tls` clusters, meant for benchmarks and debugging, does
+    /// the peer's address stand in for it. Anything else is refused and closed, so no outsider can inject
+    /// deliveries; each refusal is logged once per claimed name, not on every retry.
     private func acceptNodeLink(_ hello: Fastchat_V1_NodeHello) async throws {
         closeAfterThisFrame = true
         guard hello.protocolVersion == Wire.protocolVersion else {
@@ -149,15 +152,30 @@ final class ConnectionHandler {
         guard let node = nodes.first(where: { $0.name == hello.nodeName }), node.heartbeatAt >= cutoff,
             hello.nodeName != services.configuration.nodeName
         else {
-            logger.warning("Refused a node link from an unregistered node", metadata: ["claimed": "\(hello.nodeName)"])
+            await refuseLink(hello.nodeName, because: "it is not a live registered node")
             throw ProtocolError(.badRequest, "\(hello.nodeName) is not a live registered node.")
         }
-        let registeredHost = node.address.split(separator: ":").dropLast().joined(separator: ":")
-        guard let peerHost, peerHost == registeredHost || Self.isLoopback(peerHost) && Self.isLoopback(registeredHost) else {
-            logger.warning("Refused a node link from the wrong host", metadata: ["claimed": "\(hello.nodeName)"])
-            throw ProtocolError(.badRequest, "The link does not come from \(hello.nodeName)'s host.")
+        if services.configuration.tls != nil {
+            guard await peer.certificateName() == hello.nodeName else {
+                await refuseLink(hello.nodeName, because: "it presented no node certificate for that name")
+                throw ProtocolError(.badRequest, "A node link must present the cluster certificate of \(hello.nodeName).")
+            }
+        } else {
+            let registeredHost = node.address.split(separator: ":").dropLast().joined(separator: ":")
+            guard let peerHost, peerHost == registeredHost || Self.isLoopback(peerHost) && Self.isLoopback(registeredHost)
+            else {
+                await refuseLink(hello.nodeName, because: "it does not come from that node's host")
+                throw ProtocolError(.badRequest, "The link does not come from \(hello.nodeName)'s host.")
+            }
         }
+        await services.linkRefusals.accepted(hello.nodeName)
         closeAfterThisFrame = false
+    }
+
+    private func refuseLink(_ claimed: String, because reason: String) async {
+        guard await services.linkRefusals.shouldLog(claimed) else { return }
+        logger.warning(
+            "Refused a node link claiming to be \(claimed): \(reason)", metadata: ["peer": "\(peerHost ?? "?")"])
     }
 
     private static func isLoopback(_ host: String) -> Bool {

@@ -2,6 +2,7 @@ import FastChatProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// An outbound link to another node: says `NodeHello`, then carries `Forward` frames. Fire and forget — a
 /// forward lost with a dying link loses nothing, because the entry stays in the mailbox until it is acked.
@@ -20,6 +21,7 @@ final class NodeLink: Sendable {
         to address: String,
         peer: String,
         localName: String,
+        tls: NIOSSLContext?,
         logger: Logger,
         onClose: @escaping @Sendable () async -> Void
     ) async throws -> NodeLink {
@@ -32,6 +34,12 @@ final class NodeLink: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // No SNI for an address literal: NIOSSL then checks the certificate against the IP dialled.
+                        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
+                    }
                     try channel.pipeline.syncOperations.addFrameCodec()
                     return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
                 }

@@ -1,16 +1,22 @@
 import FastChatProtocol
 import FastChatStore
 import Logging
+import NIOSSL
 
 /// This node's links to every other live node, kept in step with the registry.
 actor NodeLinks {
     private let localName: String
+    /// Presents this node's certificate and checks the peer's; nil on a `--no-tls` cluster.
+    private let tls: NIOSSLContext?
     private let logger: Logger
     private var links: [String: NodeLink] = [:]
     private var dialing: Set<String> = []
+    /// Peers whose last dial failed: the failure is logged once, not on every heartbeat.
+    private var unreachable: Set<String> = []
 
-    init(localName: String, logger: Logger) {
+    init(localName: String, tls: NIOSSLContext?, logger: Logger) {
         self.localName = localName
+        self.tls = tls
         self.logger = logger
     }
 
@@ -32,14 +38,18 @@ actor NodeLinks {
         defer { dialing.remove(node.name) }
         let name = node.name
         do {
-            let link = try await NodeLink.connect(to: node.address, peer: name, localName: localName, logger: logger) {
-                [weak self] in
+            let link = try await NodeLink.connect(
+                to: node.address, peer: name, localName: localName, tls: tls, logger: logger
+            ) { [weak self] in
                 await self?.dropped(name)
             }
             links[name] = link
+            unreachable.remove(name)
             logger.info("Linked to node \(name) at \(node.address)")
         } catch {
-            logger.warning("Cannot link to node \(name) at \(node.address)", metadata: ["error": "\(error)"])
+            if unreachable.insert(name).inserted {
+                logger.warning("Cannot link to node \(name) at \(node.address)", metadata: ["error": "\(error)"])
+            }
         }
     }
 

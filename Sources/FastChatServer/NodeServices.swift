@@ -14,6 +14,7 @@ struct NodeServices: Sendable {
     let presence: PresenceCache
     let users: UserCache
     let links: NodeLinks
+    let linkRefusals: LinkRefusals
     let authLimiter: AuthRateLimiter
     /// Nil when the store keeps no images; the node then announces a maximum image size of 0.
     var blobs: (any BlobStore)? { store as? any BlobStore }

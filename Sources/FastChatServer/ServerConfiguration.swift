@@ -1,5 +1,6 @@
 import FastChatCrypto
 import FastChatProtocol
+import FastChatTLS
 
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -28,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var unreferencedUploadTimeToLive: Duration
     /// How often one address, and one account, may make the node hash a password.
     public var authLimits: AuthLimits
+    /// The certificate served to clients and presented on node links; nil serves plaintext (`--no-tls`).
+    public var tls: TLSIdentity?
 
     public init(
         host: String = "127.0.0.1",
@@ -44,7 +47,8 @@ public struct ServerConfiguration: Sendable {
         maxImageBytes: Int = 25 << 20,
         imageTimeToLive: Duration = .seconds(7 * 24 * 3600),
         unreferencedUploadTimeToLive: Duration = .seconds(3600),
-        authLimits: AuthLimits = AuthLimits()
+        authLimits: AuthLimits = AuthLimits(),
+        tls: TLSIdentity?
     ) {
         self.host = host
         self.port = port
@@ -61,5 +65,6 @@ public struct ServerConfiguration: Sendable {
         self.imageTimeToLive = imageTimeToLive
         self.unreferencedUploadTimeToLive = unreferencedUploadTimeToLive
         self.authLimits = authLimits
+        self.tls = tls
     }
 }

@@ -27,6 +27,14 @@ public enum StoreURL: Sendable, Hashable {
     }
 }
 
+extension StoreURL {
+    /// The SQLite file's path; nil for PostgreSQL.
+    public var sqliteFile: String? {
+        if case .sqlite(let path) = self { return path }
+        return nil
+    }
+}
+
 extension StoreURL: CustomStringConvertible {
     public var description: String {
         switch self {

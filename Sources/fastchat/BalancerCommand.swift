@@ -32,6 +32,8 @@ struct BalancerCommand: AsyncParsableCommand {
 
     @OptionGroup var deadAfter: DeadAfterOption
 
+    @OptionGroup var tls: TLSServerOptions
+
     func validate() throws {
         guard blockSize >= 1 else { throw ValidationError("--block-size must be at least 1.") }
     }
@@ -39,9 +41,12 @@ struct BalancerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(label: "fastchat.balancer", level: logLevel)
         do {
-            let store = try await openStore(try StoreURL(parsing: database), logger: logger)
+            let storeURL = try StoreURL(parsing: database)
+            let identity = try tls.settings.identity(name: "balancer", host: host, sqliteFile: storeURL.sqliteFile)
+            let store = try await openStore(storeURL, logger: logger)
             let configuration = BalancerConfiguration(
-                host: host, port: port, strategy: strategy, blockSize: blockSize, deadAfter: deadAfter.duration)
+                host: host, port: port, strategy: strategy, blockSize: blockSize, deadAfter: deadAfter.duration,
+                tls: identity)
             let balancer: Balancer
             do {
                 balancer = try await Balancer.bind(configuration: configuration, store: store, logger: logger)

@@ -18,7 +18,7 @@ struct ChatCommand: AsyncParsableCommand {
     func run() async throws {
         let chat: InteractiveSession
         do {
-            chat = InteractiveSession(client: try client.makeClient(reconnects: true), fixedUser: user)
+            chat = InteractiveSession(client: try client.makeClient(reconnects: true, interactive: true), fixedUser: user)
         } catch {
             throw fail(error)
         }

@@ -25,8 +25,11 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .warning
 
+    @OptionGroup var tls: TLSClientOptions
+
     /// `reconnects`: fail over through the balancer when the node goes away (for long-lived sessions).
-    func makeClient(reconnects: Bool = false) throws -> ChatClient {
+    /// `interactive`: a server met for the first time is trusted only if the user says so.
+    func makeClient(reconnects: Bool = false, interactive: Bool = false) throws -> ChatClient {
         let environment = ProcessInfo.processInfo.environment
         let endpoint = try Endpoint(parsing: connect ?? environment["FASTCHAT_CONNECT"] ?? "127.0.0.1:7000")
         let homePath =
@@ -46,7 +49,8 @@ struct ClientOptions: ParsableArguments {
         let logger = makeLogger(label: "fastchat.client", level: logLevel)
         return ChatClient(
             options: .init(
-                endpoint: endpoint, home: URL(fileURLWithPath: homePath), kdf: kdf, logger: logger, reconnects: reconnects)
+                endpoint: endpoint, tls: try tls.clientTLS(home: URL(fileURLWithPath: homePath), interactive: interactive),
+                home: URL(fileURLWithPath: homePath), kdf: kdf, logger: logger, reconnects: reconnects)
         )
     }
 }

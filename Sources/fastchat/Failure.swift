@@ -2,10 +2,11 @@ import ArgumentParser
 import FastChatClient
 import FastChatProtocol
 import FastChatStore
+import FastChatTLS
 import Foundation
 
 /// Prints one plain sentence on stderr and returns the exit code the contract gives the failure:
-/// 1 any other failure; 3 cannot reach the server; 5 rate-limited; 10 username taken; 11 no such user; 12 incorrect password;
+/// 1 any other failure; 3 cannot reach the server; 4 the server is not the one trusted; 5 rate-limited; 10 username taken; 11 no such user; 12 incorrect password;
 /// 13 already logged in elsewhere; 14 a peer's key changed and is not trusted; 20–24 groups; 30 images.
 /// `user` (the signed-in user, if any) completes the command a sentence suggests.
 func fail(_ error: any Error, user: String? = nil) -> ExitCode {
@@ -27,6 +28,8 @@ func fail(_ error: any Error, user: String? = nil) -> ExitCode {
                 "The server presents \(error.presented) as \(error.peer)'s key, not \(error.expected), "
                     + "so nothing was trusted."
             )
+        case let error as ServerNotTrusted:
+            (4, error.description)
         case let error as StoreError:
             (1, "\(error)")
         case let error as ExitCode:

@@ -19,6 +19,7 @@ struct FastChatCommand: AsyncParsableCommand {
             StatusCommand.self,
             ClusterCommand.self,
             BenchCommand.self,
+            CertCommand.self,
         ]
     )
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import FastChatCrypto
 import FastChatServer
 import FastChatStore
+import FastChatTLS
 import Logging
 
 struct ServerCommand: AsyncParsableCommand {
@@ -32,6 +33,8 @@ struct ServerCommand: AsyncParsableCommand {
 
     @OptionGroup var deadAfter: DeadAfterOption
 
+    @OptionGroup var tls: TLSServerOptions
+
     @Option(
         name: .customLong("auth-limit"),
         help: "Sign-ups, sign-ins and group joins (each costs the node a password hash) per minute from one address; as many at once.")
@@ -52,8 +55,10 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(label: "fastchat.server", level: logLevel)
         do {
-            let store = try await openStore(try StoreURL(parsing: database), logger: logger)
-            var configuration = ServerConfiguration(host: host, port: port, nodeName: name)
+            let storeURL = try StoreURL(parsing: database)
+            let identity = try tls.settings.identity(name: name, host: host, sqliteFile: storeURL.sqliteFile)
+            let store = try await openStore(storeURL, logger: logger)
+            var configuration = ServerConfiguration(host: host, port: port, nodeName: name, tls: identity)
             configuration.authHashParameters.log2N = authHashLog2N
             configuration.deadAfter = deadAfter.duration
             configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)

@@ -16,11 +16,14 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @OptionGroup var tls: TLSClientOptions
+
     func run() async throws {
         do {
             let endpoint = try Endpoint(
                 parsing: connect ?? ProcessInfo.processInfo.environment["FASTCHAT_CONNECT"] ?? "127.0.0.1:7000")
-            let status = try await StatusQuery.fetch(host: endpoint.host, port: endpoint.port)
+            let status = try await StatusQuery.fetch(
+                host: endpoint.host, port: endpoint.port, tls: try tls.clientTLS(home: TLSClientOptions.defaultHome))
             if json {
                 Terminal.line(Self.json(status))
                 return

@@ -1,6 +1,7 @@
 @testable import FastChatBalancer
 import FastChatClient
 import FastChatProtocol
+import FastChatTLS
 import FastChatStore
 import Foundation
 import NIOCore
@@ -33,18 +34,37 @@ import Testing
 
     /// The client library follows the redirect and ends up talking to the node.
     @Test func clientFollowsTheRedirect() async throws {
-        let nodes = [try await FakeNode.start("s1"), try await FakeNode.start("s2")]
+        let tlsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("fake-tls-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: tlsDirectory) }
+        let tls = try TestTLS(path: tlsDirectory.path)
+        let nodes = [try await FakeNode.start("s1", tls: tls), try await FakeNode.start("s2", tls: tls)]
         let serving = nodes.map { node in Task { try await node.run() } }
         defer { serving.forEach { $0.cancel() } }
-        try await withBalancer(.block, configure: { $0.blockSize = 2 }, nodes: nodes.map { ($0.name, $0.address) }) {
-            balancer in
+        try await withBalancer(
+            .block, configure: { $0.blockSize = 2 }, nodes: nodes.map { ($0.name, $0.address) }, tls: tls
+        ) { balancer in
             var names: [String] = []
             for _ in 0..<4 {
-                let (connection, reply) = try await FrameConnection.open(to: balancer.endpoint)
+                let (connection, reply) = try await FrameConnection.open(to: balancer.endpoint, tls: balancer.clientTLS)
                 names.append(reply.nodeName)
                 await connection.close()
             }
             #expect(names == ["s1", "s1", "s2", "s2"])
+        }
+    }
+
+    /// The node a balancer redirects to must present a certificate of the CA the balancer was verified with.
+    @Test func aRedirectToANodeOfAnotherCAIsRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redirect-tls-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stranger = try await FakeNode.start("s1", tls: try TestTLS(path: directory.path))
+        let serving = Task { try await stranger.run() }
+        defer { serving.cancel() }
+        try await withBalancer(.single, nodes: [(stranger.name, stranger.address)]) { balancer in
+            let error = await #expect(throws: ServerNotTrusted.self) {
+                try await FrameConnection.open(to: balancer.endpoint, tls: balancer.clientTLS)
+            }
+            #expect(error?.description.contains(stranger.address) == true, "\(String(describing: error))")
         }
     }
 
@@ -59,7 +79,7 @@ import Testing
 
             // What the client reports (exit code 3 in the CLI).
             let error = await #expect(throws: ProtocolError.self) {
-                try await FrameConnection.open(to: balancer.endpoint)
+                try await FrameConnection.open(to: balancer.endpoint, tls: balancer.clientTLS)
             }
             #expect(error == ProtocolError(.unavailable, "No chat node is available."))
         }
@@ -93,7 +113,7 @@ import Testing
             try await balancer.register("s3", address: "127.0.0.1:7103", heartbeatAt: stale)
             try await balancer.balancer.table.refresh()
 
-            let status = try await StatusQuery.fetch(host: balancer.endpoint.host, port: balancer.endpoint.port)
+            let status = try await StatusQuery.fetch(host: balancer.endpoint.host, port: balancer.endpoint.port, tls: balancer.clientTLS)
             #expect(status.strategy == "power-of-two")
             #expect(status.nodes.map(\.name) == ["s1", "s2", "s3"])
             #expect(status.nodes.map(\.address) == ["127.0.0.1:7101", "127.0.0.1:7102", "127.0.0.1:7103"])
@@ -113,7 +133,7 @@ import Testing
 
     @Test func statusOfAnEmptyCluster() async throws {
         try await withBalancer(.single) { balancer in
-            let status = try await StatusQuery.fetch(host: balancer.endpoint.host, port: balancer.endpoint.port)
+            let status = try await StatusQuery.fetch(host: balancer.endpoint.host, port: balancer.endpoint.port, tls: balancer.clientTLS)
             #expect(status.strategy == "single")
             #expect(status.nodes.isEmpty)
         }
@@ -137,7 +157,7 @@ import Testing
     /// A frame that does not parse is refused by the codec: an error frame, then the connection closes.
     @Test func garbageIsRefused() async throws {
         try await withBalancer(nodes: Self.threeNodes) { balancer in
-            let (frames, closed) = try await rawExchange(balancer.endpoint, bytes: [0, 0, 0, 3, 0xFF, 0xFF, 0xFF])
+            let (frames, closed) = try await rawExchange(balancer.endpoint, tls: balancer.clientTLS, bytes: [0, 0, 0, 3, 0xFF, 0xFF, 0xFF])
             #expect(closed)
             #expect(frames.map { $0.body?.isError(.badRequest) } == [true])
         }
@@ -148,7 +168,7 @@ import Testing
     /// instead of asserting a wall-clock duration, which a busy machine could exceed.
     @Test func silentConnectionIsClosed() async throws {
         try await withBalancer(configure: { $0.firstFrameTimeout = .milliseconds(200) }) { balancer in
-            let (frames, closed) = try await rawExchange(balancer.endpoint, bytes: [])
+            let (frames, closed) = try await rawExchange(balancer.endpoint, tls: balancer.clientTLS, bytes: [])
             #expect(closed && frames.isEmpty)
         }
     }
@@ -160,7 +180,8 @@ import Testing
         let port = probe.localAddress!.port!
         try await probe.close()
         let error = await #expect(throws: ProtocolError.self) {
-            try await StatusQuery.fetch(host: "127.0.0.1", port: port)
+            // Refused before any TLS is spoken.
+            try await StatusQuery.fetch(host: "127.0.0.1", port: port, tls: nil)
         }
         #expect(error?.code == .unavailable)
         #expect(error?.message == "Cannot reach the balancer at 127.0.0.1:\(port) (connection refused).")
@@ -170,13 +191,13 @@ import Testing
     @Test func stopsOnCancellation() async throws {
         try await withStore { store in
             let balancer = try await Balancer.bind(
-                configuration: .init(host: "127.0.0.1", port: 0), store: store, logger: Fixtures.logger)
+                configuration: .init(host: "127.0.0.1", port: 0, tls: nil), store: store, logger: Fixtures.logger)
             let serving = Task { try await balancer.run() }
             try await Task.sleep(for: .milliseconds(50))
             serving.cancel()
             try await serving.value
             let error = await #expect(throws: ProtocolError.self) {
-                try await StatusQuery.fetch(host: "127.0.0.1", port: balancer.localAddress.port!)
+                try await StatusQuery.fetch(host: "127.0.0.1", port: balancer.localAddress.port!, tls: nil)
             }
             #expect(error?.code == .unavailable)
         }
@@ -190,11 +211,12 @@ extension Frame.OneOf_Body {
 }
 
 /// Writes `bytes` as they are, then collects what the server sends until it closes the connection.
-func rawExchange(_ endpoint: Endpoint, bytes: [UInt8]) async throws -> (frames: [Frame], closed: Bool) {
+func rawExchange(_ endpoint: Endpoint, tls: ClientTLS, bytes: [UInt8]) async throws -> (frames: [Frame], closed: Bool) {
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .connect(host: endpoint.host, port: endpoint.port) { channel in
             channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                _ = try tls.addHandler(to: channel, host: endpoint.host, port: endpoint.port)
+                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
         }
     return try await channel.executeThenClose { inbound, outbound in

@@ -2,6 +2,7 @@ import FastChatClient
 import FastChatCrypto
 import FastChatProtocol
 import FastChatServer
+import FastChatTLS
 import Foundation
 import Synchronization
 import Testing
@@ -127,7 +128,7 @@ import Testing
         try await withNode(on: backend) { node in
             var weak = KDFParameters.fast
             weak.r = 1
-            let maker = ChatClient(options: .init(endpoint: node.endpoint, home: node.directory, kdf: weak))
+            let maker = ChatClient(options: .init(endpoint: node.endpoint, tls: node.clientTLS, home: node.directory, kdf: weak))
             try await maker.signUp(username: "alice", password: "pw")
             let failure = await #expect(throws: ProtocolError.self) {
                 try await node.client().signIn(username: "alice", password: "pw")

@@ -1,6 +1,7 @@
 import FastChatClient
 import FastChatCrypto
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import GRDB
 import Testing
@@ -80,7 +81,7 @@ import Testing
             _ = try await node.user("alice")
             _ = try await node.user("bob")
             try await node.client().signUp(username: "mallory", password: "pw")
-            let (connection, _) = try await FrameConnection.open(to: node.endpoint)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
             var signIn = Fastchat_V1_SignIn()
             signIn.username = "mallory"
             signIn.authKey = try AccountSecrets.derive(password: "pw", username: "mallory", parameters: .fast).authKey
@@ -115,7 +116,7 @@ import Testing
             _ = alice
 
             let restarted = try await NodeHarness.start(sharing: node)
-            let bobAgain = ChatClient(options: .init(endpoint: restarted.endpoint, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast))
+            let bobAgain = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast))
             try await bobAgain.signIn(username: "bob", password: "correct horse")
             let status = try await bobAgain.whois("alice")
             #expect(status.changed)

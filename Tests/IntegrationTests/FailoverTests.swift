@@ -1,5 +1,6 @@
 import FastChatClient
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import Testing
 
@@ -27,11 +28,12 @@ import Testing
         defer { s2.process.signal(SIGKILL) }
         let balancerPort = try unusedLoopbackPort()
         let balancer = try FastChatCLI.start(
-            ["balancer", "--port", "\(balancerPort)", "--strategy", "single", "--database", database], in: scratch.url)
+            ["balancer", "--port", "\(balancerPort)", "--strategy", "single", "--database", database]
+                + s1.tls.serverArguments, in: scratch.url)
         defer { balancer.signal(SIGKILL) }
         let endpoint = Endpoint(host: "127.0.0.1", port: balancerPort)
         let ready = await poll(until: .now + patience) {
-            guard let (connection, hello) = try? await FrameConnection.open(to: endpoint) else { return false }
+            guard let (connection, hello) = try? await FrameConnection.open(to: endpoint, tls: s1.tls.clientTLS) else { return false }
             await connection.close()
             return hello.nodeName == "s1"
         }
@@ -40,7 +42,7 @@ import Testing
         func client(_ name: String) -> ChatClient {
             ChatClient(
                 options: .init(
-                    endpoint: endpoint, home: scratch.url.appendingPathComponent(name), kdf: .fast, reconnects: true,
+                    endpoint: endpoint, tls: s1.tls.clientTLS, home: scratch.url.appendingPathComponent(name), kdf: .fast, reconnects: true,
                     reconnectTimeout: patience))
         }
         let alice = client("alice")

@@ -38,6 +38,37 @@ final class InteractiveChatTests: XCTestCase {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// A server met for the first time: the interactive client shows its CA's fingerprint and asks; no means no
+    /// connection (exit 4) and nothing pinned, yes pins it and the next start does not ask again.
+    func testFirstContactAsksBeforeTrustingTheServer() async throws {
+        let fresh = directory.appendingPathComponent("fresh-home")
+        let known = fresh.appendingPathComponent("known_servers")
+        let declined = try chatPane(["chat"], home: fresh, trustingTheCA: false)
+        try await declined.waitFor("Trust it? [y/N]")
+        try declined.type("n")
+        let declinedStatus = try await declined.waitForExit()
+        XCTAssertEqual(declinedStatus, 4)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: known.path), "nothing was pinned")
+
+        let accepted = try chatPane(["chat"], home: fresh, trustingTheCA: false)
+        let screen = try await accepted.waitFor("Trust it? [y/N]")
+        XCTAssertTrue(screen.contains("SHA256:"), "the fingerprint is shown:\n\(screen)")
+        try accepted.type("y")
+        try await accepted.waitFor("connected to node s1")
+        try await accepted.waitFor("Choose [1-3]:")
+        XCTAssertTrue(try String(contentsOf: known, encoding: .utf8).hasPrefix("\(endpoint) SHA256:"))
+        try accepted.type("3")
+        let acceptedStatus = try await accepted.waitForExit()
+        XCTAssertEqual(acceptedStatus, 0)
+
+        let again = try chatPane(["chat"], home: fresh, trustingTheCA: false)
+        let second = try await again.waitFor("Choose [1-3]:")
+        XCTAssertFalse(second.contains("Trust it?"), "a pinned server is not asked about again:\n\(second)")
+        try again.type("3")
+        let againStatus = try await again.waitForExit()
+        XCTAssertEqual(againStatus, 0)
+    }
+
     func testWrongPasswordRetryThenChatBothWaysWithReceipts() async throws {
         let pane = try chatPane(["chat"])
         try await pane.waitFor("connected to node s1")
@@ -223,11 +254,11 @@ final class InteractiveChatTests: XCTestCase {
         XCTAssertEqual(status, 0)
     }
 
-    private func chatPane(_ arguments: [String]) throws -> TmuxPane {
-        let pane = try TmuxPane(
-            command: [try Self.binary().path] + arguments,
-            environment: ["FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": home.path, "FASTCHAT_KDF_LOG2N": "10"]
-        )
+    /// `trustingTheCA`: with `FASTCHAT_CA` (else the client meets the server's CA for the first time).
+    private func chatPane(_ arguments: [String], home: URL? = nil, trustingTheCA: Bool = true) throws -> TmuxPane {
+        var environment = ["FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": (home ?? self.home).path, "FASTCHAT_KDF_LOG2N": "10"]
+        if trustingTheCA { environment["FASTCHAT_CA"] = caFile }
+        let pane = try TmuxPane(command: [try Self.binary().path] + arguments, environment: environment)
         panes.append(pane)
         return pane
     }
@@ -248,6 +279,9 @@ final class InteractiveChatTests: XCTestCase {
 
     private var home: URL { directory.appendingPathComponent("home") }
 
+    /// The CA the server made beside its store.
+    private var caFile: String { directory.appendingPathComponent("tls/ca.pem").path }
+
     @discardableResult
     private func fastchat(_ arguments: [String], password: String? = nil, input: String = "") throws -> CommandResult {
         let process = Process()
@@ -255,6 +289,7 @@ final class InteractiveChatTests: XCTestCase {
         process.arguments = arguments
         var environment = [
             "FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": home.path, "LANG": "C.UTF-8", "FASTCHAT_KDF_LOG2N": "10",
+            "FASTCHAT_CA": caFile,
         ]
         environment["FASTCHAT_PASSWORD"] = password
         process.environment = environment

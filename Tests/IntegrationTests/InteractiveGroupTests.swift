@@ -201,7 +201,10 @@ final class InteractiveGroupTests: XCTestCase {
     private func chatPane(as user: CLIUser) throws -> TmuxPane {
         let pane = try TmuxPane(
             command: [try FastChatBuild.requireExecutable().path, "chat", "--user", user.name],
-            environment: ["FASTCHAT_CONNECT": user.connect, "FASTCHAT_HOME": user.home, "FASTCHAT_KDF_LOG2N": "10"]
+            environment: [
+                "FASTCHAT_CONNECT": user.connect, "FASTCHAT_HOME": user.home, "FASTCHAT_KDF_LOG2N": "10",
+                "FASTCHAT_CA": user.caFile,
+            ]
         )
         panes.append(pane)
         return pane

@@ -1,5 +1,6 @@
 import FastChatClient
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import Testing
 
@@ -118,7 +119,7 @@ import Testing
         try await node.stop()
 
         let restarted = try await NodeHarness.start(sharing: node)
-        let bob = ChatClient(options: .init(endpoint: restarted.endpoint, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast))
+        let bob = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast))
         try await bob.signIn(username: "bob", password: "pw")
         #expect(try await bob.pendingMessages().map(\.text) == ["across the restart"])
         // Alice's old session was cleared with the node: she can sign in again.

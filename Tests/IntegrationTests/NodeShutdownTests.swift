@@ -11,11 +11,12 @@ import Testing
         for _ in 0..<3 {
             let node = try await NodeHarness.start()
             let endpoint = node.endpoint
+            let tls = node.clientTLS
             let outcomes = await withTaskGroup(of: Bool?.self) { group in
                 for _ in 0..<64 {
                     group.addTask {
                         // nil: refused (the node was already gone); else whether the server closed it.
-                        guard let connection = try? await RawConnection.open(endpoint) else { return nil }
+                        guard let connection = try? await RawConnection.open(endpoint, tls: tls) else { return nil }
                         return (try? await connection.exchange([]))?.closed ?? true
                     }
                 }

@@ -13,10 +13,12 @@ import Testing
         var nodes: [String: ServerProcess]
         let balancer: ChildProcess
         let endpoint: Endpoint
+        let tls: TestTLS
 
         static func start(strategy: String, on backend: Backend, nodes count: Int = 3) async throws -> Cluster {
             let scratch = try Scratch()
             let database = try await TestDatabase.make(backend, in: scratch.url)
+            let tls = try TestTLS(in: scratch.url)
             var nodes: [String: ServerProcess] = [:]
             for index in 1...count {
                 nodes["s\(index)"] = try await ServerProcess.start(
@@ -25,11 +27,11 @@ import Testing
             let port = try unusedLoopbackPort()
             let balancer = try FastChatCLI.start(
                 ["balancer", "--port", "\(port)", "--strategy", strategy, "--database", database.argument]
-                    + patientHeartbeats,
+                    + patientHeartbeats + tls.serverArguments,
                 in: scratch.url)
             let cluster = Cluster(
                 scratch: scratch, database: database, nodes: nodes, balancer: balancer,
-                endpoint: Endpoint(host: "127.0.0.1", port: port))
+                endpoint: Endpoint(host: "127.0.0.1", port: port), tls: tls)
             let names = Set(nodes.keys)
             let ready = await poll(until: .now + patience) { await cluster.liveNodes() == names }
             #expect(ready, "the balancer sees every node")
@@ -38,7 +40,8 @@ import Testing
 
         /// The nodes the balancer reports alive (via `fastchat status --json`).
         func liveNodes() async -> Set<String> {
-            guard let result = try? await FastChatCLI.run(["status", "--json", "--connect", "\(endpoint)"], in: scratch.url),
+            guard let result = try? await FastChatCLI.run(
+                ["status", "--json", "--connect", "\(endpoint)", "--ca", tls.caFile], in: scratch.url),
                 result.exitCode == 0,
                 let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
                 let nodes = object["nodes"] as? [[String: Any]]
@@ -51,7 +54,7 @@ import Testing
             var placed: [String] = []
             for index in 0..<count {
                 let client = ChatClient(
-                    options: .init(endpoint: endpoint, home: scratch.url.appendingPathComponent("homes"), kdf: .fast))
+                    options: .init(endpoint: endpoint, tls: tls.clientTLS, home: scratch.url.appendingPathComponent("homes"), kdf: .fast))
                 try await client.signUp(username: "\(prefix)\(index)", password: "pw")
                 try await client.signIn(username: "\(prefix)\(index)", password: "pw")
                 placed.append(await client.nodeName ?? "?")

@@ -1,6 +1,7 @@
 import FastChatClient
 import FastChatProtocol
 import FastChatServer
+import FastChatTLS
 import Foundation
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
             let bystander = try await node.user("alice")
             _ = try await node.user("bob")
             let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0x07, 0x00, 0x12]
-            let result = try await RawConnection.open(node.endpoint).exchange([lengthPrefix(garbage.count) + garbage])
+            let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS).exchange([lengthPrefix(garbage.count) + garbage])
             #expect(result.closed)
             #expect(result.frames.map(errorCode) == [.badRequest])
             try await bystander.send("still working", to: "bob")
@@ -23,7 +24,7 @@ import Testing
             let bystander = try await node.user("alice")
             _ = try await node.user("bob")
             // Only the length is sent: the node must not wait for (or buffer) the announced 2 GiB.
-            let result = try await RawConnection.open(node.endpoint).exchange([try framed(hello()) + lengthPrefix(Int(Int32.max))])
+            let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS).exchange([try framed(hello()) + lengthPrefix(Int(Int32.max))])
             #expect(result.closed)
             #expect(result.frames.compactMap(errorCode) == [.frameTooLarge])
             try await bystander.send("still working", to: "bob")
@@ -32,7 +33,7 @@ import Testing
 
     @Test func firstFrameMustBeHello() async throws {
         try await withNode { node in
-            let result = try await RawConnection.open(node.endpoint).exchange([try framed(Frame(requestID: 1, .signOut(.init())))])
+            let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS).exchange([try framed(Frame(requestID: 1, .signOut(.init())))])
             #expect(result.closed)
             #expect(result.frames.map(errorCode) == [.badRequest])
         }
@@ -40,7 +41,7 @@ import Testing
 
     @Test func unknownProtocolVersionIsRefused() async throws {
         try await withNode { node in
-            let result = try await RawConnection.open(node.endpoint).exchange([try framed(hello(version: 99))])
+            let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS).exchange([try framed(hello(version: 99))])
             #expect(result.closed)
             #expect(result.frames.map(errorCode) == [.unsupportedVersion])
         }
@@ -60,7 +61,7 @@ import Testing
                 Frame.with { $0.requestID = 5 },  // no body (or one from a newer protocol)
                 hello(),
             ]
-            let result = try await RawConnection.open(node.endpoint)
+            let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS)
                 .exchange([try frames.flatMap(framed)], stopAfter: frames.count)
             #expect(!result.closed)
             #expect(result.frames.map(\.requestID) == [1, 2, 3, 4, 5, 1])
@@ -75,20 +76,12 @@ import Testing
             let forged = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "intruder" }))
             var forward = Fastchat_V1_Forward()
             forward.entries = [.with { $0.recipient = "bob"; $0.seq = 999; $0.sender = "alice"; $0.messageID = UUID().bytes }]
-            let result = try await RawConnection.open(node.endpoint)
+            let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS)
                 .exchange([try framed(forged) + (try framed(Frame(.forward(forward))))])
             #expect(result.closed)
             #expect(result.frames.map(errorCode) == [.badRequest])
             // Nothing reached bob: the first thing he gets is the note he sends himself afterwards.
-            let id = try await bob.send("to myself", to: "bob")
-            let first = try await bob.next { event -> String? in
-                switch event {
-                case .message(let message): message.id == id ? "own note" : "other message"
-                case .rejected: "forged delivery"
-                default: nil
-                }
-            }
-            #expect(first == "own note")
+            #expect(try await bob.firstArrivalAfterANoteToSelf() == "own note")
         }
     }
 
@@ -102,7 +95,7 @@ import Testing
             do {
                 let bob = try await node.user("bob")
                 #expect(try await bob.pendingMessages().isEmpty)
-                // A live registered node's name, from its host: a link the node accepts.
+                // A live registered node's name and its certificate: a link the node accepts.
                 let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "t2" }))
                 var marker = Fastchat_V1_MailboxItem()
                 marker.envelope.sender = "mallory"
@@ -117,7 +110,7 @@ import Testing
                         $0.item = try! marker.serializedData()
                     },
                 ]
-                let first = try await RawConnection.open(node.endpoint).send(
+                let first = try await RawConnection.open(node.endpoint, context: try node.tls.identity("t2").makeLinkContext()).send(
                     [try framed(link) + (try framed(Frame(.forward(forward))))]
                 ) {
                     try await bob.next { event -> String? in
@@ -145,7 +138,7 @@ import Testing
             var signUp = Fastchat_V1_SignUp()
             signUp.username = "eve"
             signUp.authKey = Data(repeating: 1, count: 5)
-            let (connection, _) = try await FrameConnection.open(to: node.endpoint)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
             #expect(try await code { _ = try await connection.request(.signUp(signUp)) } == .badRequest)
             signUp.authKey = Data(repeating: 1, count: 32)
             signUp.kdf.log2N = 40
@@ -160,7 +153,7 @@ import Testing
     }
 }
 
-private func errorCode(_ frame: Frame) -> ErrorCode? {
+func errorCode(_ frame: Frame) -> ErrorCode? {
     if case .error(let error) = frame.body { return error.code }
     return nil
 }

@@ -1,5 +1,6 @@
 import FastChatClient
 import FastChatProtocol
+import FastChatTLS
 import NIOCore
 import NIOPosix
 
@@ -9,11 +10,24 @@ struct BenchChannel: Sendable {
     let connection: NIOLoopBound<BenchConnection>
 
     /// Connects through a balancer or straight to a node, following redirects, and says Hello.
-    static func open(to endpoint: Endpoint, load: NIOLoopBound<LoopLoad>) async throws -> (BenchChannel, String) {
+    static func open(
+        to endpoint: Endpoint, tls: ClientTLS?, load: NIOLoopBound<LoopLoad>
+    ) async throws -> (BenchChannel, String) {
         var target = endpoint
+        var tls = tls
         for _ in 0..<4 {
-            let channel = try await connect(to: target, load: load)
-            let reply = try await channel.request(.hello(.with { $0.protocolVersion = Wire.protocolVersion; $0.clientName = "fastchat-bench" }))
+            let (channel, check) = try await connect(to: target, tls: tls, load: load)
+            let reply: Frame.OneOf_Body
+            do {
+                reply = try await channel.request(
+                    .hello(.with { $0.protocolVersion = Wire.protocolVersion; $0.clientName = "fastchat-bench" }))
+            } catch {
+                if let failure = await check?.failure { throw failure }
+                throw error
+            }
+            if let check, let verified = await check.verified {
+                tls = tls?.trusting(verified.trustForRedirects)
+            }
             switch reply {
             case .helloReply(let hello):
                 return (channel, hello.nodeName)
@@ -28,26 +42,30 @@ struct BenchChannel: Sendable {
         throw ProtocolError(.unavailable, "Too many redirects starting from \(endpoint).")
     }
 
-    private static func connect(to endpoint: Endpoint, load: NIOLoopBound<LoopLoad>) async throws -> BenchChannel {
+    private static func connect(
+        to endpoint: Endpoint, tls: ClientTLS?, load: NIOLoopBound<LoopLoad>
+    ) async throws -> (BenchChannel, ServerCheck?) {
         let channel: any Channel
+        let check: ServerCheck?
         do {
-            channel = try await ClientBootstrap(group: load.eventLoop)
+            (channel, check) = try await ClientBootstrap(group: load.eventLoop)
                 .connectTimeout(.seconds(10))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
+                .connect(host: endpoint.host, port: endpoint.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let check = try tls?.addHandler(to: channel, host: endpoint.host, port: endpoint.port)
                         try channel.pipeline.syncOperations.addFrameCodec()
                         try channel.pipeline.syncOperations.addHandler(BenchConnection(load: load.value))
+                        return (channel, check)
                     }
                 }
-                .connect(host: endpoint.host, port: endpoint.port).get()
         } catch {
             throw ProtocolError(.unavailable, "Cannot reach \(endpoint): \(error)")
         }
         let connection = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: BenchConnection.self), eventLoop: channel.eventLoop)
         }.get()
-        return BenchChannel(channel: channel, connection: connection)
+        return (BenchChannel(channel: channel, connection: connection), check)
     }
 
     func request(_ body: Frame.OneOf_Body) async throws -> Frame.OneOf_Body {

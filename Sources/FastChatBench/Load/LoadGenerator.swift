@@ -1,6 +1,7 @@
 import FastChatClient
 import FastChatCrypto
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import Logging
 import NIOCore
@@ -30,6 +31,7 @@ public actor LoadGenerator {
     }
 
     private let endpoint: Endpoint
+    private let tls: ClientTLS?
     let plan: Plan
     let logger: Logger
     private let group: MultiThreadedEventLoopGroup
@@ -40,8 +42,9 @@ public actor LoadGenerator {
     public private(set) var connectionsPerNode: [String: Int] = [:]
     private var closed = false
 
-    public init(endpoint: Endpoint, plan: Plan, logger: Logger) {
+    public init(endpoint: Endpoint, tls: ClientTLS?, plan: Plan, logger: Logger) {
         self.endpoint = endpoint
+        self.tls = tls
         self.plan = plan
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, plan.threads))
@@ -62,10 +65,10 @@ public actor LoadGenerator {
 
         let users = self.users
         var opened = [(BenchChannel, String)?](repeating: nil, count: users.count)
-        try await forEach(Array(users.indices), concurrency: plan.setupConcurrency) { [endpoint] index in
+        try await forEach(Array(users.indices), concurrency: plan.setupConcurrency) { [endpoint, tls] index in
             let user = users[index]
             let load = loads[index % loads.count]
-            let (channel, node) = try await BenchChannel.open(to: endpoint, load: load)
+            let (channel, node) = try await BenchChannel.open(to: endpoint, tls: tls, load: load)
             _ = try await channel.request(.signUp(user.signUp))
             _ = try await channel.request(.signIn(user.signIn))
             return (index, (channel, node))

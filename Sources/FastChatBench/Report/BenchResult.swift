@@ -46,6 +46,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var memberMessagesPerSecond: Double?
     /// The `--idle N` mode: resident memory per idle connection, KB.
     public var rssKilobytesPerIdleConnection: Double?
+    /// Whether clients spoke TLS to the nodes (absent in results from before TLS).
+    public var tls: Bool?
 
     public init(
         strategy: String,
@@ -92,7 +94,7 @@ public struct BenchResult: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case strategy, servers, clients, crypto, lost, duplicates, reordered
+        case strategy, servers, clients, crypto, lost, duplicates, reordered, tls
         case groupSize = "group_size"
         case durationSeconds = "duration_s"
         case targetRatePerSecond = "target_rate_per_s"
@@ -106,6 +108,12 @@ public struct BenchResult: Codable, Sendable, Equatable {
         case rateCurve = "rate_curve"
         case memberMessagesPerSecond = "member_messages_per_s"
         case rssKilobytesPerIdleConnection = "rss_kb_per_idle_conn"
+    }
+
+    public func with(tls: Bool) -> BenchResult {
+        var result = self
+        result.tls = tls
+        return result
     }
 
     /// Peak RSS summed over the nodes, MB.

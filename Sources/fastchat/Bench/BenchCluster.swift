@@ -1,6 +1,7 @@
 import FastChatBalancer
 import FastChatBench
 import FastChatClient
+import FastChatTLS
 import Foundation
 import Logging
 
@@ -8,6 +9,8 @@ import Logging
 /// running (`--connect`), whose node pids the balancer reports.
 struct BenchCluster {
     let endpoint: Endpoint
+    /// How the load generator verifies the nodes; nil for a `--tls off` run.
+    let tls: ClientTLS?
     let servers: Int
     private let pids: [String: Int32]
     private let children: ChildProcesses?
@@ -17,10 +20,14 @@ struct BenchCluster {
     static let authHashLog2N = 10
 
     static func start(
-        servers: Int, strategy: StrategyName, database: String?, directory: URL, port: Int, logLevel: Logger.Level
+        servers: Int, strategy: StrategyName, database: String?, directory: URL, port: Int, logLevel: Logger.Level,
+        tls useTLS: Bool
     ) async throws -> BenchCluster {
         try? FileManager.default.removeItem(at: directory)
         let children = try ChildProcesses(logDirectory: directory.appendingPathComponent("logs"))
+        let tlsDirectory = useTLS ? TLSDirectory(path: directory.appendingPathComponent("tls").path) : nil
+        let tls = try tlsDirectory.map { try ClientTLS(trust: .authority(try $0.authority(create: true).certificate)) }
+        let tlsArguments = tlsDirectory.map { ["--tls-dir", $0.url.path] } ?? ["--no-tls"]
         let store = database ?? "sqlite:" + directory.appendingPathComponent("fastchat.db").path
         let host = "127.0.0.1"
         var pids: [String: Int32] = [:]
@@ -32,32 +39,33 @@ struct BenchCluster {
                     ["server", "--host", host, "--port", "\(port + index)", "--name", name, "--database", store,
                      "--log-level", logLevel.rawValue, "--auth-hash-log2n", "\(authHashLog2N)",
                      // A thousand simulated users sign in from one address, as fast as they can.
-                     "--auth-limit", "10000000", "--auth-limit-per-account", "10000000"])
+                     "--auth-limit", "10000000", "--auth-limit-per-account", "10000000"] + tlsArguments)
                 try await children.waitUntilAnswering(name: name, at: "\(host):\(port + index)") {
-                    let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port + index))
+                    let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port + index), tls: tls)
                     await connection.close()
                 }
             }
             _ = try children.start(
                 "balancer",
                 ["balancer", "--host", host, "--port", "\(port)", "--strategy", strategy.rawValue, "--database", store,
-                 "--log-level", logLevel.rawValue])
+                 "--log-level", logLevel.rawValue] + tlsArguments)
             try await children.waitUntilAnswering(name: "balancer", at: "\(host):\(port)") {
-                let status = try await StatusQuery.fetch(host: host, port: port, timeout: .seconds(1))
+                let status = try await StatusQuery.fetch(host: host, port: port, tls: tls, timeout: .seconds(1))
                 guard status.nodes.filter(\.alive).count == servers else { throw CancellationError() }
             }
         } catch {
             children.stopAll()
             throw error
         }
-        return BenchCluster(endpoint: Endpoint(host: host, port: port), servers: servers, pids: pids, children: children)
+        return BenchCluster(
+            endpoint: Endpoint(host: host, port: port), tls: tls, servers: servers, pids: pids, children: children)
     }
 
-    static func connect(to endpoint: Endpoint) async throws -> BenchCluster {
-        let status = try await StatusQuery.fetch(host: endpoint.host, port: endpoint.port)
+    static func connect(to endpoint: Endpoint, tls: ClientTLS?) async throws -> BenchCluster {
+        let status = try await StatusQuery.fetch(host: endpoint.host, port: endpoint.port, tls: tls)
         let alive = status.nodes.filter(\.alive)
         let pids = Dictionary(alive.map { ($0.name, Int32(clamping: $0.pid)) }, uniquingKeysWith: { first, _ in first })
-        return BenchCluster(endpoint: endpoint, servers: alive.count, pids: pids, children: nil)
+        return BenchCluster(endpoint: endpoint, tls: tls, servers: alive.count, pids: pids, children: nil)
     }
 
     /// CPU time and memory of every node this machine can see.

@@ -3,6 +3,7 @@ import FastChatBalancer
 import FastChatBench
 import FastChatClient
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import Logging
 
@@ -68,6 +69,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Log level of the started processes.")
     var logLevel: Logger.Level = .warning
 
+    @Option(help: "on or off: TLS between the load generator and the cluster (off runs every process with --no-tls).")
+    var tls = "on"
+
+    @Option(name: .customLong("ca"), help: "With --connect and --tls on: the cluster CA certificate.")
+    var caFile: String?
+
     var strategies: [StrategyName] {
         strategy == "all" ? StrategyName.allCases : StrategyName(rawValue: strategy).map { [$0] } ?? []
     }
@@ -85,6 +92,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         guard (idle ?? 2) >= 2 else { throw ValidationError("--idle needs at least 2 connections.") }
         guard (1...16).contains(threads) else { throw ValidationError("--threads must be between 1 and 16.") }
+        guard tls == "on" || tls == "off" else { throw ValidationError("--tls must be on or off.") }
+        guard connect == nil || tls == "off" || caFile != nil else {
+            throw ValidationError("--connect with --tls on needs the cluster's CA certificate (--ca).")
+        }
     }
 
     func run() async throws {
@@ -109,21 +120,22 @@ struct BenchCommand: AsyncParsableCommand {
     private func measure(_ strategy: StrategyName, logger: Logger) async throws -> BenchResult {
         let cluster: BenchCluster
         if let connect {
-            cluster = try await BenchCluster.connect(to: try Endpoint(parsing: connect))
+            let trust = try caFile.map { try ClientTLS(trust: .authority(pemFile: $0)) }
+            cluster = try await BenchCluster.connect(to: try Endpoint(parsing: connect), tls: tls == "on" ? trust : nil)
         } else {
             Terminal.line("\(strategy.rawValue): starting \(idle == nil ? servers : 1) nodes and a balancer…")
             cluster = try await BenchCluster.start(
                 servers: idle == nil ? servers : 1, strategy: strategy, database: database,
                 directory: URL(fileURLWithPath: data).appendingPathComponent(strategy.rawValue), port: port,
-                logLevel: logLevel)
+                logLevel: logLevel, tls: tls == "on")
         }
         defer { cluster.stop() }
         let plan = LoadGenerator.Plan(clients: idle ?? clients, groupSize: groupSize, crypto: crypto, threads: threads)
-        let generator = LoadGenerator(endpoint: cluster.endpoint, plan: plan, logger: logger)
+        let generator = LoadGenerator(endpoint: cluster.endpoint, tls: cluster.tls, plan: plan, logger: logger)
         do {
             let result = try await measure(strategy, on: cluster, with: generator, plan: plan)
             await generator.close()
-            return result
+            return result.with(tls: cluster.tls != nil)
         } catch {
             await generator.close()
             throw error

@@ -2,6 +2,7 @@ import ArgumentParser
 import FastChatBalancer
 import FastChatClient
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import Logging
 
@@ -32,6 +33,9 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Flag(name: .customLong("no-tls"), help: "Run every process in plaintext (benchmarks and debugging only).")
+    var noTLS = false
+
     func validate() throws {
         guard (1...64).contains(servers) else { throw ValidationError("--servers must be between 1 and 64.") }
         guard clients >= 0 else { throw ValidationError("--clients cannot be negative.") }
@@ -44,10 +48,14 @@ struct ClusterCommand: AsyncParsableCommand {
         let store = database ?? "sqlite:" + dataDirectory.appendingPathComponent("fastchat.db").path
         do {
             let children = try ChildProcesses(logDirectory: dataDirectory.appendingPathComponent("logs"))
+            // Made before the processes start, so they all find one CA instead of racing to create it.
+            let tls = noTLS ? nil : TLSDirectory(path: dataDirectory.appendingPathComponent("tls").path)
+            let authority = try tls?.authority(create: true)
             let cluster = ClusterService(
                 children: children,
                 plan: .init(servers: servers, clients: clients, strategy: strategy, port: port, database: store,
-                            logLevel: logLevel, home: dataDirectory.appendingPathComponent("simulated-clients")),
+                            logLevel: logLevel, home: dataDirectory.appendingPathComponent("simulated-clients"),
+                            tlsDirectory: tls, clientTLS: try authority.map { try ClientTLS(trust: .authority($0.certificate)) }),
                 logger: logger
             )
             try await runUntilSignalled(cluster, logger: logger)

@@ -1,6 +1,7 @@
 import FastChatBalancer
 import FastChatClient
 import FastChatProtocol
+import FastChatTLS
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -15,6 +16,11 @@ struct ClusterService: Service {
         var database: String
         var logLevel: Logger.Level
         var home: URL
+        /// The cluster CA directory every process uses; nil runs them all with `--no-tls`.
+        var tlsDirectory: TLSDirectory?
+        var clientTLS: ClientTLS?
+
+        var tlsArguments: [String] { tlsDirectory.map { ["--tls-dir", $0.url.path] } ?? ["--no-tls"] }
     }
 
     let children: ChildProcesses
@@ -30,29 +36,29 @@ struct ClusterService: Service {
             let pid = try children.start(
                 "s\(index)",
                 ["server", "--host", host, "--port", "\(port)", "--name", "s\(index)", "--database", plan.database,
-                 "--log-level", level]
+                 "--log-level", level] + plan.tlsArguments
                     // The simulated clients all sign up and in from this machine's address.
                     + (plan.clients > 0 ? ["--auth-limit", "\(max(60, 4 * plan.clients))"] : []))
             Terminal.line("server s\(index) \(host):\(port) pid \(pid)")
             try await children.waitUntilAnswering(name: "s\(index)", at: "\(host):\(port)") {
-                let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port))
+                let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port), tls: plan.clientTLS)
                 await connection.close()
             }
         }
         let pid = try children.start(
             "balancer",
             ["balancer", "--host", host, "--port", "\(plan.port)", "--strategy", plan.strategy.rawValue,
-             "--database", plan.database, "--log-level", level])
+             "--database", plan.database, "--log-level", level] + plan.tlsArguments)
         Terminal.line("balancer \(host):\(plan.port) pid \(pid) strategy \(plan.strategy.rawValue)")
         try await children.waitUntilAnswering(name: "balancer", at: "\(host):\(plan.port)") {
-            _ = try await StatusQuery.fetch(host: host, port: plan.port, timeout: .seconds(1))
+            _ = try await StatusQuery.fetch(host: host, port: plan.port, tls: plan.clientTLS, timeout: .seconds(1))
         }
         Terminal.line("Logs in \(plan.home.deletingLastPathComponent().appendingPathComponent("logs").path). Ctrl-C stops everything.")
 
         let simulation =
             plan.clients > 0
             ? ChatSimulation(
-                endpoint: Endpoint(host: host, port: plan.port), home: plan.home, count: plan.clients, logger: logger)
+                endpoint: Endpoint(host: host, port: plan.port), tls: plan.clientTLS, home: plan.home, count: plan.clients, logger: logger)
             : nil
         try await simulation?.start()
 
@@ -74,7 +80,7 @@ struct ClusterService: Service {
             guard !Task.isCancelled else { return }
             var parts: [String] = []
             let snapshot = await simulation?.snapshot()
-            if let status = try? await StatusQuery.fetch(host: host, port: plan.port, timeout: .seconds(1)) {
+            if let status = try? await StatusQuery.fetch(host: host, port: plan.port, tls: plan.clientTLS, timeout: .seconds(1)) {
                 parts = status.nodes.map { node in
                     guard node.alive else { return "\(node.name) DEAD" }
                     let rate = snapshot.map { String(format: " %.0f msg/s", $0.deliveredPerSecondByNode[node.name] ?? 0) }

@@ -12,6 +12,12 @@ struct InteractiveSession {
 
     /// The process's exit code.
     func run() async -> ExitCode {
+        // Before the keyboard's reader starts: a server met for the first time is asked about on plain stdin.
+        do {
+            try await client.connect()
+        } catch {
+            return fail(error)
+        }
         let keyboard = Keyboard()
         let screen = ChatScreen(client: client, input: keyboard.feed)
         let prompter = Prompter(keyboard: keyboard, screen: screen)
@@ -21,12 +27,6 @@ struct InteractiveSession {
             for await event in client.events { await screen.handle(event) }
         }
         defer { pump.cancel() }
-
-        do {
-            try await client.connect()
-        } catch {
-            return fail(error)
-        }
         await screen.say(ChatStyle.heading("FastChat · connected to node \(await client.nodeName ?? "?")"))
 
         do {

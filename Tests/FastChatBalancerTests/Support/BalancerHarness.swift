@@ -2,19 +2,25 @@
 import FastChatClient
 import FastChatProtocol
 import FastChatStore
+import FastChatTLS
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A real balancer on an ephemeral loopback port, reading the registry of a temporary SQLite store.
 struct BalancerHarness {
     let balancer: Balancer
     let store: SQLiteStore
+    /// The cluster CA the balancer's certificate comes from; clients trust it.
+    let tls: TestTLS
+    var clientTLS: ClientTLS { tls.clientTLS }
     var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: balancer.localAddress.port!) }
 
     /// Sends one frame on a fresh connection and returns the balancer's answer.
     func exchange(_ frame: Frame) async throws -> Frame {
-        try await StatusQuery.exchange(frame, host: endpoint.host, port: endpoint.port, timeout: .seconds(120))
+        try await StatusQuery.exchange(
+            frame, host: endpoint.host, port: endpoint.port, tls: clientTLS, timeout: .seconds(120))
     }
 
     func hello(version: UInt32 = Wire.protocolVersion) async throws -> Frame {
@@ -40,8 +46,12 @@ func withBalancer(
     _ strategy: StrategyName = .roundRobin,
     configure: (inout BalancerConfiguration) -> Void = { _ in },
     nodes: [(name: String, address: String)] = [],
+    tls: TestTLS? = nil,
     _ body: (BalancerHarness) async throws -> Void
 ) async throws {
+    let tlsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("balancer-tls-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: tlsDirectory) }
+    let tls = try tls ?? TestTLS(path: tlsDirectory.path)
     try await withStore { store in
         for node in nodes {
             try await store.registerNode(
@@ -52,12 +62,13 @@ func withBalancer(
         // Liveness is judged against the real clock; on a loaded machine a test may take several seconds, so the
         // nodes registered "now" must not die of old age mid-test. Dead nodes in these tests are hours old.
         var configuration = BalancerConfiguration(
-            host: "127.0.0.1", port: 0, strategy: strategy, deadAfter: .seconds(600), refreshInterval: .milliseconds(50))
+            host: "127.0.0.1", port: 0, strategy: strategy, deadAfter: .seconds(600), refreshInterval: .milliseconds(50),
+            tls: try tls.identity("balancer"))
         configure(&configuration)
         let balancer = try await Balancer.bind(configuration: configuration, store: store, logger: Fixtures.logger)
         let serving = Task { try await balancer.run() }
         do {
-            try await body(BalancerHarness(balancer: balancer, store: store))
+            try await body(BalancerHarness(balancer: balancer, store: store, tls: tls))
         } catch {
             serving.cancel()
             _ = try? await serving.value
@@ -68,17 +79,20 @@ func withBalancer(
     }
 }
 
-/// A stand-in chat node: answers Hello with a HelloReply naming it, and nothing else.
+/// A stand-in chat node: answers Hello with a HelloReply naming it, and nothing else (over TLS, with a certificate
+/// of the cluster CA `tls`).
 struct FakeNode {
     let name: String
     let channel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
     var address: String { "127.0.0.1:\(channel.channel.localAddress!.port!)" }
 
-    static func start(_ name: String) async throws -> FakeNode {
+    static func start(_ name: String, tls: TestTLS) async throws -> FakeNode {
+        let context = try tls.identity(name).makeServerContext()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     try channel.pipeline.syncOperations.addFrameCodec()
                     return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
                 }

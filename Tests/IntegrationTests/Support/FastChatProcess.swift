@@ -263,19 +263,23 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
     let name: String
     let database: String
+    /// The cluster CA directory it serves TLS from (`<directory>/tls`), shared by every process of a test.
+    let tls: TestTLS
 
     /// "127.0.0.1:PORT", for `--connect`.
     var address: String { "127.0.0.1:\(port)" }
 
-    private init(process: ChildProcess, port: Int, name: String, database: String) {
+    private init(process: ChildProcess, port: Int, name: String, database: String, tls: TestTLS) {
         self.process = process
         self.port = port
         self.name = name
         self.database = database
+        self.tls = tls
     }
 
-    /// Starts `fastchat server --port PORT --database DATABASE --name NAME` (PORT 0: the kernel picks one) and waits
-    /// for its "Node NAME listening on …:PORT" line. Sign-ins cost the cheapest scrypt the server allows.
+    /// Starts `fastchat server --port PORT --database DATABASE --name NAME --tls-dir DIRECTORY/tls` (PORT 0: the
+    /// kernel picks one) and waits for its "Node NAME listening on …:PORT" line. Sign-ins cost the cheapest scrypt
+    /// the server allows. The CA is made here first, so processes started together do not race to create it.
     static func start(
         database: String,
         name: String = "s1",
@@ -284,15 +288,18 @@ final class ServerProcess: @unchecked Sendable {
         in directory: URL,
         timeout: Duration = patience
     ) async throws -> ServerProcess {
+        let tls = try TestTLS(in: directory)
         let process = try FastChatCLI.start(
             ["server", "--port", "\(port)", "--database", database, "--name", name, "--auth-hash-log2n", "10"]
+                + (extraArguments.contains { ["--tls-cert", "--tls-dir", "--no-tls"].contains($0) } ? [] : tls.serverArguments)
                 + extraArguments,
             in: directory
         )
         let log = try await process.waitForStderr(timeout: timeout, "it logged \"listening on\"") {
             listeningPort(in: $0, node: name) != nil
         }
-        return ServerProcess(process: process, port: listeningPort(in: log, node: name)!, name: name, database: database)
+        return ServerProcess(
+            process: process, port: listeningPort(in: log, node: name)!, name: name, database: database, tls: tls)
     }
 
     /// The port in a line like "Node s1 listening on [IPv4]127.0.0.1/127.0.0.1:7001".
@@ -371,6 +378,8 @@ struct CLIUser: Sendable {
     var home: String
     var connect: String
     var scratch: URL
+    /// The cluster CA the client trusts (`FASTCHAT_CA`).
+    var caFile: String
 
     init(_ name: String, password: String = "correct horse \(UUID().uuidString.prefix(4))", server: ServerProcess, scratch: Scratch) {
         self.name = name
@@ -378,6 +387,7 @@ struct CLIUser: Sendable {
         self.home = scratch.url.appendingPathComponent("home-\(name)-\(UUID().uuidString.prefix(4))").path
         self.connect = server.address
         self.scratch = scratch.url
+        caFile = server.tls.caFile
     }
 
     /// `fastchat COMMAND --connect … --user NAME ARGUMENTS` with `FASTCHAT_PASSWORD` and `FASTCHAT_HOME` set.
@@ -406,7 +416,10 @@ struct CLIUser: Sendable {
 
     /// The cheapest scrypt the client allows, for new accounts and as its floor (`FASTCHAT_KDF_LOG2N`).
     func environment(password: String? = nil) -> [String: String] {
-        ["FASTCHAT_PASSWORD": password ?? self.password, "FASTCHAT_HOME": home, "FASTCHAT_KDF_LOG2N": "10"]
+        [
+            "FASTCHAT_PASSWORD": password ?? self.password, "FASTCHAT_HOME": home, "FASTCHAT_KDF_LOG2N": "10",
+            "FASTCHAT_CA": caFile,
+        ]
     }
 
     /// `fastchat signup` with a cheap scrypt cost (`--kdf-log2n 10`).

@@ -2,16 +2,21 @@ import FastChatClient
 import FastChatCrypto
 import FastChatServer
 import FastChatStore
+import FastChatTLS
 import Foundation
 import Logging
 import Testing
 
 /// A real node on an ephemeral loopback port, on a fresh store (a SQLite file in a fresh temporary directory, or a
-/// PostgreSQL database of its own); the directory also holds the clients' homes.
+/// PostgreSQL database of its own), serving TLS with a certificate of the directory's own cluster CA; the
+/// directory also holds the clients' homes.
 final class NodeHarness: Sendable {
     let directory: URL
     let database: TestDatabase
     let endpoint: Endpoint
+    /// The cluster CA in `<directory>/tls`: nodes sharing the directory share it.
+    let tls: TestTLS
+    var clientTLS: ClientTLS { tls.clientTLS }
     /// What this node (and its store) logged last, for a failing test to print.
     let logTail: LogTail
     private let node: ChatNode
@@ -24,11 +29,12 @@ final class NodeHarness: Sendable {
     var databasePath: String { directory.appendingPathComponent("fastchat.db").path }
 
     private init(
-        directory: URL, database: TestDatabase, logTail: LogTail, node: ChatNode, store: any ChatStore,
+        directory: URL, database: TestDatabase, tls: TestTLS, logTail: LogTail, node: ChatNode, store: any ChatStore,
         serving: Task<Void, any Error>
     ) {
         self.directory = directory
         self.database = database
+        self.tls = tls
         self.logTail = logTail
         self.node = node
         self.store = store
@@ -96,8 +102,11 @@ final class NodeHarness: Sendable {
         database: TestDatabase,
         configure: (inout ServerConfiguration) -> Void
     ) async throws -> NodeHarness {
-        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, nodeName: "t1", authHashParameters: .fast)
+        let tls = try TestTLS(in: directory)
+        var configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, nodeName: "t1", authHashParameters: .fast, tls: nil)
         configure(&configuration)
+        configuration.tls = try tls.identity(configuration.nodeName)
         let logTail = LogTail()
         let logger = LogTailHandler.logger(label: "test.node.\(configuration.nodeName)", into: logTail)
         let store = try await database.open(logger: logger)
@@ -110,7 +119,8 @@ final class NodeHarness: Sendable {
         }
         let serving = Task { try await node.run() }
         return NodeHarness(
-            directory: directory, database: database, logTail: logTail, node: node, store: store, serving: serving)
+            directory: directory, database: database, tls: tls, logTail: logTail, node: node, store: store,
+            serving: serving)
     }
 
     /// A client with its own home directory (its own "machine").
@@ -118,6 +128,7 @@ final class NodeHarness: Sendable {
         ChatClient(
             options: .init(
                 endpoint: endpoint,
+                tls: clientTLS,
                 home: directory.appendingPathComponent("homes/\(home)", isDirectory: true),
                 kdf: .fast,
                 logger: Self.logger
@@ -177,6 +188,20 @@ extension ChatClient {
             if case .disconnected(let reason) = event { throw Disconnected(reason: reason) }
         }
         throw Disconnected(reason: "the event stream ended")
+    }
+
+    /// Sends a note to itself and says what arrives first: "own note", or "other message" / "forged delivery" when
+    /// something else (that should never have been delivered) came before it.
+    func firstArrivalAfterANoteToSelf() async throws -> String {
+        let me = try #require(await username)
+        let id = try await send("to myself", to: me)
+        return try await next { event -> String? in
+            switch event {
+            case .message(let message): message.id == id ? "own note" : "other message"
+            case .rejected: "forged delivery"
+            default: nil
+            }
+        }
     }
 
     /// The next message, acknowledged.

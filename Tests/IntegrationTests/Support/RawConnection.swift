@@ -1,17 +1,36 @@
 import FastChatClient
 import FastChatProtocol
+import FastChatTLS
 import NIOCore
 import NIOPosix
+import NIOSSL
 
-/// A TCP connection without the frame codec, for sending what a well-behaved client never would.
+/// A TLS connection without the frame codec, for sending what a well-behaved client never would.
 struct RawConnection {
     let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-    static func open(_ endpoint: Endpoint) async throws -> RawConnection {
+    /// Verifies the server as a client does (`tls` nil: plaintext, for a `--no-tls` server).
+    static func open(_ endpoint: Endpoint, tls: ClientTLS?) async throws -> RawConnection {
+        try await open(endpoint) { channel in
+            _ = try tls?.addHandler(to: channel, host: endpoint.host, port: endpoint.port)
+        }
+    }
+
+    /// Speaks TLS with `context` (a client certificate, say, as node links present).
+    static func open(_ endpoint: Endpoint, context: NIOSSLContext) async throws -> RawConnection {
+        try await open(endpoint) { channel in
+            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+        }
+    }
+
+    private static func open(
+        _ endpoint: Endpoint, transport: @escaping @Sendable (any Channel) throws -> Void
+    ) async throws -> RawConnection {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: endpoint.host, port: endpoint.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try transport(channel)
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         return RawConnection(channel: channel)
