@@ -149,6 +149,10 @@ struct PostgresStoreTests {
         #expect(url.password == "p@ss")
         #expect(url.database == "chat")
         #expect(url.tlsMode == .require)
+        #expect(url.rootCertificateFile == nil)
+        let pinned = try PostgresURL(parsing: "postgres://fastchat@db.example/chat?sslmode=require&sslrootcert=/etc/pg-ca.pem")
+        #expect(pinned.tlsMode == .require)
+        #expect(pinned.rootCertificateFile == "/etc/pg-ca.pem")
 
         let defaults = try PostgresURL(parsing: "postgres://fastchat@db.example")
         #expect(defaults.port == 5432)

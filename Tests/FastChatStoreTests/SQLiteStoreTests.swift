@@ -19,6 +19,25 @@ import Testing
         }
     }
 
+    /// The file holds password verifiers and key backups: it and its WAL and shared-memory files are the owner's
+    /// alone, as is a directory made for it.
+    @Test func filesAreCreatedForTheOwnerOnly() async throws {
+        try await withStorage { storage in
+            let path = URL(fileURLWithPath: storage.path).deletingLastPathComponent()
+                .appendingPathComponent("made-here/fastchat.db").path
+            let store = try SQLiteStore(path: path, logger: Fixtures.logger)
+            try await store.createUser(Fixtures.user("alice"))
+            func mode(_ file: String) throws -> Int? {
+                try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            }
+            for file in [path, path + "-wal", path + "-shm"] {
+                #expect(try mode(file) == 0o600, "\(file)")
+            }
+            #expect(try mode(URL(fileURLWithPath: path).deletingLastPathComponent().path) == 0o700)
+            try await store.close()
+        }
+    }
+
     /// Several server processes started together on a fresh file all migrate it at once.
     @Test func concurrentFirstOpensAllSucceed() async throws {
         try await withStorage { storage in

@@ -3,7 +3,8 @@ import PostgresNIO
 
 /// A parsed `postgres://USER:PASSWORD@HOST:PORT/DATABASE` URL. Like libpq, a missing port means 5432, a missing user
 /// the `USER` of the environment and a missing database the user's name. `?sslmode=disable|prefer|require` selects
-/// TLS (default: prefer, which falls back to plain TCP when the server has no TLS).
+/// TLS (default: prefer, which falls back to plain TCP when the server has no TLS; require verifies the server's
+/// certificate and host name against the system's CAs, or against the CA file `sslrootcert=FILE` names).
 struct PostgresURL: Sendable {
     enum TLSMode: String, Sendable {
         case disable, prefer, require
@@ -16,6 +17,8 @@ struct PostgresURL: Sendable {
     let password: String?
     let database: String
     let tlsMode: TLSMode
+    /// A CA certificate (PEM) to verify the server with, instead of the system's.
+    let rootCertificateFile: String?
 
     init(parsing text: String) throws {
         guard let components = URLComponents(string: text),
@@ -40,6 +43,7 @@ struct PostgresURL: Sendable {
         self.password = components.password
         self.database = path.isEmpty ? username : path
         self.tlsMode = tlsMode
+        rootCertificateFile = components.queryItems?.first { $0.name == "sslrootcert" }?.value
     }
 
     /// The URL as given, with its password (if any) replaced by `***`: fit for logs and error messages.
@@ -63,19 +67,25 @@ struct PostgresURL: Sendable {
             tls: try connectionTLS())
     }
 
+    private var tlsConfiguration: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let rootCertificateFile { configuration.trustRoots = .file(rootCertificateFile) }
+        return configuration
+    }
+
     private var clientTLS: PostgresClient.Configuration.TLS {
         switch tlsMode {
         case .disable: .disable
-        case .prefer: .prefer(.makeClientConfiguration())
-        case .require: .require(.makeClientConfiguration())
+        case .prefer: .prefer(tlsConfiguration)
+        case .require: .require(tlsConfiguration)
         }
     }
 
     private func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
         switch tlsMode {
         case .disable: .disable
-        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .prefer: .prefer(try NIOSSLContext(configuration: tlsConfiguration))
+        case .require: .require(try NIOSSLContext(configuration: tlsConfiguration))
         }
     }
 

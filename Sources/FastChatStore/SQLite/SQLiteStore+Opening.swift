@@ -17,11 +17,19 @@ extension SQLiteStore {
     static func createParentDirectory(of path: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw StoreError.cannotOpen(
                 "Cannot create the directory \(directory.path) for the database \(path).")
         }
+        // The store holds password verifiers and key backups: only its owner reads it. SQLite gives the WAL and
+        // shared-memory files the database file's mode, so creating that file 0600 first covers all three.
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        guard fd >= 0 else {
+            throw StoreError.cannotOpen("Cannot create the database \(path): \(String(cString: strerror(errno))).")
+        }
+        Foundation.close(fd)
     }
 
     /// Switching a brand-new file to WAL needs an exclusive lock, and SQLite reports SQLITE_BUSY
