@@ -1,5 +1,6 @@
 import FastChatProtocol
 import FastChatStore
+import FastChatTLS
 import Foundation
 import Logging
 import NIOCore
@@ -23,6 +24,7 @@ public final class Balancer: Service, Sendable {
     public let table: NodeTable
     private let configuration: BalancerConfiguration
     private let serverChannel: NIOAsyncChannel<any Channel, Never>
+    private let probe: NodeProbe
     private let logger: Logger
 
     private init(
@@ -33,6 +35,9 @@ public final class Balancer: Service, Sendable {
     ) throws {
         self.configuration = configuration
         self.table = table
+        probe = NodeProbe(
+            table: table, tls: try configuration.tls.map { try ClientTLS(trust: try $0.clusterTrust()) },
+            timeout: configuration.probeTimeout, logger: logger)
         self.serverChannel = serverChannel
         self.logger = logger
         guard let address = serverChannel.channel.localAddress else {
@@ -117,6 +122,7 @@ public final class Balancer: Service, Sendable {
                     requestID: requestID
                 )
             }
+            await probe.check(reported: hello.unreachableNodes)
             guard let node = await table.place() else {
                 logger.warning("No chat node is available for a client")
                 return .error(.unavailable, "No chat node is available.", requestID: requestID)

@@ -26,6 +26,8 @@ public struct BalancerConfiguration: Sendable {
     public var firstFrameTimeout: Duration
     /// The certificate served to clients; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
+    /// How long a node a client reported unreachable has to answer the balancer's own Hello.
+    public var probeTimeout: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -35,7 +37,8 @@ public struct BalancerConfiguration: Sendable {
         deadAfter: Duration = .seconds(3),
         refreshInterval: Duration = .milliseconds(250),
         firstFrameTimeout: Duration = .seconds(10),
-        tls: TLSIdentity?
+        tls: TLSIdentity?,
+        probeTimeout: Duration = .seconds(2)
     ) {
         self.host = host
         self.port = port
@@ -45,6 +48,7 @@ public struct BalancerConfiguration: Sendable {
         self.refreshInterval = refreshInterval
         self.firstFrameTimeout = firstFrameTimeout
         self.tls = tls
+        self.probeTimeout = probeTimeout
     }
 }
 

@@ -32,6 +32,9 @@ public actor NodeTable {
     /// yet; one in the heartbeat's own millisecond is counted again rather than missed).
     private var sentSinceHeartbeat: [String: [Date]] = [:]
     private var placed = 0
+    /// Nodes found unreachable before their heartbeat expired (a client's report confirmed by a failed probe), with
+    /// the heartbeat they had then: they get no clients until it moves on.
+    private var down: [String: Date] = [:]
 
     /// `random` and `now` are for tests: a seeded generator and a fixed clock make placements deterministic.
     public init(
@@ -63,6 +66,7 @@ public actor NodeTable {
             if !newer.isEmpty { kept[name] = newer }
         }
         sentSinceHeartbeat = kept
+        down = down.filter { heartbeats[$0.key] == $0.value }
     }
 
     /// Refreshes every `interval` until the task is cancelled. A failed read is logged and the last table kept:
@@ -98,8 +102,20 @@ public actor NodeTable {
         return records.map { NodeView(record: $0, alive: isAlive($0, at: now)) }
     }
 
+    /// The registered node `name`, if it counts as alive now (so whether it answers is worth checking).
+    public func liveNode(named name: String) -> NodeRecord? {
+        let now = now()
+        return records.first { $0.name == name && isAlive($0, at: now) }
+    }
+
+    /// Sends no client to `name` until its heartbeat moves on (a frozen or killed node's never does).
+    public func markDown(_ name: String) {
+        guard let record = records.first(where: { $0.name == name }) else { return }
+        down[name] = record.heartbeatAt
+    }
+
     private func isAlive(_ node: NodeRecord, at now: Date) -> Bool {
-        now.timeIntervalSince(node.heartbeatAt) <= deadAfter
+        now.timeIntervalSince(node.heartbeatAt) <= deadAfter && down[node.name] != node.heartbeatAt
     }
 
     private func load(of node: NodeRecord) -> Int {

@@ -23,6 +23,9 @@ public actor ChatClient {
         public var reconnects: Bool
         /// How long a failover may try before it gives up with `.connectionLost`.
         public var reconnectTimeout: Duration
+        /// How long a server has to answer Hello before it counts as unreachable (and, behind a balancer, another
+        /// node is tried).
+        public var answerTimeout: Duration
 
         public init(
             endpoint: Endpoint,
@@ -31,7 +34,8 @@ public actor ChatClient {
             kdf: KDFParameters = .strong,
             logger: Logger = Logger(label: "fastchat.client"),
             reconnects: Bool = false,
-            reconnectTimeout: Duration = .seconds(20)
+            reconnectTimeout: Duration = .seconds(20),
+            answerTimeout: Duration = .seconds(5)
         ) {
             self.endpoint = endpoint
             self.tls = tls
@@ -40,6 +44,7 @@ public actor ChatClient {
             self.logger = logger
             self.reconnects = reconnects
             self.reconnectTimeout = reconnectTimeout
+            self.answerTimeout = answerTimeout
         }
     }
 
@@ -84,7 +89,8 @@ public actor ChatClient {
     /// Connects (through the balancer, if the endpoint is one) unless already connected.
     public func connect() async throws {
         if let connection, await !connection.isClosed { return }
-        let (connection, hello) = try await FrameConnection.open(to: options.endpoint, tls: options.tls)
+        let (connection, hello) = try await FrameConnection.open(
+            to: options.endpoint, tls: options.tls, answerTimeout: options.answerTimeout)
         self.connection = connection
         nodeName = hello.nodeName
         if hello.maxFrameBytes > 0 { maxFrameBytes = Int(hello.maxFrameBytes) }

@@ -26,50 +26,99 @@ public actor FrameConnection {
         (pushes, pushContinuation) = AsyncStream.makeStream(of: Frame.OneOf_Body.self)
     }
 
-    /// Connects (over TLS unless `tls` is nil) and says Hello. A balancer answers with a redirect, which is followed
-    /// (at most a few hops), trusting for the next hop the CA the balancer was verified with. A server that is not
-    /// trusted throws `ServerNotTrusted` before any frame reaches it.
+    /// Connects (over TLS unless `tls` is nil) and says Hello. A balancer answers with a redirect to a node, which
+    /// is verified against the CA the balancer was verified with. A node that refuses the connection or does not
+    /// answer within `answerTimeout` is reported to the balancer, which is asked again (a few times), so a node
+    /// that just died or froze costs a command seconds, not its success. A server that is not trusted throws
+    /// `ServerNotTrusted` before any frame reaches it, and is never retried.
     public static func open(
         to endpoint: Endpoint,
         tls: ClientTLS?,
         clientName: String = "fastchat",
+        answerTimeout: Duration = .seconds(5),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> (FrameConnection, Fastchat_V1_HelloReply) {
-        var target = endpoint
-        var tls = tls
-        for _ in 0..<4 {
-            let (connection, check) = try await connect(to: target, tls: tls, eventLoopGroup: eventLoopGroup)
-            var hello = Fastchat_V1_Hello()
-            hello.protocolVersion = Wire.protocolVersion
-            hello.clientName = clientName
-            let answer: Frame.OneOf_Body
-            do {
-                answer = try await connection.request(.hello(hello))
-            } catch {
-                if let failure = await check?.failure { throw failure }
-                throw error
-            }
-            if let check {
-                // A reply came, so the handshake finished, and it finishes only once the server was verified.
-                guard let verified = await check.verified else {
-                    await connection.close()
-                    throw ProtocolError(.unavailable, "The server at \(target) was not verified.")
-                }
-                await connection.bind(to: verified.channelBinding)
-                tls = tls?.trusting(verified.trustForRedirects)
-            }
+        var unreachable: [String] = []
+        var lastFailure: ProtocolError?
+        for _ in 0..<maxNodeAttempts {
+            let (connection, answer, nodeTLS) = try await greet(
+                endpoint, tls: tls, clientName: clientName, unreachable: unreachable, answerTimeout: answerTimeout,
+                eventLoopGroup: eventLoopGroup)
             switch answer {
             case .helloReply(let reply):
                 return (connection, reply)
             case .redirect(let redirect):
                 await connection.close()
-                target = try Endpoint(parsing: redirect.address)
+                let target = try Endpoint(parsing: redirect.address)
+                do {
+                    let (node, nodeAnswer, _) = try await greet(
+                        target, tls: nodeTLS, clientName: clientName, unreachable: [], answerTimeout: answerTimeout,
+                        eventLoopGroup: eventLoopGroup)
+                    guard case .helloReply(let reply) = nodeAnswer else {
+                        await node.close()
+                        throw ProtocolError(.badRequest, "The node at \(target) answered Hello with something unexpected.")
+                    }
+                    return (node, reply)
+                } catch let error as ProtocolError where error.code == .unavailable {
+                    unreachable.append(redirect.nodeName)
+                    lastFailure = error
+                }
             default:
                 await connection.close()
-                throw ProtocolError(.badRequest, "The server at \(target) answered Hello with something unexpected.")
+                throw ProtocolError(.badRequest, "The server at \(endpoint) answered Hello with something unexpected.")
             }
         }
-        throw ProtocolError(.unavailable, "Too many redirects starting from \(endpoint).")
+        throw lastFailure ?? ProtocolError(.unavailable, "No node answered through \(endpoint).")
+    }
+
+    /// Nodes a client tries through a balancer before it gives up.
+    static let maxNodeAttempts = 3
+
+    /// Connects to `target`, says Hello and returns the answer, with the trust for a node it redirects to.
+    private static func greet(
+        _ target: Endpoint, tls: ClientTLS?, clientName: String, unreachable: [String], answerTimeout: Duration,
+        eventLoopGroup: any EventLoopGroup
+    ) async throws -> (FrameConnection, Frame.OneOf_Body, ClientTLS?) {
+        let (connection, check) = try await connect(to: target, tls: tls, eventLoopGroup: eventLoopGroup)
+        var hello = Fastchat_V1_Hello()
+        hello.protocolVersion = Wire.protocolVersion
+        hello.clientName = clientName
+        hello.unreachableNodes = unreachable
+        let answer: Frame.OneOf_Body
+        do {
+            answer = try await connection.request(.hello(hello), within: answerTimeout, from: target)
+        } catch {
+            if let failure = await check?.failure { throw failure }
+            throw error
+        }
+        guard let check else { return (connection, answer, nil) }
+        // A reply came, so the handshake finished, and it finishes only once the server was verified.
+        guard let verified = await check.verified else {
+            await connection.close()
+            throw ProtocolError(.unavailable, "The server at \(target) was not verified.")
+        }
+        await connection.bind(to: verified.channelBinding)
+        return (connection, answer, tls?.trusting(verified.trustForRedirects))
+    }
+
+    /// `request`, but a server that has not answered within `timeout` is hung up on: `UNAVAILABLE`.
+    private func request(
+        _ body: Frame.OneOf_Body, within timeout: Duration, from target: Endpoint
+    ) async throws -> Frame.OneOf_Body {
+        try await withThrowingTaskGroup(of: Frame.OneOf_Body?.self) { group in
+            group.addTask { try await self.request(body) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let answer = first else {
+                // Closing ends the waiting request too, so the group does not wait for an answer that never comes.
+                await close()
+                throw ProtocolError(.unavailable, "The server at \(target) did not answer within \(timeout).")
+            }
+            return answer
+        }
     }
 
     private static func connect(

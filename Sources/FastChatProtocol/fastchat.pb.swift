@@ -519,6 +519,10 @@ public nonisolated struct Fastchat_V1_Hello: Sendable {
   /// free text, for logs
   public var clientName: String = String()
 
+  /// To a balancer: nodes it redirected this client to that refused the connection or did not answer in time. The
+  /// balancer probes each and, if the probe fails too, sends no client there until the node's heartbeat moves on.
+  public var unreachableNodes: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2156,7 +2160,7 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Fastchat_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Hello"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}client_name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}client_name\0\u{3}unreachable_nodes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2166,6 +2170,7 @@ nonisolated extension Fastchat_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._M
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.clientName) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.unreachableNodes) }()
       default: break
       }
     }
@@ -2178,12 +2183,16 @@ nonisolated extension Fastchat_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.clientName.isEmpty {
       try visitor.visitSingularStringField(value: self.clientName, fieldNumber: 2)
     }
+    if !self.unreachableNodes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.unreachableNodes, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_Hello, rhs: Fastchat_V1_Hello) -> Bool {
     if lhs.protocolVersion != rhs.protocolVersion {return false}
     if lhs.clientName != rhs.clientName {return false}
+    if lhs.unreachableNodes != rhs.unreachableNodes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

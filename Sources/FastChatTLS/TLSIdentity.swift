@@ -42,6 +42,13 @@ public struct TLSIdentity: Sendable {
         channelBinding = try ChannelBinding.tlsServerEndPoint(der: der)
     }
 
+    /// What this process trusts when it dials another member of its cluster (a balancer probing a node): the
+    /// cluster CA, or the system's roots when its certificate came from elsewhere without one.
+    public func clusterTrust() throws -> ServerTrust {
+        guard let authority = authority.first else { return .systemRoots }
+        return .authority(try Certificate(derEncoded: authority.toDERBytes()))
+    }
+
     /// The name a node's certificate was issued to (its common name).
     public var name: String? { leaf.subject.commonName }
 

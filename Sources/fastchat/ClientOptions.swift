@@ -22,6 +22,14 @@ struct ClientOptions: ParsableArguments {
     )
     var kdfLog2N: Int?
 
+    @Option(
+        name: .customLong("answer-timeout"),
+        help: ArgumentHelp(
+            "Seconds a server has to answer before another node is tried (default: $FASTCHAT_ANSWER_TIMEOUT, else 5).",
+            visibility: .hidden)
+    )
+    var answerTimeout: Double?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .warning
 
@@ -46,11 +54,21 @@ struct ClientOptions: ParsableArguments {
             kdf.log2N = log2N
             try kdf.validate()
         }
+        let answerSeconds = try answerTimeout ?? environment["FASTCHAT_ANSWER_TIMEOUT"].map { text in
+            guard let seconds = Double(text) else {
+                throw ProtocolError(.badRequest, "FASTCHAT_ANSWER_TIMEOUT must be a number of seconds")
+            }
+            return seconds
+        } ?? 5
+        guard answerSeconds.isFinite, (0.1...3600).contains(answerSeconds) else {
+            throw ProtocolError(.badRequest, "The answer timeout must be between 0.1 and 3600 seconds")
+        }
         let logger = makeLogger(label: "fastchat.client", level: logLevel)
         return ChatClient(
             options: .init(
                 endpoint: endpoint, tls: try tls.clientTLS(home: URL(fileURLWithPath: homePath), interactive: interactive),
-                home: URL(fileURLWithPath: homePath), kdf: kdf, logger: logger, reconnects: reconnects)
+                home: URL(fileURLWithPath: homePath), kdf: kdf, logger: logger, reconnects: reconnects,
+                answerTimeout: .milliseconds(Int(answerSeconds * 1000)))
         )
     }
 }

@@ -128,7 +128,7 @@ import Testing
         try await withNode(on: backend) { node in
             var weak = KDFParameters.fast
             weak.r = 1
-            let maker = ChatClient(options: .init(endpoint: node.endpoint, tls: node.clientTLS, home: node.directory, kdf: weak))
+            let maker = ChatClient(options: .init(endpoint: node.endpoint, tls: node.clientTLS, home: node.directory, kdf: weak, answerTimeout: patience))
             try await maker.signUp(username: "alice", password: "pw")
             let failure = await #expect(throws: ProtocolError.self) {
                 try await node.client().signIn(username: "alice", password: "pw")

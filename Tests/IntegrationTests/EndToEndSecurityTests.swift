@@ -116,7 +116,7 @@ import Testing
             _ = alice
 
             let restarted = try await NodeHarness.start(sharing: node)
-            let bobAgain = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast))
+            let bobAgain = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast, answerTimeout: patience))
             try await bobAgain.signIn(username: "bob", password: "correct horse")
             let status = try await bobAgain.whois("alice")
             #expect(status.changed)

@@ -43,7 +43,7 @@ import Testing
             ChatClient(
                 options: .init(
                     endpoint: endpoint, tls: s1.tls.clientTLS, home: scratch.url.appendingPathComponent(name), kdf: .fast, reconnects: true,
-                    reconnectTimeout: patience))
+                    reconnectTimeout: patience, answerTimeout: .seconds(60)))
         }
         let alice = client("alice")
         let bob = client("bob")

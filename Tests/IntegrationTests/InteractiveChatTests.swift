@@ -256,7 +256,10 @@ final class InteractiveChatTests: XCTestCase {
 
     /// `trustingTheCA`: with `FASTCHAT_CA` (else the client meets the server's CA for the first time).
     private func chatPane(_ arguments: [String], home: URL? = nil, trustingTheCA: Bool = true) throws -> TmuxPane {
-        var environment = ["FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": (home ?? self.home).path, "FASTCHAT_KDF_LOG2N": "10"]
+        var environment = [
+            "FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": (home ?? self.home).path, "FASTCHAT_KDF_LOG2N": "10",
+            "FASTCHAT_ANSWER_TIMEOUT": "120",
+        ]
         if trustingTheCA { environment["FASTCHAT_CA"] = caFile }
         let pane = try TmuxPane(command: [try Self.binary().path] + arguments, environment: environment)
         panes.append(pane)
@@ -289,7 +292,7 @@ final class InteractiveChatTests: XCTestCase {
         process.arguments = arguments
         var environment = [
             "FASTCHAT_CONNECT": endpoint, "FASTCHAT_HOME": home.path, "LANG": "C.UTF-8", "FASTCHAT_KDF_LOG2N": "10",
-            "FASTCHAT_CA": caFile,
+            "FASTCHAT_CA": caFile, "FASTCHAT_ANSWER_TIMEOUT": "120",
         ]
         environment["FASTCHAT_PASSWORD"] = password
         process.environment = environment

@@ -203,7 +203,7 @@ final class InteractiveGroupTests: XCTestCase {
             command: [try FastChatBuild.requireExecutable().path, "chat", "--user", user.name],
             environment: [
                 "FASTCHAT_CONNECT": user.connect, "FASTCHAT_HOME": user.home, "FASTCHAT_KDF_LOG2N": "10",
-                "FASTCHAT_CA": user.caFile,
+                "FASTCHAT_CA": user.caFile, "FASTCHAT_ANSWER_TIMEOUT": user.answerTimeout,
             ]
         )
         panes.append(pane)

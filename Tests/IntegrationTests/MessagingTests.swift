@@ -119,7 +119,7 @@ import Testing
         try await node.stop()
 
         let restarted = try await NodeHarness.start(sharing: node)
-        let bob = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast))
+        let bob = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast, answerTimeout: patience))
         try await bob.signIn(username: "bob", password: "pw")
         #expect(try await bob.pendingMessages().map(\.text) == ["across the restart"])
         // Alice's old session was cleared with the node: she can sign in again.

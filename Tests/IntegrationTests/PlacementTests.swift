@@ -54,7 +54,9 @@ import Testing
             var placed: [String] = []
             for index in 0..<count {
                 let client = ChatClient(
-                    options: .init(endpoint: endpoint, tls: tls.clientTLS, home: scratch.url.appendingPathComponent("homes"), kdf: .fast))
+                    options: .init(
+                        endpoint: endpoint, tls: tls.clientTLS, home: scratch.url.appendingPathComponent("homes"),
+                        kdf: .fast, answerTimeout: patience))
                 try await client.signUp(username: "\(prefix)\(index)", password: "pw")
                 try await client.signIn(username: "\(prefix)\(index)", password: "pw")
                 placed.append(await client.nodeName ?? "?")
@@ -122,4 +124,4 @@ import Testing
 }
 
 /// Nodes and balancer that take no node for dead within the hour a test lasts at most.
-private let patientHeartbeats = ["--dead-after", "3600"]
+let patientHeartbeats = ["--dead-after", "3600"]

@@ -380,6 +380,9 @@ struct CLIUser: Sendable {
     var scratch: URL
     /// The cluster CA the client trusts (`FASTCHAT_CA`).
     var caFile: String
+    /// Seconds a node has to answer before it counts as unreachable (`FASTCHAT_ANSWER_TIMEOUT`): long, so that a
+    /// busy machine never makes a live node look dead, except in the tests about dead nodes.
+    var answerTimeout = "120"
 
     init(_ name: String, password: String = "correct horse \(UUID().uuidString.prefix(4))", server: ServerProcess, scratch: Scratch) {
         self.name = name
@@ -418,7 +421,7 @@ struct CLIUser: Sendable {
     func environment(password: String? = nil) -> [String: String] {
         [
             "FASTCHAT_PASSWORD": password ?? self.password, "FASTCHAT_HOME": home, "FASTCHAT_KDF_LOG2N": "10",
-            "FASTCHAT_CA": caFile,
+            "FASTCHAT_CA": caFile, "FASTCHAT_ANSWER_TIMEOUT": answerTimeout,
         ]
     }
 

@@ -131,7 +131,8 @@ final class NodeHarness: Sendable {
                 tls: clientTLS,
                 home: directory.appendingPathComponent("homes/\(home)", isDirectory: true),
                 kdf: .fast,
-                logger: Self.logger
+                logger: Self.logger,
+                answerTimeout: patience
             )
         )
     }
