@@ -8,6 +8,10 @@ import NIOPosix
 /// pushes on its own (request id 0) as a stream.
 public actor FrameConnection {
     public nonisolated let pushes: AsyncStream<Frame.OneOf_Body>
+    /// What this end puts in every signed login transcript to tie it to this connection (RFC 5929
+    /// `tls-server-end-point`: SHA-256 of the server certificate's DER as seen here, once TLS is on; empty on a
+    /// plaintext connection). The node puts its own value in; they differ through a man in the middle.
+    public nonisolated let channelBinding: [UInt8]
     private let pushContinuation: AsyncStream<Frame.OneOf_Body>.Continuation
     private let outgoing: AsyncStream<Frame>.Continuation
     private let channel: any Channel
@@ -17,9 +21,10 @@ public actor FrameConnection {
     /// An error the server pushed (request id 0) just before closing, such as a frame it refused.
     private var serverReason: ProtocolError?
 
-    private init(channel: any Channel, outgoing: AsyncStream<Frame>.Continuation) {
+    private init(channel: any Channel, outgoing: AsyncStream<Frame>.Continuation, channelBinding: [UInt8]) {
         self.channel = channel
         self.outgoing = outgoing
+        self.channelBinding = channelBinding
         (pushes, pushContinuation) = AsyncStream.makeStream(of: Frame.OneOf_Body.self)
     }
 
@@ -65,7 +70,8 @@ public actor FrameConnection {
             throw ProtocolError(.unavailable, "Cannot reach the server at \(endpoint) (\(describe(error))).")
         }
         let (frames, outgoing) = AsyncStream.makeStream(of: Frame.self)
-        let connection = FrameConnection(channel: asyncChannel.channel, outgoing: outgoing)
+        // TLS: the SHA-256 of the certificate the server presented in this handshake.
+        let connection = FrameConnection(channel: asyncChannel.channel, outgoing: outgoing, channelBinding: [])
         Task { await connection.pump(asyncChannel, frames: frames) }
         return connection
     }

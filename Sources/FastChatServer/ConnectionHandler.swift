@@ -17,14 +17,20 @@ final class ConnectionHandler {
     var session: Session?
     var failedSignIns = 0
     var closeAfterThisFrame = false
+    /// The challenge the next password proof on this connection must sign; every proof consumes it.
+    var challenge: Data?
 
     /// The peer's IP address, to check that a node link really comes from a registered node's host.
     let peerHost: String?
+    /// What both ends put in every signed login transcript to tie it to this connection (RFC 5929
+    /// `tls-server-end-point` once TLS is on; empty on a plaintext connection).
+    let channelBinding: Data
 
-    init(services: NodeServices, outbox: Outbox, peerHost: String?, logger: Logger) {
+    init(services: NodeServices, outbox: Outbox, peerHost: String?, channelBinding: [UInt8], logger: Logger) {
         self.services = services
         self.outbox = outbox
         self.peerHost = peerHost
+        self.channelBinding = Data(channelBinding)
         self.logger = logger
     }
 
@@ -57,8 +63,12 @@ final class ConnectionHandler {
             switch frame.body {
             case .signUp(let request):
                 try await signUp(request, requestID: requestID)
+            case .getChallenge:
+                outbox.reply(to: requestID, .challenge(.with { $0.challenge = issueChallenge() }))
             case .getAuthParams(let request):
                 try await authParams(request, requestID: requestID)
+            case .changePassword(let request):
+                try await changePassword(request, requestID: requestID)
             case .signIn(let request):
                 try await signIn(request, requestID: requestID)
             case .signOut:

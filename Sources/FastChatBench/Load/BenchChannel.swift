@@ -1,5 +1,7 @@
 import FastChatClient
+import FastChatCrypto
 import FastChatProtocol
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -7,6 +9,8 @@ import NIOPosix
 struct BenchChannel: Sendable {
     let channel: any Channel
     let connection: NIOLoopBound<BenchConnection>
+    /// Signed into every login proof, as by a real client (`FrameConnection.channelBinding`); empty without TLS.
+    let channelBinding: [UInt8]
 
     /// Connects through a balancer or straight to a node, following redirects, and says Hello.
     static func open(to endpoint: Endpoint, load: NIOLoopBound<LoopLoad>) async throws -> (BenchChannel, String) {
@@ -47,12 +51,32 @@ struct BenchChannel: Sendable {
         let connection = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: BenchConnection.self), eventLoop: channel.eventLoop)
         }.get()
-        return BenchChannel(channel: channel, connection: connection)
+        // TLS: the SHA-256 of the certificate the server presented in this handshake.
+        return BenchChannel(channel: channel, connection: connection, channelBinding: [])
     }
 
     func request(_ body: Frame.OneOf_Body) async throws -> Frame.OneOf_Body {
         let connection = self.connection
         return try await channel.eventLoop.flatSubmit { connection.value.request(body) }.get()
+    }
+
+    /// The challenge in the reply to `body` (GetChallenge, GetAuthParams or GetGroupAuthParams).
+    func challenge(_ body: Frame.OneOf_Body) async throws -> Data {
+        switch try await request(body) {
+        case .challenge(let reply): return reply.challenge
+        case .authParams(let reply): return reply.challenge
+        default: throw ProtocolError(.internal, "The node answered a challenge request with something unexpected.")
+        }
+    }
+
+    /// `signer`'s login proof over `challenge` on this connection.
+    func sign(
+        _ purpose: LoginProof.Purpose, subject: String, actor: String, by signer: LoginKey, challenge: Data
+    ) throws -> Data {
+        try signer.sign(
+            LoginProof.transcript(
+                purpose, subject: subject, actor: actor, loginKey: signer.publicKey, challenge: challenge,
+                channelBinding: Data(channelBinding)))
     }
 
     /// Runs `body` on the connection's event loop.

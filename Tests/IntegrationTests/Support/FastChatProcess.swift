@@ -285,7 +285,7 @@ final class ServerProcess: @unchecked Sendable {
         timeout: Duration = patience
     ) async throws -> ServerProcess {
         let process = try FastChatCLI.start(
-            ["server", "--port", "\(port)", "--database", database, "--name", name, "--auth-hash-log2n", "10"]
+            ["server", "--port", "\(port)", "--database", database, "--name", name]
                 + extraArguments,
             in: directory
         )

@@ -15,7 +15,8 @@ final class NodeHarness: Sendable {
     /// What this node (and its store) logged last, for a failing test to print.
     let logTail: LogTail
     private let node: ChatNode
-    private let store: any ChatStore
+    /// The node's own store: tests read what it holds, and write rows the way older releases did.
+    let store: any ChatStore
     private let serving: Task<Void, any Error>
 
     var backend: Backend { database.backend }
@@ -96,7 +97,7 @@ final class NodeHarness: Sendable {
         database: TestDatabase,
         configure: (inout ServerConfiguration) -> Void
     ) async throws -> NodeHarness {
-        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, nodeName: "t1", authHashParameters: .fast)
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, nodeName: "t1")
         configure(&configuration)
         let logTail = LogTail()
         let logger = LogTailHandler.logger(label: "test.node.\(configuration.nodeName)", into: logTail)
@@ -113,11 +114,11 @@ final class NodeHarness: Sendable {
             directory: directory, database: database, logTail: logTail, node: node, store: store, serving: serving)
     }
 
-    /// A client with its own home directory (its own "machine").
-    func client(home: String = UUID().uuidString) -> ChatClient {
+    /// A client with its own home directory (its own "machine"); `via` another address (a proxy) than the node's.
+    func client(home: String = UUID().uuidString, via proxy: Endpoint? = nil) -> ChatClient {
         ChatClient(
             options: .init(
-                endpoint: endpoint,
+                endpoint: proxy ?? endpoint,
                 home: directory.appendingPathComponent("homes/\(home)", isDirectory: true),
                 kdf: .fast,
                 logger: Self.logger
