@@ -45,10 +45,15 @@ extension ChatClient {
             do {
                 connection = nil
                 try await connect()
+                guard let connection else { continue }
+                guard case .authParams(let params) = try await connection.request(
+                    .getAuthParams(.with { $0.username = account.username }))
+                else { continue }
                 var signIn = Fastchat_V1_SignIn()
                 signIn.username = account.username
-                signIn.authKey = account.authKey
-                guard case .signedIn(let reply) = try await connection?.request(.signIn(signIn)) else { continue }
+                signIn.signature = try await sign(
+                    .signIn, subject: account.username, by: account.loginKey, challenge: params.challenge)
+                guard case .signedIn(let reply) = try await connection.request(.signIn(signIn)) else { continue }
                 nodeName = reply.nodeName
                 options.logger.notice("Failed over", metadata: ["node": "\(reply.nodeName)"])
                 eventContinuation.yield(.reconnected(node: reply.nodeName))

@@ -16,25 +16,36 @@ public struct GroupSummary: Sendable, Hashable {
 
 extension ChatClient {
     public func createGroup(_ name: String, password: String) async throws {
-        _ = try signedIn()
+        let account = try signedIn()
         try Names.validate(name, kind: "group name")
+        let secrets = try GroupPassword.derive(password: password, group: name, parameters: options.kdf)
+        let challenge = try await freshChallenge()
         var request = Fastchat_V1_CreateGroup()
         request.name = name
-        request.authKey = try GroupPassword.authKey(password: password, group: name, parameters: options.kdf)
+        request.loginKey = secrets.loginKey.publicKey
+        request.signature = try await sign(
+            .createGroup, subject: name, actor: account.username, by: secrets.loginKey, challenge: challenge)
         request.kdf = WireKDFParams(options.kdf)
         _ = try await self.request(.createGroup(request))
     }
 
     public func joinGroup(_ name: String, password: String) async throws {
-        _ = try signedIn()
+        let account = try signedIn()
         try Names.validate(name, kind: "group name")
         guard case .authParams(let params) = try await request(.getGroupAuthParams(.with { $0.name = name })) else {
             throw ProtocolError(.internal, "The server answered with something unexpected.")
         }
         let kdf = try checkedServerKDF(KDFParameters(params.kdf), for: "group password")
+        let secrets = try GroupPassword.derive(password: password, group: name, parameters: kdf)
         var request = Fastchat_V1_JoinGroup()
         request.name = name
-        request.authKey = try GroupPassword.authKey(password: password, group: name, parameters: kdf)
+        request.signature = try await sign(
+            .joinGroup, subject: name, actor: account.username, by: secrets.loginKey, challenge: params.challenge)
+        if params.legacy {
+            // A group from before login keys: its old auth key, this once, and the key that replaces its hash.
+            request.legacyAuthKey = secrets.authKey
+            request.loginKey = secrets.loginKey.publicKey
+        }
         _ = try await self.request(.joinGroup(request))
     }
 
@@ -73,10 +84,15 @@ extension ChatClient {
     }
 
     public func changeGroupPassword(_ group: String, to password: String) async throws {
-        _ = try signedIn()
+        let account = try signedIn()
+        try Names.validate(group, kind: "group name")
+        let secrets = try GroupPassword.derive(password: password, group: group, parameters: options.kdf)
+        let challenge = try await freshChallenge()
         var request = Fastchat_V1_ChangeGroupPassword()
         request.name = group
-        request.authKey = try GroupPassword.authKey(password: password, group: group, parameters: options.kdf)
+        request.loginKey = secrets.loginKey.publicKey
+        request.signature = try await sign(
+            .changeGroupPassword, subject: group, actor: account.username, by: secrets.loginKey, challenge: challenge)
         request.kdf = WireKDFParams(options.kdf)
         _ = try await self.request(.changeGroupPassword(request))
     }

@@ -71,8 +71,9 @@ public actor ChatClient {
         var username: String
         var identity: Identity
         var keystore: Keystore
-        /// Kept (not the password) to sign in again after a failover.
-        var authKey: Data
+        /// Kept (not the password) to sign in again after a failover, and to prove the current password when
+        /// changing it.
+        var loginKey: LoginKey
     }
 
     public init(options: Options) {
@@ -125,12 +126,12 @@ public actor ChatClient {
         try Names.validate(username)
         let secrets = try AccountSecrets.derive(password: password, username: username, parameters: options.kdf)
         let identity = Identity.generate()
+        let challenge = try await freshChallenge()
         var request = Fastchat_V1_SignUp()
         request.username = username
-        request.authKey = secrets.authKey
-        request.kdf.log2N = UInt32(options.kdf.log2N)
-        request.kdf.r = UInt32(options.kdf.r)
-        request.kdf.p = UInt32(options.kdf.p)
+        request.loginKey = secrets.loginKey.publicKey
+        request.signature = try await sign(.signUp, subject: username, by: secrets.loginKey, challenge: challenge)
+        request.kdf = WireKDFParams(options.kdf)
         request.identity = WirePublicIdentity(identity.publicIdentity)
         request.keyBackup = try identity.sealedBackup(vaultKey: secrets.vaultKey)
         _ = try await self.request(.signUp(request))
@@ -140,18 +141,18 @@ public actor ChatClient {
     /// Signs in; the mailbox then starts arriving as `.message` events, followed by `.synced`.
     public func signIn(username: String, password: String) async throws {
         try Names.validate(username)
-        var paramsRequest = Fastchat_V1_GetAuthParams()
-        paramsRequest.username = username
-        guard case .authParams(let params) = try await request(.getAuthParams(paramsRequest)) else {
-            throw ProtocolError(.internal, "The server answered the sign-in with something unexpected.")
-        }
-        let kdf = try checkedServerKDF(
-            KDFParameters(log2N: Int(params.kdf.log2N), r: Int(params.kdf.r), p: Int(params.kdf.p)), for: "password")
+        let params = try await authParams(for: username)
+        let kdf = try checkedServerKDF(KDFParameters(params.kdf), for: "password")
         let secrets = try AccountSecrets.derive(password: password, username: username, parameters: kdf)
         let keystore = try Keystore(home: options.home, username: username)
         var signIn = Fastchat_V1_SignIn()
         signIn.username = username
-        signIn.authKey = secrets.authKey
+        signIn.signature = try await sign(.signIn, subject: username, by: secrets.loginKey, challenge: params.challenge)
+        if params.legacy {
+            // An account from before login keys: its old auth key, this once, and the key that replaces its hash.
+            signIn.legacyAuthKey = secrets.authKey
+            signIn.loginKey = secrets.loginKey.publicKey
+        }
         guard case .signedIn(let reply) = try await request(.signIn(signIn)) else {
             throw ProtocolError(.internal, "The server answered the sign-in with something unexpected.")
         }
@@ -166,7 +167,7 @@ public actor ChatClient {
             try keystore.save(recovered)
             identity = recovered
         }
-        account = Account(username: username, identity: identity!, keystore: keystore, authKey: secrets.authKey)
+        account = Account(username: username, identity: identity!, keystore: keystore, loginKey: secrets.loginKey)
         nodeName = reply.nodeName.isEmpty ? nodeName : reply.nodeName
         let waiters = accountWaiters
         accountWaiters = []

@@ -17,7 +17,9 @@ public actor FrameConnection {
     private var closedReason: ProtocolError?
     /// An error the server pushed (request id 0) just before closing, such as a frame it refused.
     private var serverReason: ProtocolError?
-    /// RFC 5929 `tls-server-end-point` of the verified server certificate; empty on a plaintext connection.
+    /// What this end puts in every signed login transcript to tie it to this connection (RFC 5929
+    /// `tls-server-end-point`: SHA-256 of the server certificate's DER as verified here; empty on a plaintext
+    /// connection). The node puts its own value in; they differ through a man in the middle.
     public private(set) var channelBinding: [UInt8] = []
 
     private init(channel: any Channel, outgoing: AsyncStream<Frame>.Continuation) {
@@ -141,6 +143,7 @@ public actor FrameConnection {
             throw ProtocolError(.unavailable, "Cannot reach the server at \(endpoint) (\(describe(error))).")
         }
         let (frames, outgoing) = AsyncStream.makeStream(of: Frame.self)
+        // TLS: the SHA-256 of the certificate the server presented in this handshake.
         let connection = FrameConnection(channel: asyncChannel.channel, outgoing: outgoing)
         Task { await connection.pump(asyncChannel, frames: frames) }
         return (connection, check)

@@ -18,13 +18,18 @@
 ///   1. The client sends `Hello`; the peer answers `HelloReply` (a node) or `Redirect` (a balancer; the client then
 ///      connects to the address it names and starts again). An unsupported version is answered with an `Error`
 ///      (UNSUPPORTED_VERSION) and the connection is closed.
-///   2. The client signs up (`SignUp`) or signs in (`GetAuthParams`, then `SignIn`). Everything else needs a signed-in
-///      session; before that it is answered with NOT_SIGNED_IN.
+///   2. The client signs up (`GetChallenge`, then `SignUp`) or signs in (`GetAuthParams`, then `SignIn`). Everything
+///      else needs a signed-in session; before that it is answered with NOT_SIGNED_IN.
 ///   3. Requests carry a non-zero `request_id`; the reply carries the same id. Frames the server pushes on its own
 ///      (`Deliver`, `Receipt`, `Synced`) carry request id 0.
 ///
-/// Passwords never travel: the client derives an auth key from password and username (scrypt, the parameters in
-/// `KdfParams`) and sends only that. Messages travel as `Envelope`s sealed on the sender's machine; the server stores
+/// Passwords never travel: the client derives an Ed25519 login key from password and username (scrypt, the parameters
+/// in `KdfParams`, then HKDF); the node keeps only its public half. Every proof of a password (sign-up, sign-in, group
+/// create, join and password change, account password change) is a signature by the login key over a transcript of
+/// a fresh challenge the node issued on this connection (`AuthParams.challenge` or `Challenge`), the name, the
+/// signed-in user, the login key and the connection's channel binding (see FastChatCrypto's `LoginProof`). A challenge
+/// is single-use: the next proof on the connection consumes it, whatever its outcome, so a recorded proof is worth
+/// nothing on another connection or later on the same one. Messages travel as `Envelope`s sealed on the sender's machine; the server stores
 /// and forwards them without being able to read them.
 
 #if canImport(FoundationEssentials)
@@ -79,8 +84,8 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
   /// Clients handle it themselves; it is never an exit code.
   case staleMembers // = 40
 
-  /// Too many attempts at something that costs the node a password hash (sign-up, sign-in, group create and join),
-  /// from this address or for this account: Error.retry_after_seconds says when to try again.
+  /// Too many password proofs (sign-up, sign-in, password change, group create and join), from this address or for
+  /// this account: Error.retry_after_seconds says when to try again.
   case rateLimited // = 50
   case UNRECOGNIZED(Int)
 
@@ -261,6 +266,30 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
       return Fastchat_V1_SignOut()
     }
     set {body = .signOut(newValue)}
+  }
+
+  public var getChallenge: Fastchat_V1_GetChallenge {
+    get {
+      if case .getChallenge(let v)? = body {return v}
+      return Fastchat_V1_GetChallenge()
+    }
+    set {body = .getChallenge(newValue)}
+  }
+
+  public var challenge: Fastchat_V1_Challenge {
+    get {
+      if case .challenge(let v)? = body {return v}
+      return Fastchat_V1_Challenge()
+    }
+    set {body = .challenge(newValue)}
+  }
+
+  public var changePassword: Fastchat_V1_ChangePassword {
+    get {
+      if case .changePassword(let v)? = body {return v}
+      return Fastchat_V1_ChangePassword()
+    }
+    set {body = .changePassword(newValue)}
   }
 
   public var getUser: Fastchat_V1_GetUser {
@@ -477,6 +506,9 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     case signIn(Fastchat_V1_SignIn)
     case signedIn(Fastchat_V1_SignedIn)
     case signOut(Fastchat_V1_SignOut)
+    case getChallenge(Fastchat_V1_GetChallenge)
+    case challenge(Fastchat_V1_Challenge)
+    case changePassword(Fastchat_V1_ChangePassword)
     case getUser(Fastchat_V1_GetUser)
     case userInfo(Fastchat_V1_UserInfo)
     case send(Fastchat_V1_Send)
@@ -624,15 +656,37 @@ public nonisolated struct Fastchat_V1_PublicIdentity: Sendable {
   public init() {}
 }
 
+/// Asks for a fresh challenge before a proof that needs no AuthParams: sign-up, group creation, group and account
+/// password changes. Answered with Challenge.
+public nonisolated struct Fastchat_V1_GetChallenge: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_Challenge: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 random bytes, for the next proof on this connection only
+  public var challenge: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Fastchat_V1_SignUp: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var username: String = String()
-
-  /// 32 bytes derived from the password; the server stores only a slow salted hash
-  public var authKey: Data = Data()
 
   public var kdf: Fastchat_V1_KdfParams {
     get {_kdf ?? Fastchat_V1_KdfParams()}
@@ -655,6 +709,12 @@ public nonisolated struct Fastchat_V1_SignUp: Sendable {
   /// private identity keys sealed under the vault key (ChaCha20-Poly1305)
   public var keyBackup: Data = Data()
 
+  /// Ed25519 public login key, 32 bytes; all the node keeps of the password
+  public var loginKey: Data = Data()
+
+  /// by the login key over the sign-up transcript
+  public var signature: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -675,6 +735,7 @@ public nonisolated struct Fastchat_V1_GetAuthParams: Sendable {
   public init() {}
 }
 
+/// Answers GetAuthParams and GetGroupAuthParams.
 public nonisolated struct Fastchat_V1_AuthParams: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -688,6 +749,13 @@ public nonisolated struct Fastchat_V1_AuthParams: Sendable {
   public var hasKdf: Bool {self._kdf != nil}
   /// Clears the value of `kdf`. Subsequent reads from it will return its default value.
   public mutating func clearKdf() {self._kdf = nil}
+
+  /// 32 random bytes, for the next proof on this connection only
+  public var challenge: Data = Data()
+
+  /// The account (or group) was created before login keys: the node holds a hash of the old auth key, so the
+  /// proof must carry that key once (`legacy_auth_key`) with the new public login key, which then replaces the hash.
+  public var legacy: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -703,11 +771,52 @@ public nonisolated struct Fastchat_V1_SignIn: Sendable {
 
   public var username: String = String()
 
-  public var authKey: Data = Data()
+  /// by the login key over the sign-in transcript
+  public var signature: Data = Data()
+
+  /// only when AuthParams.legacy: the old 32-byte auth key
+  public var legacyAuthKey: Data = Data()
+
+  /// only when AuthParams.legacy: the public login key that replaces the old hash
+  public var loginKey: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+/// Changes the signed-in user's password: the new login key, the KDF parameters it was derived with, and the key
+/// backup sealed under the new vault key, replaced together. Proven by the session and by both login keys signing
+/// the same transcript (which names the new key). Answered with Ok; the session stays open.
+public nonisolated struct Fastchat_V1_ChangePassword: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var loginKey: Data = Data()
+
+  public var kdf: Fastchat_V1_KdfParams {
+    get {_kdf ?? Fastchat_V1_KdfParams()}
+    set {_kdf = newValue}
+  }
+  /// Returns true if `kdf` has been explicitly set.
+  public var hasKdf: Bool {self._kdf != nil}
+  /// Clears the value of `kdf`. Subsequent reads from it will return its default value.
+  public mutating func clearKdf() {self._kdf = nil}
+
+  public var keyBackup: Data = Data()
+
+  /// by the new login key
+  public var signature: Data = Data()
+
+  /// by the current login key
+  public var oldSignature: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _kdf: Fastchat_V1_KdfParams? = nil
 }
 
 public nonisolated struct Fastchat_V1_SignedIn: Sendable {
@@ -1092,8 +1201,6 @@ public nonisolated struct Fastchat_V1_CreateGroup: Sendable {
 
   public var name: String = String()
 
-  public var authKey: Data = Data()
-
   public var kdf: Fastchat_V1_KdfParams {
     get {_kdf ?? Fastchat_V1_KdfParams()}
     set {_kdf = newValue}
@@ -1102,6 +1209,12 @@ public nonisolated struct Fastchat_V1_CreateGroup: Sendable {
   public var hasKdf: Bool {self._kdf != nil}
   /// Clears the value of `kdf`. Subsequent reads from it will return its default value.
   public mutating func clearKdf() {self._kdf = nil}
+
+  /// the group's public login key
+  public var loginKey: Data = Data()
+
+  /// by the group login key, over a challenge from GetChallenge
+  public var signature: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1129,7 +1242,14 @@ public nonisolated struct Fastchat_V1_JoinGroup: Sendable {
 
   public var name: String = String()
 
-  public var authKey: Data = Data()
+  /// by the group login key, over the challenge in AuthParams
+  public var signature: Data = Data()
+
+  /// only when AuthParams.legacy: the group's old 32-byte auth key
+  public var legacyAuthKey: Data = Data()
+
+  /// only when AuthParams.legacy: the group login key that replaces the old hash
+  public var loginKey: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1298,8 +1418,6 @@ public nonisolated struct Fastchat_V1_ChangeGroupPassword: Sendable {
 
   public var name: String = String()
 
-  public var authKey: Data = Data()
-
   public var kdf: Fastchat_V1_KdfParams {
     get {_kdf ?? Fastchat_V1_KdfParams()}
     set {_kdf = newValue}
@@ -1308,6 +1426,12 @@ public nonisolated struct Fastchat_V1_ChangeGroupPassword: Sendable {
   public var hasKdf: Bool {self._kdf != nil}
   /// Clears the value of `kdf`. Subsequent reads from it will return its default value.
   public mutating func clearKdf() {self._kdf = nil}
+
+  /// the new group login key
+  public var loginKey: Data = Data()
+
+  /// by the new group login key, over a challenge from GetChallenge
+  public var signature: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1510,7 +1634,7 @@ nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{4}\u{6}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{4}\u{5}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{4}\u{6}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1660,6 +1784,45 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.body = .signOut(v)
+        }
+      }()
+      case 26: try {
+        var v: Fastchat_V1_GetChallenge?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .getChallenge(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .getChallenge(v)
+        }
+      }()
+      case 27: try {
+        var v: Fastchat_V1_Challenge?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .challenge(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .challenge(v)
+        }
+      }()
+      case 28: try {
+        var v: Fastchat_V1_ChangePassword?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .changePassword(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .changePassword(v)
         }
       }()
       case 30: try {
@@ -2045,6 +2208,18 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
       guard case .signOut(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
     }()
+    case .getChallenge?: try {
+      guard case .getChallenge(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 26)
+    }()
+    case .challenge?: try {
+      guard case .challenge(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+    }()
+    case .changePassword?: try {
+      guard case .changePassword(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+    }()
     case .getUser?: try {
       guard case .getUser(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
@@ -2412,9 +2587,58 @@ nonisolated extension Fastchat_V1_PublicIdentity: SwiftProtobuf.Message, SwiftPr
   }
 }
 
+nonisolated extension Fastchat_V1_GetChallenge: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetChallenge"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_GetChallenge, rhs: Fastchat_V1_GetChallenge) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_Challenge: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Challenge"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}challenge\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.challenge) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.challenge.isEmpty {
+      try visitor.visitSingularBytesField(value: self.challenge, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_Challenge, rhs: Fastchat_V1_Challenge) -> Bool {
+    if lhs.challenge != rhs.challenge {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Fastchat_V1_SignUp: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SignUp"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}auth_key\0\u{1}kdf\0\u{1}identity\0\u{3}key_backup\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{2}\u{2}kdf\0\u{1}identity\0\u{3}key_backup\0\u{3}login_key\0\u{1}signature\0\u{c}\u{2}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2423,10 +2647,11 @@ nonisolated extension Fastchat_V1_SignUp: SwiftProtobuf.Message, SwiftProtobuf._
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
-      case 2: try { try decoder.decodeSingularBytesField(value: &self.authKey) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._kdf) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._identity) }()
       case 5: try { try decoder.decodeSingularBytesField(value: &self.keyBackup) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.loginKey) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
       default: break
       }
     }
@@ -2440,9 +2665,6 @@ nonisolated extension Fastchat_V1_SignUp: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.username.isEmpty {
       try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
     }
-    if !self.authKey.isEmpty {
-      try visitor.visitSingularBytesField(value: self.authKey, fieldNumber: 2)
-    }
     try { if let v = self._kdf {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
@@ -2452,15 +2674,22 @@ nonisolated extension Fastchat_V1_SignUp: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.keyBackup.isEmpty {
       try visitor.visitSingularBytesField(value: self.keyBackup, fieldNumber: 5)
     }
+    if !self.loginKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.loginKey, fieldNumber: 6)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_SignUp, rhs: Fastchat_V1_SignUp) -> Bool {
     if lhs.username != rhs.username {return false}
-    if lhs.authKey != rhs.authKey {return false}
     if lhs._kdf != rhs._kdf {return false}
     if lhs._identity != rhs._identity {return false}
     if lhs.keyBackup != rhs.keyBackup {return false}
+    if lhs.loginKey != rhs.loginKey {return false}
+    if lhs.signature != rhs.signature {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2498,7 +2727,7 @@ nonisolated extension Fastchat_V1_GetAuthParams: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Fastchat_V1_AuthParams: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuthParams"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kdf\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kdf\0\u{1}challenge\0\u{1}legacy\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2507,6 +2736,8 @@ nonisolated extension Fastchat_V1_AuthParams: SwiftProtobuf.Message, SwiftProtob
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._kdf) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.challenge) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.legacy) }()
       default: break
       }
     }
@@ -2520,11 +2751,19 @@ nonisolated extension Fastchat_V1_AuthParams: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._kdf {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
+    if !self.challenge.isEmpty {
+      try visitor.visitSingularBytesField(value: self.challenge, fieldNumber: 2)
+    }
+    if self.legacy != false {
+      try visitor.visitSingularBoolField(value: self.legacy, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_AuthParams, rhs: Fastchat_V1_AuthParams) -> Bool {
     if lhs._kdf != rhs._kdf {return false}
+    if lhs.challenge != rhs.challenge {return false}
+    if lhs.legacy != rhs.legacy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2532,7 +2771,7 @@ nonisolated extension Fastchat_V1_AuthParams: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fastchat_V1_SignIn: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SignIn"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}auth_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{2}\u{2}signature\0\u{3}legacy_auth_key\0\u{3}login_key\0\u{c}\u{2}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2541,7 +2780,9 @@ nonisolated extension Fastchat_V1_SignIn: SwiftProtobuf.Message, SwiftProtobuf._
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
-      case 2: try { try decoder.decodeSingularBytesField(value: &self.authKey) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.legacyAuthKey) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.loginKey) }()
       default: break
       }
     }
@@ -2551,15 +2792,77 @@ nonisolated extension Fastchat_V1_SignIn: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.username.isEmpty {
       try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
     }
-    if !self.authKey.isEmpty {
-      try visitor.visitSingularBytesField(value: self.authKey, fieldNumber: 2)
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 3)
+    }
+    if !self.legacyAuthKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.legacyAuthKey, fieldNumber: 4)
+    }
+    if !self.loginKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.loginKey, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_SignIn, rhs: Fastchat_V1_SignIn) -> Bool {
     if lhs.username != rhs.username {return false}
-    if lhs.authKey != rhs.authKey {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.legacyAuthKey != rhs.legacyAuthKey {return false}
+    if lhs.loginKey != rhs.loginKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_ChangePassword: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChangePassword"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}login_key\0\u{1}kdf\0\u{3}key_backup\0\u{1}signature\0\u{3}old_signature\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.loginKey) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._kdf) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.keyBackup) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.oldSignature) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.loginKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.loginKey, fieldNumber: 1)
+    }
+    try { if let v = self._kdf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.keyBackup.isEmpty {
+      try visitor.visitSingularBytesField(value: self.keyBackup, fieldNumber: 3)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 4)
+    }
+    if !self.oldSignature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.oldSignature, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_ChangePassword, rhs: Fastchat_V1_ChangePassword) -> Bool {
+    if lhs.loginKey != rhs.loginKey {return false}
+    if lhs._kdf != rhs._kdf {return false}
+    if lhs.keyBackup != rhs.keyBackup {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.oldSignature != rhs.oldSignature {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3305,7 +3608,7 @@ nonisolated extension Fastchat_V1_Receipt: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Fastchat_V1_CreateGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateGroup"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}auth_key\0\u{1}kdf\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{2}\u{2}kdf\0\u{3}login_key\0\u{1}signature\0\u{c}\u{2}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3314,8 +3617,9 @@ nonisolated extension Fastchat_V1_CreateGroup: SwiftProtobuf.Message, SwiftProto
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularBytesField(value: &self.authKey) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._kdf) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.loginKey) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
       default: break
       }
     }
@@ -3329,19 +3633,23 @@ nonisolated extension Fastchat_V1_CreateGroup: SwiftProtobuf.Message, SwiftProto
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
-    if !self.authKey.isEmpty {
-      try visitor.visitSingularBytesField(value: self.authKey, fieldNumber: 2)
-    }
     try { if let v = self._kdf {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.loginKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.loginKey, fieldNumber: 4)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_CreateGroup, rhs: Fastchat_V1_CreateGroup) -> Bool {
     if lhs.name != rhs.name {return false}
-    if lhs.authKey != rhs.authKey {return false}
     if lhs._kdf != rhs._kdf {return false}
+    if lhs.loginKey != rhs.loginKey {return false}
+    if lhs.signature != rhs.signature {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3379,7 +3687,7 @@ nonisolated extension Fastchat_V1_GetGroupAuthParams: SwiftProtobuf.Message, Swi
 
 nonisolated extension Fastchat_V1_JoinGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JoinGroup"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}auth_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{2}\u{2}signature\0\u{3}legacy_auth_key\0\u{3}login_key\0\u{c}\u{2}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3388,7 +3696,9 @@ nonisolated extension Fastchat_V1_JoinGroup: SwiftProtobuf.Message, SwiftProtobu
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularBytesField(value: &self.authKey) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.legacyAuthKey) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.loginKey) }()
       default: break
       }
     }
@@ -3398,15 +3708,23 @@ nonisolated extension Fastchat_V1_JoinGroup: SwiftProtobuf.Message, SwiftProtobu
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
-    if !self.authKey.isEmpty {
-      try visitor.visitSingularBytesField(value: self.authKey, fieldNumber: 2)
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 3)
+    }
+    if !self.legacyAuthKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.legacyAuthKey, fieldNumber: 4)
+    }
+    if !self.loginKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.loginKey, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_JoinGroup, rhs: Fastchat_V1_JoinGroup) -> Bool {
     if lhs.name != rhs.name {return false}
-    if lhs.authKey != rhs.authKey {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.legacyAuthKey != rhs.legacyAuthKey {return false}
+    if lhs.loginKey != rhs.loginKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3646,7 +3964,7 @@ nonisolated extension Fastchat_V1_GroupAdmin.Action: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Fastchat_V1_ChangeGroupPassword: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChangeGroupPassword"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}auth_key\0\u{1}kdf\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{2}\u{2}kdf\0\u{3}login_key\0\u{1}signature\0\u{c}\u{2}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3655,8 +3973,9 @@ nonisolated extension Fastchat_V1_ChangeGroupPassword: SwiftProtobuf.Message, Sw
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularBytesField(value: &self.authKey) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._kdf) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.loginKey) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
       default: break
       }
     }
@@ -3670,19 +3989,23 @@ nonisolated extension Fastchat_V1_ChangeGroupPassword: SwiftProtobuf.Message, Sw
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
-    if !self.authKey.isEmpty {
-      try visitor.visitSingularBytesField(value: self.authKey, fieldNumber: 2)
-    }
     try { if let v = self._kdf {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.loginKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.loginKey, fieldNumber: 4)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_ChangeGroupPassword, rhs: Fastchat_V1_ChangeGroupPassword) -> Bool {
     if lhs.name != rhs.name {return false}
-    if lhs.authKey != rhs.authKey {return false}
     if lhs._kdf != rhs._kdf {return false}
+    if lhs.loginKey != rhs.loginKey {return false}
+    if lhs.signature != rhs.signature {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -5,36 +5,32 @@ import Foundation
 
 extension ConnectionHandler {
     func signUp(_ request: Fastchat_V1_SignUp, requestID: UInt64) async throws {
+        let challenge = try takeChallenge()
         try Names.validate(request.username)
-        guard request.authKey.count == 32 else {
-            throw ProtocolError(.badRequest, "The auth key must be 32 bytes.")
-        }
-        let kdf = KDFParameters(request.kdf)
-        do { try kdf.validate() } catch {
-            throw ProtocolError(.badRequest, "The key-derivation parameters are out of range.")
-        }
+        let loginKey = try checkedLoginKey(request.loginKey)
+        let kdf = try checkedKDF(request.kdf)
         let identity: PublicIdentity
         do {
             identity = try PublicIdentity(signingKey: request.identity.signingKey, agreementKey: request.identity.agreementKey)
         } catch {
             throw ProtocolError(.badRequest, "The identity keys are not valid Curve25519 public keys.")
         }
-        guard !request.keyBackup.isEmpty, request.keyBackup.count <= 4096 else {
+        guard !request.keyBackup.isEmpty, request.keyBackup.count <= Self.maxKeyBackupBytes else {
             throw ProtocolError(.badRequest, "The key backup is missing or too large.")
         }
-        // A taken name is refused before the node pays for the hash; `createUser` still settles a race.
+        // A taken name is refused before it costs a token; `createUser` still settles a race.
         if try await services.users.user(named: request.username) != nil {
             throw Self.usernameTaken(request.username)
         }
-        try await admitHashing(for: request.username, what: "sign-up")
-        let authKey = request.authKey
-        let parameters = services.configuration.authHashParameters
-        let hash = try await services.blockingPool.runIfActive {
-            try AuthKeyHash.make(authKey: authKey, parameters: parameters)
+        try await admitPasswordProof(for: request.username, what: "sign-up")
+        guard isValidProof(
+            .signUp, subject: request.username, loginKey: loginKey, signature: request.signature, challenge: challenge)
+        else {
+            throw ProtocolError(.badRequest, "The sign-up is not signed by its login key for this connection's challenge.")
         }
         let record = UserRecord(
             username: request.username,
-            authHash: hash.encoded,
+            verifier: .loginKey(loginKey),
             kdfLog2N: kdf.log2N,
             kdfR: kdf.r,
             kdfP: kdf.p,
@@ -52,40 +48,43 @@ extension ConnectionHandler {
         outbox.reply(to: requestID, .ok(.init()))
     }
 
-    /// Whatever makes the node hash a password first takes a token for this connection's address and for
-    /// `account` (a username, or a group as "#name"); over the limit it is refused with `RATE_LIMITED`.
-    func admitHashing(for account: String, what: String) async throws {
-        try await services.authLimiter.admit(address: peerHost, account: account, what: what)
-    }
+    static let maxKeyBackupBytes = 4096
 
     private static func usernameTaken(_ username: String) -> ProtocolError {
         ProtocolError(.usernameTaken, "The username \"\(username)\" is already taken.")
     }
 
+    /// The account's KDF parameters and a fresh challenge for the sign-in that follows.
     func authParams(_ request: Fastchat_V1_GetAuthParams, requestID: UInt64) async throws {
-        let user = try await existingUser(request.username)
+        let user = try await storedUser(request.username)
         var reply = Fastchat_V1_AuthParams()
-        reply.kdf.log2N = UInt32(user.kdfLog2N)
-        reply.kdf.r = UInt32(user.kdfR)
-        reply.kdf.p = UInt32(user.kdfP)
+        reply.kdf = WireKDFParams(user)
+        reply.challenge = issueChallenge()
+        if case .legacyHash = user.verifier { reply.legacy = true }
         outbox.reply(to: requestID, .authParams(reply))
     }
 
     func signIn(_ request: Fastchat_V1_SignIn, requestID: UInt64) async throws {
+        let challenge = try takeChallenge()
         guard session == nil else {
             throw ProtocolError(.alreadySignedIn, "This connection is already signed in as \(session!.username).")
         }
-        let user = try await existingUser(request.username)
-        try await admitHashing(for: user.username, what: "sign-in")
-        let hash = try AuthKeyHash(encoded: user.authHash)
-        let authKey = request.authKey
-        let matches = try await services.blockingPool.runIfActive { hash.verify(authKey: authKey) }
-        guard matches else {
-            failedSignIns += 1
-            if failedSignIns >= services.configuration.maxFailedSignIns {
-                closeAfterThisFrame = true
-            }
+        let user = try await storedUser(request.username)
+        try await admitPasswordProof(for: user.username, what: "sign-in")
+        let proof = try await checkProof(
+            against: user.verifier, .signIn, subject: user.username, signature: request.signature,
+            legacyAuthKey: request.legacyAuthKey, upgradeKey: request.loginKey, challenge: challenge)
+        guard proof.valid else {
+            countFailedProof()
             throw ProtocolError(.incorrectPassword, "Incorrect password for \(request.username).")
+        }
+        if let upgradeTo = proof.upgradeTo, case .legacyHash(let old) = user.verifier {
+            let store = services.store
+            try await replaceLegacyHash(
+                of: "\(user.username)", with: upgradeTo,
+                update: { try await store.upgradeLogin(username: user.username, legacyHash: old, loginKey: upgradeTo) },
+                reread: { try await store.user(named: user.username)?.verifier },
+                otherwise: ProtocolError(.incorrectPassword, "The password of \(user.username) changed during the sign-in."))
         }
         do {
             try await services.store.openSession(username: user.username, node: services.configuration.nodeName)
@@ -122,6 +121,7 @@ extension ConnectionHandler {
         outbox.reply(to: requestID, .userInfo(reply))
     }
 
+    /// The account, its identity from the node's cache (identity keys never change).
     func existingUser(_ username: String) async throws -> UserRecord {
         try Names.validate(username)
         guard let user = try await services.users.user(named: username) else {
@@ -129,11 +129,24 @@ extension ConnectionHandler {
         }
         return user
     }
+
+    /// The account as the store has it now: its verifier, KDF parameters and key backup change with its password,
+    /// perhaps on another node, so proofs never use a cached copy.
+    func storedUser(_ username: String) async throws -> UserRecord {
+        try Names.validate(username)
+        guard let user = try await services.store.user(named: username) else {
+            throw ProtocolError(.noSuchUser, "There is no user named \(username).")
+        }
+        return user
+    }
 }
 
-extension KDFParameters {
-    init(_ wire: WireKDFParams) {
-        self.init(log2N: Int(wire.log2N), r: Int(wire.r), p: Int(wire.p))
+extension WireKDFParams {
+    init(_ user: UserRecord) {
+        self.init()
+        log2N = UInt32(clamping: user.kdfLog2N)
+        r = UInt32(clamping: user.kdfR)
+        p = UInt32(clamping: user.kdfP)
     }
 }
 

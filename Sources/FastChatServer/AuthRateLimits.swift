@@ -1,6 +1,6 @@
 import FastChatProtocol
 
-/// How fast one key (a source address, or an account) may make the node hash a password.
+/// How fast one key (a source address, or an account) may try a password proof.
 public struct AuthRate: Sendable, Hashable {
     /// Attempts allowed at once.
     public var burst: Int
@@ -13,9 +13,10 @@ public struct AuthRate: Sendable, Hashable {
     }
 }
 
-/// Limits on what costs the node a password hash (sign-up, sign-in, group create and join): per source address
-/// and per account, each a token bucket. The defaults are far above what a person does and far below what a
-/// password-guessing or CPU-burning client needs.
+/// Limits on password proofs (sign-up, sign-in, password change, group creation, join and password change): per
+/// source address and per account, each a token bucket. A proof costs the node only a signature check, so the limit
+/// is what keeps online password guessing slow. The defaults are far above what a person does and far below what a
+/// guessing client needs.
 public struct AuthLimits: Sendable {
     public var perAddress: AuthRate
     public var perAccount: AuthRate
@@ -83,7 +84,7 @@ struct TokenBuckets {
     }
 }
 
-/// The node's limits on password hashing, shared by every connection.
+/// The node's limits on password proofs, shared by every connection.
 actor AuthRateLimiter {
     private let now: @Sendable () -> ContinuousClock.Instant
     private var perAddress: TokenBuckets

@@ -121,7 +121,9 @@ public final class ChatNode: Service, Sendable {
                 let writer = try await FrameWriter.make(for: connection.channel)
                 let handler = ConnectionHandler(
                     services: services, outbox: Outbox(writer: writer),
-                    peer: PeerIdentity(channel: connection.channel), logger: logger)
+                    peer: PeerIdentity(channel: connection.channel),
+                    // The SHA-256 of this listener's certificate (DER), the same bytes the client hashes.
+                    channelBinding: services.configuration.tls?.channelBinding ?? [], logger: logger)
                 await handler.run(inbound)
                 // A last reply (such as the error that ends the connection) must leave before the close.
                 await writer.flush()

@@ -17,15 +17,21 @@ final class ConnectionHandler {
     var session: Session?
     var failedSignIns = 0
     var closeAfterThisFrame = false
+    /// The challenge the next password proof on this connection must sign; every proof consumes it.
+    var challenge: Data?
 
     /// Who connected: a node link must prove it is a registered node.
     let peer: PeerIdentity
     var peerHost: String? { peer.host }
+    /// What both ends put in every signed login transcript to tie it to this connection (RFC 5929
+    /// `tls-server-end-point` of this node's certificate; empty on a plaintext connection).
+    let channelBinding: Data
 
-    init(services: NodeServices, outbox: Outbox, peer: PeerIdentity, logger: Logger) {
+    init(services: NodeServices, outbox: Outbox, peer: PeerIdentity, channelBinding: [UInt8], logger: Logger) {
         self.services = services
         self.outbox = outbox
         self.peer = peer
+        self.channelBinding = Data(channelBinding)
         self.logger = logger
     }
 
@@ -58,8 +64,12 @@ final class ConnectionHandler {
             switch frame.body {
             case .signUp(let request):
                 try await signUp(request, requestID: requestID)
+            case .getChallenge:
+                outbox.reply(to: requestID, .challenge(.with { $0.challenge = issueChallenge() }))
             case .getAuthParams(let request):
                 try await authParams(request, requestID: requestID)
+            case .changePassword(let request):
+                try await changePassword(request, requestID: requestID)
             case .signIn(let request):
                 try await signIn(request, requestID: requestID)
             case .signOut:

@@ -7,13 +7,15 @@ import Foundation
 /// membership or an admin role.
 extension ConnectionHandler {
     func createGroup(_ request: Fastchat_V1_CreateGroup, requestID: UInt64) async throws {
+        let challenge = try takeChallenge()
         let session = try signedInUser()
         try Names.validate(request.name, kind: "group name")
-        let hash = try await groupPasswordHash(authKey: request.authKey, kdf: request.kdf)
-        let kdf = KDFParameters(request.kdf)
+        let (loginKey, kdf) = try await newGroupPassword(
+            .createGroup, group: request.name, loginKey: request.loginKey, kdf: request.kdf,
+            signature: request.signature, challenge: challenge, by: session.username)
         let record = GroupRecord(
             name: request.name,
-            passwordHash: hash.encoded,
+            verifier: .loginKey(loginKey),
             kdfLog2N: kdf.log2N,
             kdfR: kdf.r,
             kdfP: kdf.p,
@@ -29,30 +31,41 @@ extension ConnectionHandler {
         outbox.reply(to: requestID, .ok(.init()))
     }
 
+    /// The group's KDF parameters and a fresh challenge for the join that follows.
     func groupAuthParams(_ request: Fastchat_V1_GetGroupAuthParams, requestID: UInt64) async throws {
         _ = try signedInUser()
         let group = try await existingGroup(request.name)
         var reply = Fastchat_V1_AuthParams()
         reply.kdf = .with {
-            $0.log2N = UInt32(group.kdfLog2N)
-            $0.r = UInt32(group.kdfR)
-            $0.p = UInt32(group.kdfP)
+            $0.log2N = UInt32(clamping: group.kdfLog2N)
+            $0.r = UInt32(clamping: group.kdfR)
+            $0.p = UInt32(clamping: group.kdfP)
         }
+        reply.challenge = issueChallenge()
+        if case .legacyHash = group.verifier { reply.legacy = true }
         outbox.reply(to: requestID, .authParams(reply))
     }
 
     func joinGroup(_ request: Fastchat_V1_JoinGroup, requestID: UInt64) async throws {
+        let challenge = try takeChallenge()
         let session = try signedInUser()
         let group = try await existingGroup(request.name)
-        try await admitHashing(for: "#" + group.name, what: "group join")
-        let hash = try AuthKeyHash(encoded: group.passwordHash)
-        let authKey = request.authKey
-        guard try await services.blockingPool.runIfActive({ hash.verify(authKey: authKey) }) else {
-            failedSignIns += 1
-            if failedSignIns >= services.configuration.maxFailedSignIns {
-                closeAfterThisFrame = true
-            }
+        try await admitPasswordProof(for: "#" + group.name, what: "group join")
+        let proof = try await checkProof(
+            against: group.verifier, .joinGroup, subject: group.name, actor: session.username,
+            signature: request.signature, legacyAuthKey: request.legacyAuthKey, upgradeKey: request.loginKey,
+            challenge: challenge)
+        guard proof.valid else {
+            countFailedProof()
             throw ProtocolError(.incorrectGroupPassword, "Incorrect password for group \(group.name).")
+        }
+        if let upgradeTo = proof.upgradeTo, case .legacyHash(let old) = group.verifier {
+            let store = services.store
+            try await replaceLegacyHash(
+                of: "#\(group.name)", with: upgradeTo,
+                update: { try await store.upgradeGroupLogin(group: group.name, legacyHash: old, loginKey: upgradeTo) },
+                reread: { try await store.group(named: group.name)?.verifier },
+                otherwise: ProtocolError(.incorrectGroupPassword, "The password of group \(group.name) changed during the join."))
         }
         let outcome: GroupJoinOutcome
         do {
@@ -159,13 +172,15 @@ extension ConnectionHandler {
     }
 
     func changeGroupPassword(_ request: Fastchat_V1_ChangeGroupPassword, requestID: UInt64) async throws {
+        let challenge = try takeChallenge()
         let session = try signedInUser()
         let members = try await adminMembership(of: request.name, for: session.username)
-        let hash = try await groupPasswordHash(authKey: request.authKey, kdf: request.kdf)
-        let kdf = KDFParameters(request.kdf)
+        let (loginKey, kdf) = try await newGroupPassword(
+            .changeGroupPassword, group: request.name, loginKey: request.loginKey, kdf: request.kdf,
+            signature: request.signature, challenge: challenge, by: session.username)
         _ = try await services.store.setGroupPassword(
             group: request.name,
-            passwordHash: hash.encoded,
+            loginKey: loginKey,
             kdfLog2N: kdf.log2N,
             kdfR: kdf.r,
             kdfP: kdf.p
@@ -211,18 +226,21 @@ extension ConnectionHandler {
         }
     }
 
-    private func groupPasswordHash(authKey: Data, kdf: WireKDFParams) async throws -> AuthKeyHash {
-        guard authKey.count == 32 else {
-            throw ProtocolError(.badRequest, "The group auth key must be 32 bytes.")
+    /// A new group password (creation or change): the group login key, proven held by its signature over this
+    /// connection's challenge, and its KDF parameters.
+    private func newGroupPassword(
+        _ purpose: LoginProof.Purpose, group: String, loginKey: Data, kdf: WireKDFParams, signature: Data,
+        challenge: Data, by username: String
+    ) async throws -> (Data, KDFParameters) {
+        let loginKey = try checkedLoginKey(loginKey)
+        let kdf = try checkedKDF(kdf)
+        try await admitPasswordProof(for: username, what: "group password")
+        guard isValidProof(
+            purpose, subject: group, actor: username, loginKey: loginKey, signature: signature, challenge: challenge)
+        else {
+            throw ProtocolError(.badRequest, "The group password is not signed by its login key for this connection's challenge.")
         }
-        do { try KDFParameters(kdf).validate() } catch {
-            throw ProtocolError(.badRequest, "The key-derivation parameters are out of range.")
-        }
-        try await admitHashing(for: try signedInUser().username, what: "group password")
-        let parameters = services.configuration.authHashParameters
-        return try await services.blockingPool.runIfActive {
-            try AuthKeyHash.make(authKey: authKey, parameters: parameters)
-        }
+        return (loginKey, kdf)
     }
 
     // MARK: Notices

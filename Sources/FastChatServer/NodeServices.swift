@@ -18,7 +18,8 @@ struct NodeServices: Sendable {
     let authLimiter: AuthRateLimiter
     /// Nil when the store keeps no images; the node then announces a maximum image size of 0.
     var blobs: (any BlobStore)? { store as? any BlobStore }
-    /// Slow hashing (scrypt) runs here, off the cooperative pool, so sign-ins cannot stall message traffic.
+    /// The one slow hash left (scrypt, checking a legacy account's or group's old hash once, at its upgrade) runs
+    /// here, off the cooperative pool, so it cannot stall message traffic.
     let blockingPool: NIOThreadPool
     let logger: Logger
 
@@ -123,7 +124,9 @@ extension MailboxEntry {
     }
 }
 
-/// Accounts looked up by name. Accounts are never deleted or re-keyed, so a found record stays valid.
+/// Accounts looked up by name, for their identity keys. Accounts are never deleted and identity keys never change,
+/// so a found record's identity stays valid; its verifier, KDF parameters and key backup change with the password
+/// (perhaps on another node), so sign-in and password changes read those from the store (`storedUser`).
 actor UserCache {
     private let store: any ChatStore
     private var known: [String: UserRecord] = [:]

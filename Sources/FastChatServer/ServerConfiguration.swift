@@ -1,4 +1,3 @@
-import FastChatCrypto
 import FastChatProtocol
 import FastChatTLS
 
@@ -8,8 +7,6 @@ public struct ServerConfiguration: Sendable {
     /// Identifies this node in the store's session table (and, with several nodes, in the registry).
     public var nodeName: String
     public var maxFrameBytes: Int
-    /// Cost of the server-side hash of each account's auth key. Tests lower it; it is recorded with each hash.
-    public var authHashParameters: KDFParameters
     /// Incorrect passwords one connection may try before it is closed.
     public var maxFailedSignIns: Int
     /// Mailbox entries read from the store per page when replaying pending mail.
@@ -27,7 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var imageTimeToLive: Duration
     /// How long an upload no message refers to is kept.
     public var unreferencedUploadTimeToLive: Duration
-    /// How often one address, and one account, may make the node hash a password.
+    /// How often one address, and one account, may try a password proof (sign-up, sign-in, password change, group
+    /// creation, join and password change).
     public var authLimits: AuthLimits
     /// The certificate served to clients and presented on node links; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
@@ -37,7 +35,6 @@ public struct ServerConfiguration: Sendable {
         port: Int = 7001,
         nodeName: String = "s1",
         maxFrameBytes: Int = Wire.defaultMaxFrameBytes,
-        authHashParameters: KDFParameters = AuthKeyHash.defaultParameters,
         maxFailedSignIns: Int = 10,
         replayPageSize: Int = 256,
         maxBatchSize: Int = 512,
@@ -54,7 +51,6 @@ public struct ServerConfiguration: Sendable {
         self.port = port
         self.nodeName = nodeName
         self.maxFrameBytes = maxFrameBytes
-        self.authHashParameters = authHashParameters
         self.maxFailedSignIns = maxFailedSignIns
         self.replayPageSize = replayPageSize
         self.maxBatchSize = maxBatchSize

@@ -12,6 +12,14 @@ public protocol ChatStore: Sendable {
     /// Throws `StoreError.usernameTaken` if the name exists.
     func createUser(_ user: UserRecord) async throws
     func user(named username: String) async throws -> UserRecord?
+    /// Replaces a legacy hash with a login key, only if the account still holds exactly `legacyHash`; false
+    /// otherwise (no such user, already upgraded, or its password changed meanwhile).
+    func upgradeLogin(username: String, legacyHash: String, loginKey: Data) async throws -> Bool
+    /// Replaces the login key (or legacy hash), the KDF parameters and the key backup in one statement; false if
+    /// there is no such user.
+    func changePassword(
+        username: String, loginKey: Data, kdfLog2N: Int, kdfR: Int, kdfP: Int, keyBackup: Data
+    ) async throws -> Bool
 
     // MARK: Sessions
 
@@ -72,8 +80,11 @@ public protocol ChatStore: Sendable {
     func unban(group: String, member: String) async throws -> Bool
     /// False if `member` is not a member.
     func setRole(group: String, member: String, role: GroupRole) async throws -> Bool
-    /// Replaces the password hash and its scrypt parameters; false if the group does not exist.
-    func setGroupPassword(group: String, passwordHash: String, kdfLog2N: Int, kdfR: Int, kdfP: Int) async throws -> Bool
+    /// Replaces the login key (or legacy hash) and its scrypt parameters; false if the group does not exist.
+    func setGroupPassword(group: String, loginKey: Data, kdfLog2N: Int, kdfR: Int, kdfP: Int) async throws -> Bool
+    /// Replaces a legacy hash with a login key, only if the group still holds exactly `legacyHash`; false
+    /// otherwise (no such group, already upgraded, or its password changed meanwhile).
+    func upgradeGroupLogin(group: String, legacyHash: String, loginKey: Data) async throws -> Bool
     /// Deletes the group, its memberships and its bans in one transaction and returns the members it
     /// had (ordered as `members(of:)`), to notify them; `[]` if there is no such group.
     func deleteGroup(_ name: String) async throws -> [GroupMember]

@@ -10,8 +10,7 @@ public enum GroupRole: String, Sendable, Hashable, Codable {
 public struct GroupRecord: Sendable, Hashable {
     /// Unique and case-sensitive, like usernames.
     public var name: String
-    /// Opaque, self-describing hash string made by the crypto layer.
-    public var passwordHash: String
+    public var verifier: PasswordVerifier
     /// The client's scrypt parameters for the group password.
     public var kdfLog2N: Int
     public var kdfR: Int
@@ -21,7 +20,7 @@ public struct GroupRecord: Sendable, Hashable {
 
     public init(
         name: String,
-        passwordHash: String,
+        verifier: PasswordVerifier,
         kdfLog2N: Int,
         kdfR: Int,
         kdfP: Int,
@@ -29,7 +28,7 @@ public struct GroupRecord: Sendable, Hashable {
         createdAt: Date = Date()
     ) {
         self.name = name
-        self.passwordHash = passwordHash
+        self.verifier = verifier
         self.kdfLog2N = kdfLog2N
         self.kdfR = kdfR
         self.kdfP = kdfP

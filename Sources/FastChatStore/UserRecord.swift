@@ -1,11 +1,11 @@
 import Foundation
 
-/// An account as the server stores it. Holds nothing secret in the clear: the auth hash is a hash of
-/// a password-derived key, and the private keys are sealed under a key only the client can derive.
+/// An account as the server stores it. Holds nothing secret in the clear: the verifier is a public key (or, for
+/// accounts made before login keys, a hash of a password-derived key), and the private keys are sealed under a key
+/// only the client can derive.
 public struct UserRecord: Sendable, Hashable {
     public var username: String
-    /// Opaque, self-describing hash string made by the crypto layer.
-    public var authHash: String
+    public var verifier: PasswordVerifier
     /// The client's scrypt parameters for this account; they travel with it so any client can
     /// re-derive the same keys.
     public var kdfLog2N: Int
@@ -21,7 +21,7 @@ public struct UserRecord: Sendable, Hashable {
 
     public init(
         username: String,
-        authHash: String,
+        verifier: PasswordVerifier,
         kdfLog2N: Int,
         kdfR: Int,
         kdfP: Int,
@@ -31,7 +31,7 @@ public struct UserRecord: Sendable, Hashable {
         createdAt: Date = Date()
     ) {
         self.username = username
-        self.authHash = authHash
+        self.verifier = verifier
         self.kdfLog2N = kdfLog2N
         self.kdfR = kdfR
         self.kdfP = kdfP

@@ -10,6 +10,7 @@ struct FastChatCommand: AsyncParsableCommand {
             ServerCommand.self,
             BalancerCommand.self,
             SignUpCommand.self,
+            PasswdCommand.self,
             SendCommand.self,
             ReceiveCommand.self,
             WhoisCommand.self,

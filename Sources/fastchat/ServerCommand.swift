@@ -26,9 +26,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    // Nodes no longer hash passwords (they check signatures by login keys); still accepted so that existing scripts
+    // keep starting nodes.
     @Option(
         name: .customLong("auth-hash-log2n"),
-        help: "Cost of the server's hash of each account's auth key (scrypt N = 2^value, 10-20). Lower it only for benchmarks; every hash records its own cost.")
+        help: ArgumentHelp("No longer used: nodes keep login keys, not password hashes.", visibility: .hidden))
     var authHashLog2N = AuthKeyHash.defaultParameters.log2N
 
     @OptionGroup var deadAfter: DeadAfterOption
@@ -37,7 +39,7 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("auth-limit"),
-        help: "Sign-ups, sign-ins and group joins (each costs the node a password hash) per minute from one address; as many at once.")
+        help: "Password proofs (sign-ups, sign-ins, password changes, group creations and joins) per minute from one address; as many at once.")
     var authLimit = AuthLimits().perAddress.perMinute
 
     @Option(
@@ -59,7 +61,6 @@ struct ServerCommand: AsyncParsableCommand {
             let identity = try tls.settings.identity(name: name, host: host, sqliteFile: storeURL.sqliteFile)
             let store = try await openStore(storeURL, logger: logger)
             var configuration = ServerConfiguration(host: host, port: port, nodeName: name, tls: identity)
-            configuration.authHashParameters.log2N = authHashLog2N
             configuration.deadAfter = deadAfter.duration
             configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)
             configuration.authLimits.perAccount = AuthRate(burst: authLimitPerAccount, perMinute: authLimitPerAccount)

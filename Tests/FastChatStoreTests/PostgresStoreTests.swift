@@ -20,7 +20,7 @@ struct PostgresStoreTests {
             let postgres = try #require(store as? PostgresStore)
             #expect(try await postgres.appliedMigrations() == PostgresMigrations.all.map(\.id))
             #expect(try await postgres.appliedMigrations() == [
-                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs",
+                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
             ])
             try await store.close()
             await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
@@ -46,22 +46,11 @@ struct PostgresStoreTests {
     /// A database written before groups (and the node registry) existed gains them on open and keeps what it held.
     @Test func upgradesAV1Database() async throws {
         try await withDatabase { storage in
-            let alice = Fixtures.user("alice")
-            try await storage.withRunner { runner in
-                try await runner.transaction { runner in
-                    try await runner.rows(PostgresStatements.createMigrationsTable)
-                    for migration in PostgresMigrations.all.prefix(3) {
-                        for statement in migration.statements {
-                            try await runner.rows(statement)
-                        }
-                        try await runner.rows(PostgresStatements.insertAppliedMigration, [migration.id, Int64(0)])
-                    }
-                    try await runner.rows(PostgresStatements.insertUser, alice.postgresBinds)
-                }
-            }
+            let alice = Fixtures.user("alice", legacy: true)
+            try await writeOldDatabase(storage, migrations: 3, users: [alice])
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().suffix(3) == ["v2-groups", "v3-nodes", "v4-blobs"])
+            #expect(try await store.appliedMigrations().suffix(4) == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -99,6 +88,70 @@ struct PostgresStoreTests {
         }
         #expect(sentence.contains(url.masked))
         #expect(sentence.contains("fastchat_no_such_database\" does not exist"), "\(sentence)")
+    }
+
+    /// A file from before login keys keeps its accounts' and groups' hashes (each is replaced at its first proof).
+    @Test func upgradesAV4DatabaseKeepingLegacyHashes() async throws {
+        try await withDatabase { storage in
+            let alice = Fixtures.user("alice", legacy: true)
+            let team = Fixtures.group("team", by: "alice", legacy: true)
+            try await writeOldDatabase(storage, migrations: 6, users: [alice], groups: [team])
+
+            let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
+            #expect(try await store.appliedMigrations().last == "v5-login-keys")
+            #expect(try await store.user(named: "alice") == alice)
+            #expect(try await store.group(named: "team") == team)
+            #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
+            guard case .legacyHash(let hash) = team.verifier else { return }
+            let key = Fixtures.bytes(32)
+            #expect(try await store.upgradeGroupLogin(group: "team", legacyHash: hash, loginKey: key))
+            #expect(try await store.group(named: "team")?.verifier == .loginKey(key))
+            try await store.close()
+        }
+    }
+
+    /// Writes the database as a release before login keys would have: the first `migrations` migrations (at most
+    /// the six before "v5-login-keys"), holding `users` and `groups` with legacy hashes.
+    private func writeOldDatabase(
+        _ storage: PostgresStorage, migrations: Int, users: [UserRecord], groups: [GroupRecord] = []
+    ) async throws {
+        try await storage.withRunner { runner in
+            try await runner.transaction { runner in
+                try await runner.rows(PostgresStatements.createMigrationsTable)
+                for migration in PostgresMigrations.all.prefix(migrations) {
+                    for statement in migration.statements {
+                        try await runner.rows(statement)
+                    }
+                    try await runner.rows(PostgresStatements.insertAppliedMigration, [migration.id, Int64(0)])
+                }
+                for user in users {
+                    try await runner.rows(
+                        """
+                        INSERT INTO users (username, auth_hash, kdf_log2n, kdf_r, kdf_p, signing_key, agreement_key,
+                                           key_backup, created_at)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                        """,
+                        [
+                            user.username, user.verifier.legacyHashColumn ?? "", user.kdfLog2N, user.kdfR, user.kdfP,
+                            user.signingKey, user.agreementKey, user.keyBackup, UnixMillis.from(user.createdAt),
+                        ])
+                }
+                for group in groups {
+                    try await runner.rows(
+                        """
+                        INSERT INTO groups (name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7)
+                        """,
+                        [
+                            group.name, group.verifier.legacyHashColumn ?? "", group.kdfLog2N, group.kdfR, group.kdfP,
+                            group.createdBy, UnixMillis.from(group.createdAt),
+                        ])
+                    try await runner.rows(
+                        PostgresStatements.insertMember,
+                        [group.name, group.createdBy, GroupRole.admin.rawValue, UnixMillis.from(group.createdAt)])
+                }
+            }
+        }
     }
 
     private func withDatabase(_ body: (PostgresStorage) async throws -> Void) async throws {

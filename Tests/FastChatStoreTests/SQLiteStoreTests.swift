@@ -13,7 +13,7 @@ import Testing
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
             #expect(try await store.journalMode() == "wal")
             #expect(try await store.appliedMigrations() == [
-                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs",
+                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
             ])
             try await store.close()
         }
@@ -58,15 +58,38 @@ import Testing
     /// A file written before groups (and the node registry) existed gains them on open and keeps what it held.
     @Test func upgradesAV1Database() async throws {
         try await withStorage { storage in
-            let alice = Fixtures.user("alice")
+            let alice = Fixtures.user("alice", legacy: true)
             try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v1-mailbox", users: [alice])
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().suffix(3) == ["v2-groups", "v3-nodes", "v4-blobs"])
+            #expect(try await store.appliedMigrations().suffix(4) == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
             #expect(try await store.nodes().isEmpty)
+            try await store.close()
+        }
+    }
+
+    /// A file from before login keys keeps its accounts' and groups' hashes (each is replaced at its first proof),
+    /// and the rebuilt tables keep their memberships and cascades.
+    @Test func upgradesAV4DatabaseKeepingLegacyHashes() async throws {
+        try await withStorage { storage in
+            let alice = Fixtures.user("alice", legacy: true)
+            let team = Fixtures.group("team", by: "alice", legacy: true)
+            try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v4-blobs", users: [alice], groups: [team])
+
+            let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
+            #expect(try await store.appliedMigrations().last == "v5-login-keys")
+            #expect(try await store.user(named: "alice") == alice)
+            #expect(try await store.group(named: "team") == team)
+            #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
+            guard case .legacyHash(let hash) = alice.verifier else { return }
+            let key = Fixtures.bytes(32)
+            #expect(try await store.upgradeLogin(username: "alice", legacyHash: hash, loginKey: key))
+            #expect(try await store.user(named: "alice")?.verifier == .loginKey(key))
+            #expect(try await store.deleteGroup("team").map(\.username) == ["alice"])
+            #expect(try await store.groups(of: "alice").isEmpty, "memberships still go with their group")
             try await store.close()
         }
     }

@@ -82,10 +82,7 @@ import Testing
             _ = try await node.user("bob")
             try await node.client().signUp(username: "mallory", password: "pw")
             let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
-            var signIn = Fastchat_V1_SignIn()
-            signIn.username = "mallory"
-            signIn.authKey = try AccountSecrets.derive(password: "pw", username: "mallory", parameters: .fast).authKey
-            _ = try await connection.request(.signIn(signIn))
+            try await connection.signIn("mallory", password: "pw")
             var send = Fastchat_V1_Send()
             send.envelope.sender = "alice"
             send.envelope.recipient = "bob"

@@ -341,7 +341,7 @@ final class InteractiveChatTests: XCTestCase {
         let process = Process()
         process.executableURL = try Self.binary()
         process.arguments = [
-            "server", "--port", "0", "--name", "s1", "--log-level", "info", "--auth-hash-log2n", "10",
+            "server", "--port", "0", "--name", "s1", "--log-level", "info",
             "--database", "sqlite:\(directory.appendingPathComponent("fastchat.db").path)",
         ]
         let log = try FileHandle(forWritingTo: logURL)

@@ -1,4 +1,5 @@
 import FastChatClient
+import FastChatCrypto
 import FastChatProtocol
 import FastChatServer
 import FastChatTLS
@@ -135,16 +136,27 @@ import Testing
 
     @Test func badSignUpFieldsAreRefused() async throws {
         try await withNode { node in
+            let secrets = try AccountSecrets.derive(password: "pw", username: "eve", parameters: .fast)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
             var signUp = Fastchat_V1_SignUp()
             signUp.username = "eve"
-            signUp.authKey = Data(repeating: 1, count: 5)
-            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
-            #expect(try await code { _ = try await connection.request(.signUp(signUp)) } == .badRequest)
-            signUp.authKey = Data(repeating: 1, count: 32)
-            signUp.kdf.log2N = 40
-            #expect(try await code { _ = try await connection.request(.signUp(signUp)) } == .badRequest)
             signUp.kdf = .with { $0.log2N = 10; $0.r = 8; $0.p = 1 }
-            signUp.identity.signingKey = Data(repeating: 2, count: 7)
+            signUp.identity = WirePublicIdentity(Identity.generate().publicIdentity)
+            signUp.keyBackup = Data(repeating: 3, count: 64)
+            signUp.loginKey = secrets.loginKey.publicKey
+            /// Each attempt on a fresh challenge, signed, with `change` applied after signing.
+            func attempt(_ change: (inout Fastchat_V1_SignUp) -> Void) async throws -> ErrorCode? {
+                var request = signUp
+                let challenge = try await connection.challenge()
+                request.signature = try await connection.proof(.signUp, subject: "eve", key: secrets.loginKey, challenge: challenge)
+                change(&request)
+                return try await code { _ = try await connection.request(.signUp(request)) }
+            }
+            #expect(try await attempt { $0.loginKey = Data(repeating: 1, count: 5) } == .badRequest)
+            #expect(try await attempt { $0.kdf.log2N = 40 } == .badRequest)
+            #expect(try await attempt { $0.identity.signingKey = Data(repeating: 2, count: 7) } == .badRequest)
+            #expect(try await attempt { $0.signature[0] ^= 1 } == .badRequest)
+            // Without a challenge first, even a well-formed sign-up is refused.
             #expect(try await code { _ = try await connection.request(.signUp(signUp)) } == .badRequest)
             await connection.close()
             // Nothing was created.

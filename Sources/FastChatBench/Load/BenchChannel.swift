@@ -1,6 +1,8 @@
 import FastChatClient
+import FastChatCrypto
 import FastChatProtocol
 import FastChatTLS
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -8,6 +10,8 @@ import NIOPosix
 struct BenchChannel: Sendable {
     let channel: any Channel
     let connection: NIOLoopBound<BenchConnection>
+    /// Signed into every login proof, as by a real client (`FrameConnection.channelBinding`); empty without TLS.
+    var channelBinding: [UInt8]
 
     /// Connects through a balancer or straight to a node, following redirects, and says Hello.
     static func open(
@@ -16,7 +20,7 @@ struct BenchChannel: Sendable {
         var target = endpoint
         var tls = tls
         for _ in 0..<4 {
-            let (channel, check) = try await connect(to: target, tls: tls, load: load)
+            var (channel, check) = try await connect(to: target, tls: tls, load: load)
             let reply: Frame.OneOf_Body
             do {
                 reply = try await channel.request(
@@ -27,6 +31,7 @@ struct BenchChannel: Sendable {
             }
             if let check, let verified = await check.verified {
                 tls = tls?.trusting(verified.trustForRedirects)
+                channel.channelBinding = verified.channelBinding
             }
             switch reply {
             case .helloReply(let hello):
@@ -65,12 +70,31 @@ struct BenchChannel: Sendable {
         let connection = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: BenchConnection.self), eventLoop: channel.eventLoop)
         }.get()
-        return (BenchChannel(channel: channel, connection: connection), check)
+        return (BenchChannel(channel: channel, connection: connection, channelBinding: []), check)
     }
 
     func request(_ body: Frame.OneOf_Body) async throws -> Frame.OneOf_Body {
         let connection = self.connection
         return try await channel.eventLoop.flatSubmit { connection.value.request(body) }.get()
+    }
+
+    /// The challenge in the reply to `body` (GetChallenge, GetAuthParams or GetGroupAuthParams).
+    func challenge(_ body: Frame.OneOf_Body) async throws -> Data {
+        switch try await request(body) {
+        case .challenge(let reply): return reply.challenge
+        case .authParams(let reply): return reply.challenge
+        default: throw ProtocolError(.internal, "The node answered a challenge request with something unexpected.")
+        }
+    }
+
+    /// `signer`'s login proof over `challenge` on this connection.
+    func sign(
+        _ purpose: LoginProof.Purpose, subject: String, actor: String, by signer: LoginKey, challenge: Data
+    ) throws -> Data {
+        try signer.sign(
+            LoginProof.transcript(
+                purpose, subject: subject, actor: actor, loginKey: signer.publicKey, challenge: challenge,
+                channelBinding: Data(channelBinding)))
     }
 
     /// Runs `body` on the connection's event loop.

@@ -11,9 +11,9 @@ struct BenchUser: Sendable {
     let index: UInt32
     let username: String
     let identity: Identity
-    let authKey: Data
+    let loginKey: LoginKey
     let kdf: KDFParameters
-    let signUp: Fastchat_V1_SignUp
+    private let keyBackup: Data
 
     init(index: UInt32, prefix: String, kdf: KDFParameters) throws {
         self.index = index
@@ -21,20 +21,24 @@ struct BenchUser: Sendable {
         self.kdf = kdf
         identity = Identity.generate()
         let secrets = try AccountSecrets.derive(password: Self.password, username: username, parameters: kdf)
-        authKey = secrets.authKey
-        var request = Fastchat_V1_SignUp()
-        request.username = username
-        request.authKey = secrets.authKey
-        request.kdf = WireKDFParams(kdf)
-        request.identity = WirePublicIdentity(identity.publicIdentity)
-        request.keyBackup = try identity.sealedBackup(vaultKey: secrets.vaultKey)
-        signUp = request
+        loginKey = secrets.loginKey
+        keyBackup = try identity.sealedBackup(vaultKey: secrets.vaultKey)
     }
 
-    var signIn: Fastchat_V1_SignIn {
-        .with {
-            $0.username = username
-            $0.authKey = authKey
-        }
+    /// Signs up and in on `channel` the way a real client does: a challenge for each proof, signed.
+    func signUpAndIn(on channel: BenchChannel) async throws {
+        let signUpChallenge = try await channel.challenge(.getChallenge(.init()))
+        var signUp = Fastchat_V1_SignUp()
+        signUp.username = username
+        signUp.loginKey = loginKey.publicKey
+        signUp.signature = try channel.sign(
+            .signUp, subject: username, actor: "", by: loginKey, challenge: signUpChallenge)
+        signUp.kdf = WireKDFParams(kdf)
+        signUp.identity = WirePublicIdentity(identity.publicIdentity)
+        signUp.keyBackup = keyBackup
+        _ = try await channel.request(.signUp(signUp))
+        let challenge = try await channel.challenge(.getAuthParams(.with { $0.username = username }))
+        let signature = try channel.sign(.signIn, subject: username, actor: "", by: loginKey, challenge: challenge)
+        _ = try await channel.request(.signIn(.with { $0.username = username; $0.signature = signature }))
     }
 }

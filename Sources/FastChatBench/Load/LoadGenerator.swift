@@ -69,8 +69,7 @@ public actor LoadGenerator {
             let user = users[index]
             let load = loads[index % loads.count]
             let (channel, node) = try await BenchChannel.open(to: endpoint, tls: tls, load: load)
-            _ = try await channel.request(.signUp(user.signUp))
-            _ = try await channel.request(.signIn(user.signIn))
+            try await user.signUpAndIn(on: channel)
             return (index, (channel, node))
         } collect: { index, value in
             opened[index] = value
@@ -104,13 +103,22 @@ public actor LoadGenerator {
     private func formGroups() async throws {
         let kdf = KDFParameters.fast
         let channels = self.channels
+        let users = self.users
         try await forEach(groups, concurrency: plan.setupConcurrency) { range in
             let name = self.groupName(range)
-            let authKey = try GroupPassword.authKey(password: BenchUser.password, group: name, parameters: kdf)
-            _ = try await channels[range.lowerBound].request(
-                .createGroup(.with { $0.name = name; $0.authKey = authKey; $0.kdf = WireKDFParams(kdf) }))
+            let loginKey = try GroupPassword.derive(password: BenchUser.password, group: name, parameters: kdf).loginKey
+            let creator = range.lowerBound
+            let challenge = try await channels[creator].challenge(.getChallenge(.init()))
+            let signature = try channels[creator].sign(
+                .createGroup, subject: name, actor: users[creator].username, by: loginKey, challenge: challenge)
+            _ = try await channels[creator].request(.createGroup(.with {
+                $0.name = name; $0.loginKey = loginKey.publicKey; $0.signature = signature; $0.kdf = WireKDFParams(kdf)
+            }))
             for member in range.dropFirst() {
-                _ = try await channels[member].request(.joinGroup(.with { $0.name = name; $0.authKey = authKey }))
+                let challenge = try await channels[member].challenge(.getGroupAuthParams(.with { $0.name = name }))
+                let signature = try channels[member].sign(
+                    .joinGroup, subject: name, actor: users[member].username, by: loginKey, challenge: challenge)
+                _ = try await channels[member].request(.joinGroup(.with { $0.name = name; $0.signature = signature }))
             }
             return (range.lowerBound, ())
         } collect: { _, _ in }

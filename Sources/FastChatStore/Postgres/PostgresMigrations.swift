@@ -140,5 +140,17 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        Migration(id: "v5-login-keys", statements: [
+            // The public half of a login key replaces the password hash; rows made before keep their hash until
+            // their first proof.
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS login_key BYTEA",
+            "ALTER TABLE users ALTER COLUMN auth_hash DROP NOT NULL",
+            "ALTER TABLE users DROP CONSTRAINT IF EXISTS users_one_verifier",
+            "ALTER TABLE users ADD CONSTRAINT users_one_verifier CHECK ((auth_hash IS NULL) <> (login_key IS NULL))",
+            "ALTER TABLE groups ADD COLUMN IF NOT EXISTS login_key BYTEA",
+            "ALTER TABLE groups ALTER COLUMN password_hash DROP NOT NULL",
+            "ALTER TABLE groups DROP CONSTRAINT IF EXISTS groups_one_verifier",
+            "ALTER TABLE groups ADD CONSTRAINT groups_one_verifier CHECK ((password_hash IS NULL) <> (login_key IS NULL))",
+        ]),
     ]
 }

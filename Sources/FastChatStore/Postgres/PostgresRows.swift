@@ -5,16 +5,19 @@ import PostgresNIO
 
 extension UserRecord {
     init(postgresRow row: PostgresRow) throws {
-        let (username, authHash, kdfLog2N, kdfR, kdfP, signingKey, agreementKey, keyBackup, createdAt) =
-            try row.decode((String, String, Int, Int, Int, Data, Data, Data, Int64).self)
+        let (username, authHash, loginKey, kdfLog2N, kdfR, kdfP, signingKey, agreementKey, keyBackup, createdAt) =
+            try row.decode((String, String?, Data?, Int, Int, Int, Data, Data, Data, Int64).self)
         self.init(
-            username: username, authHash: authHash, kdfLog2N: kdfLog2N, kdfR: kdfR, kdfP: kdfP,
+            username: username, verifier: PasswordVerifier(loginKey: loginKey, legacyHash: authHash), kdfLog2N: kdfLog2N, kdfR: kdfR, kdfP: kdfP,
             signingKey: signingKey, agreementKey: agreementKey, keyBackup: keyBackup,
             createdAt: UnixMillis.date(createdAt))
     }
 
     var postgresBinds: [any PostgresThrowingDynamicTypeEncodable] {
-        [username, authHash, kdfLog2N, kdfR, kdfP, signingKey, agreementKey, keyBackup, UnixMillis.from(createdAt)]
+        [
+            username, verifier.legacyHashColumn ?? "", verifier.loginKeyColumn ?? Data(), kdfLog2N, kdfR, kdfP, signingKey, agreementKey,
+            keyBackup, UnixMillis.from(createdAt),
+        ]
     }
 }
 
@@ -30,15 +33,15 @@ extension MailboxEntry {
 
 extension GroupRecord {
     init(postgresRow row: PostgresRow) throws {
-        let (name, passwordHash, kdfLog2N, kdfR, kdfP, createdBy, createdAt) =
-            try row.decode((String, String, Int, Int, Int, String, Int64).self)
+        let (name, passwordHash, loginKey, kdfLog2N, kdfR, kdfP, createdBy, createdAt) =
+            try row.decode((String, String?, Data?, Int, Int, Int, String, Int64).self)
         self.init(
-            name: name, passwordHash: passwordHash, kdfLog2N: kdfLog2N, kdfR: kdfR, kdfP: kdfP,
+            name: name, verifier: PasswordVerifier(loginKey: loginKey, legacyHash: passwordHash), kdfLog2N: kdfLog2N, kdfR: kdfR, kdfP: kdfP,
             createdBy: createdBy, createdAt: UnixMillis.date(createdAt))
     }
 
     var postgresBinds: [any PostgresThrowingDynamicTypeEncodable] {
-        [name, passwordHash, kdfLog2N, kdfR, kdfP, createdBy, UnixMillis.from(createdAt)]
+        [name, verifier.legacyHashColumn ?? "", verifier.loginKeyColumn ?? Data(), kdfLog2N, kdfR, kdfP, createdBy, UnixMillis.from(createdAt)]
     }
 }
 

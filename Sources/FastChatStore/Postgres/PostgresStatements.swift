@@ -33,19 +33,34 @@ enum PostgresStatements {
     static let rollback = "ROLLBACK"
 
     // MARK: Accounts
+    //
+    // Binds cannot be NULL here (binds are existentials), so the verifier column not in use is bound empty and
+    // NULLIF turns it into the NULL the schema's CHECK expects.
 
     static let insertUser = """
-        INSERT INTO users (username, auth_hash, kdf_log2n, kdf_r, kdf_p,
+        INSERT INTO users (username, auth_hash, login_key, kdf_log2n, kdf_r, kdf_p,
                            signing_key, agreement_key, key_backup, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        VALUES ($1, NULLIF($2, ''), NULLIF($3, ''::bytea), $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT (username) DO NOTHING
         RETURNING 1
         """
 
     static let selectUser = """
-        SELECT username, auth_hash, kdf_log2n, kdf_r, kdf_p,
+        SELECT username, auth_hash, login_key, kdf_log2n, kdf_r, kdf_p,
                signing_key, agreement_key, key_backup, created_at
         FROM users WHERE username = $1
+        """
+
+    /// Only while the account still holds `auth_hash`: a password changed meanwhile is never overwritten.
+    static let upgradeUserLogin = """
+        UPDATE users SET login_key = $1, auth_hash = NULL WHERE username = $2 AND auth_hash = $3
+        RETURNING 1
+        """
+
+    static let changePassword = """
+        UPDATE users SET login_key = $1, auth_hash = NULL, kdf_log2n = $2, kdf_r = $3, kdf_p = $4, key_backup = $5
+        WHERE username = $6
+        RETURNING 1
         """
 
     // MARK: Sessions
@@ -100,14 +115,14 @@ enum PostgresStatements {
     // MARK: Groups
 
     static let insertGroup = """
-        INSERT INTO groups (name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        INSERT INTO groups (name, password_hash, login_key, kdf_log2n, kdf_r, kdf_p, created_by, created_at)
+        VALUES ($1, NULLIF($2, ''), NULLIF($3, ''::bytea), $4, $5, $6, $7, $8)
         ON CONFLICT (name) DO NOTHING
         RETURNING 1
         """
 
     static let selectGroup = """
-        SELECT name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at
+        SELECT name, password_hash, login_key, kdf_log2n, kdf_r, kdf_p, created_by, created_at
         FROM groups WHERE name = $1
         """
 
@@ -118,7 +133,13 @@ enum PostgresStatements {
     static let lockGroupForChange = "SELECT 1 FROM groups WHERE name = $1 FOR NO KEY UPDATE"
 
     static let updateGroupPassword = """
-        UPDATE groups SET password_hash = $1, kdf_log2n = $2, kdf_r = $3, kdf_p = $4 WHERE name = $5
+        UPDATE groups SET login_key = $1, password_hash = NULL, kdf_log2n = $2, kdf_r = $3, kdf_p = $4 WHERE name = $5
+        RETURNING 1
+        """
+
+    /// Only while the group still holds `password_hash`: a password changed meanwhile is never overwritten.
+    static let upgradeGroupLogin = """
+        UPDATE groups SET login_key = $1, password_hash = NULL WHERE name = $2 AND password_hash = $3
         RETURNING 1
         """
 

@@ -62,6 +62,18 @@ public final class PostgresStore: ChatStore {
             .first.map(UserRecord.init(postgresRow:))
     }
 
+    public func upgradeLogin(username: String, legacyHash: String, loginKey: Data) async throws -> Bool {
+        try await run { try await $0.count(PostgresStatements.upgradeUserLogin, [loginKey, username, legacyHash]) } > 0
+    }
+
+    public func changePassword(
+        username: String, loginKey: Data, kdfLog2N: Int, kdfR: Int, kdfP: Int, keyBackup: Data
+    ) async throws -> Bool {
+        try await run {
+            try await $0.count(PostgresStatements.changePassword, [loginKey, kdfLog2N, kdfR, kdfP, keyBackup, username])
+        } > 0
+    }
+
     // MARK: Sessions
 
     public func openSession(username: String, node: String) async throws {
@@ -219,11 +231,15 @@ public final class PostgresStore: ChatStore {
     }
 
     public func setGroupPassword(
-        group: String, passwordHash: String, kdfLog2N: Int, kdfR: Int, kdfP: Int
+        group: String, loginKey: Data, kdfLog2N: Int, kdfR: Int, kdfP: Int
     ) async throws -> Bool {
         try await run {
-            try await $0.count(PostgresStatements.updateGroupPassword, [passwordHash, kdfLog2N, kdfR, kdfP, group])
+            try await $0.count(PostgresStatements.updateGroupPassword, [loginKey, kdfLog2N, kdfR, kdfP, group])
         } > 0
+    }
+
+    public func upgradeGroupLogin(group: String, legacyHash: String, loginKey: Data) async throws -> Bool {
+        try await run { try await $0.count(PostgresStatements.upgradeGroupLogin, [loginKey, group, legacyHash]) } > 0
     }
 
     public func deleteGroup(_ name: String) async throws -> [GroupMember] {

@@ -119,6 +119,41 @@ enum SQLiteMigrations {
             }
         }
 
+        migrator.registerMigration("v5-login-keys") { db in
+            // The public half of a login key replaces the password hash; rows made before keep their hash until
+            // their first proof. SQLite cannot drop NOT NULL in place, so both tables are rebuilt (the migrator
+            // runs with foreign keys off and checks them at the end, so memberships and bans keep their rows).
+            try SQLiteMigrations.rebuildWithLoginKey(
+                "users", in: db, primaryKey: "username", hashColumn: "auth_hash",
+                after: [("signing_key", .blob), ("agreement_key", .blob), ("key_backup", .blob), ("created_at", .integer)])
+            try SQLiteMigrations.rebuildWithLoginKey(
+                "groups", in: db, primaryKey: "name", hashColumn: "password_hash",
+                after: [("created_by", .text), ("created_at", .integer)])
+        }
+
         return migrator
+    }
+
+    /// Recreates `table` (a text primary key, `hashColumn`, the three KDF columns, then `after`, all NOT NULL) with
+    /// `hashColumn` nullable and a nullable `login_key` beside it, exactly one of the two set, and copies every row
+    /// over (their login key NULL).
+    private static func rebuildWithLoginKey(
+        _ table: String, in db: Database, primaryKey: String, hashColumn: String,
+        after: [(name: String, type: Database.ColumnType)]
+    ) throws {
+        let rebuilt = table + "_rebuilt"
+        let kdfColumns = ["kdf_log2n", "kdf_r", "kdf_p"]
+        try db.create(table: rebuilt) { t in
+            t.primaryKey(primaryKey, .text)
+            t.column(hashColumn, .text)
+            t.column("login_key", .blob)
+            for name in kdfColumns { t.column(name, .integer).notNull() }
+            for column in after { t.column(column.name, column.type).notNull() }
+            t.check(sql: "(\(hashColumn) IS NULL) <> (login_key IS NULL)")
+        }
+        let copied = ([primaryKey, hashColumn] + kdfColumns + after.map(\.name)).joined(separator: ", ")
+        try db.execute(sql: "INSERT INTO \(rebuilt) (\(copied)) SELECT \(copied) FROM \(table)")
+        try db.drop(table: table)
+        try db.rename(table: rebuilt, to: table)
     }
 }

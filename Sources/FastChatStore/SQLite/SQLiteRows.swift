@@ -7,7 +7,7 @@ extension UserRecord {
     init(sqliteRow row: Row) {
         self.init(
             username: row["username"],
-            authHash: row["auth_hash"],
+            verifier: PasswordVerifier(loginKey: row["login_key"], legacyHash: row["auth_hash"]),
             kdfLog2N: row["kdf_log2n"],
             kdfR: row["kdf_r"],
             kdfP: row["kdf_p"],
@@ -18,7 +18,10 @@ extension UserRecord {
     }
 
     var sqliteArguments: StatementArguments {
-        [username, authHash, kdfLog2N, kdfR, kdfP, signingKey, agreementKey, keyBackup, UnixMillis.from(createdAt)]
+        [
+            username, verifier.legacyHashColumn, verifier.loginKeyColumn, kdfLog2N, kdfR, kdfP, signingKey, agreementKey,
+            keyBackup, UnixMillis.from(createdAt),
+        ]
     }
 }
 
@@ -38,7 +41,7 @@ extension GroupRecord {
     init(sqliteRow row: Row) {
         self.init(
             name: row["name"],
-            passwordHash: row["password_hash"],
+            verifier: PasswordVerifier(loginKey: row["login_key"], legacyHash: row["password_hash"]),
             kdfLog2N: row["kdf_log2n"],
             kdfR: row["kdf_r"],
             kdfP: row["kdf_p"],
@@ -47,7 +50,7 @@ extension GroupRecord {
     }
 
     var sqliteArguments: StatementArguments {
-        [name, passwordHash, kdfLog2N, kdfR, kdfP, createdBy, UnixMillis.from(createdAt)]
+        [name, verifier.legacyHashColumn, verifier.loginKeyColumn, kdfLog2N, kdfR, kdfP, createdBy, UnixMillis.from(createdAt)]
     }
 }
 

@@ -7,16 +7,26 @@ enum SQLiteStatements {
     // MARK: Accounts
 
     static let insertUser = """
-        INSERT INTO users (username, auth_hash, kdf_log2n, kdf_r, kdf_p,
+        INSERT INTO users (username, auth_hash, login_key, kdf_log2n, kdf_r, kdf_p,
                            signing_key, agreement_key, key_backup, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, x''), ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, x''), ?)
         ON CONFLICT (username) DO NOTHING
         """
 
     static let selectUser = """
-        SELECT username, auth_hash, kdf_log2n, kdf_r, kdf_p,
+        SELECT username, auth_hash, login_key, kdf_log2n, kdf_r, kdf_p,
                signing_key, agreement_key, key_backup, created_at
         FROM users WHERE username = ?
+        """
+
+    /// Only while the account still holds `auth_hash`: a password changed meanwhile is never overwritten.
+    static let upgradeUserLogin = """
+        UPDATE users SET login_key = ?, auth_hash = NULL WHERE username = ? AND auth_hash = ?
+        """
+
+    static let changePassword = """
+        UPDATE users SET login_key = ?, auth_hash = NULL, kdf_log2n = ?, kdf_r = ?, kdf_p = ?, key_backup = ?
+        WHERE username = ?
         """
 
     // MARK: Sessions
@@ -59,20 +69,25 @@ enum SQLiteStatements {
     // MARK: Groups
 
     static let insertGroup = """
-        INSERT INTO groups (name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO groups (name, password_hash, login_key, kdf_log2n, kdf_r, kdf_p, created_by, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (name) DO NOTHING
         """
 
     static let selectGroup = """
-        SELECT name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at
+        SELECT name, password_hash, login_key, kdf_log2n, kdf_r, kdf_p, created_by, created_at
         FROM groups WHERE name = ?
         """
 
     static let selectGroupExists = "SELECT 1 FROM groups WHERE name = ?"
 
     static let updateGroupPassword = """
-        UPDATE groups SET password_hash = ?, kdf_log2n = ?, kdf_r = ?, kdf_p = ? WHERE name = ?
+        UPDATE groups SET login_key = ?, password_hash = NULL, kdf_log2n = ?, kdf_r = ?, kdf_p = ? WHERE name = ?
+        """
+
+    /// Only while the group still holds `password_hash`: a password changed meanwhile is never overwritten.
+    static let upgradeGroupLogin = """
+        UPDATE groups SET login_key = ?, password_hash = NULL WHERE name = ? AND password_hash = ?
         """
 
     /// Memberships and bans go with it (ON DELETE CASCADE).

@@ -46,6 +46,24 @@ public final class SQLiteStore: ChatStore {
         }
     }
 
+    public func upgradeLogin(username: String, legacyHash: String, loginKey: Data) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.upgradeUserLogin)
+                .execute(arguments: [loginKey, username, legacyHash])
+            return db.changesCount > 0
+        }
+    }
+
+    public func changePassword(
+        username: String, loginKey: Data, kdfLog2N: Int, kdfR: Int, kdfP: Int, keyBackup: Data
+    ) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.changePassword)
+                .execute(arguments: [loginKey, kdfLog2N, kdfR, kdfP, keyBackup, username])
+            return db.changesCount > 0
+        }
+    }
+
     // MARK: Sessions
 
     public func openSession(username: String, node: String) async throws {
@@ -210,11 +228,19 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func setGroupPassword(
-        group: String, passwordHash: String, kdfLog2N: Int, kdfR: Int, kdfP: Int
+        group: String, loginKey: Data, kdfLog2N: Int, kdfR: Int, kdfP: Int
     ) async throws -> Bool {
         try await pool.write { db in
             try db.cachedStatement(sql: SQLiteStatements.updateGroupPassword)
-                .execute(arguments: [passwordHash, kdfLog2N, kdfR, kdfP, group])
+                .execute(arguments: [loginKey, kdfLog2N, kdfR, kdfP, group])
+            return db.changesCount > 0
+        }
+    }
+
+    public func upgradeGroupLogin(group: String, legacyHash: String, loginKey: Data) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.upgradeGroupLogin)
+                .execute(arguments: [loginKey, group, legacyHash])
             return db.changesCount > 0
         }
     }
@@ -304,28 +330,5 @@ public final class SQLiteStore: ChatStore {
             }.start()
         }
         logger.debug("SQLite store closed")
-    }
-
-    // MARK: Inspection (tests)
-
-    func journalMode() async throws -> String {
-        try await pool.read { db in try String.fetchOne(db, sql: SQLiteStatements.journalMode) ?? "" }
-    }
-
-    func appliedMigrations() async throws -> [String] {
-        try await pool.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
-    }
-
-    /// Writes the file as an older release would have: migrated up to `migration` only, holding
-    /// `users`.
-    static func writeFile(path: String, migratedUpTo migration: String, users: [UserRecord]) throws {
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try SQLiteMigrations.migrator.migrate(pool, upTo: migration)
-        try pool.write { db in
-            for user in users {
-                try db.execute(sql: SQLiteStatements.insertUser, arguments: user.sqliteArguments)
-            }
-        }
-        try pool.close()
     }
 }

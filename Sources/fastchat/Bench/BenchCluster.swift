@@ -15,10 +15,6 @@ struct BenchCluster {
     private let pids: [String: Int32]
     private let children: ChildProcesses?
 
-    /// Server-side auth hashes at the cheapest cost, so that signing a thousand simulated users in measures
-    /// nothing but scrypt; messaging, which is what is measured, does not hash.
-    static let authHashLog2N = 10
-
     static func start(
         servers: Int, strategy: StrategyName, database: String?, directory: URL, port: Int, logLevel: Logger.Level,
         tls useTLS: Bool
@@ -37,7 +33,7 @@ struct BenchCluster {
                 pids[name] = try children.start(
                     name,
                     ["server", "--host", host, "--port", "\(port + index)", "--name", name, "--database", store,
-                     "--log-level", logLevel.rawValue, "--auth-hash-log2n", "\(authHashLog2N)",
+                     "--log-level", logLevel.rawValue,
                      // A thousand simulated users sign in from one address, as fast as they can.
                      "--auth-limit", "10000000", "--auth-limit-per-account", "10000000"] + tlsArguments)
                 try await children.waitUntilAnswering(name: name, at: "\(host):\(port + index)") {

@@ -32,6 +32,49 @@ extension ChatStoreContract {
         #expect(try await store.user(named: "ALICE") == nil)
     }
 
+    static func legacyUserUpgradesOnce(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let original = Fixtures.user("alice", legacy: true)
+        try await store.createUser(original)
+        #expect(try await store.user(named: "alice") == original, "a legacy hash reads back as one")
+        guard case .legacyHash(let hash) = original.verifier else { return }
+
+        let key = Fixtures.bytes(32)
+        #expect(try await store.upgradeLogin(username: "alice", legacyHash: "scrypt$other", loginKey: key) == false)
+        #expect(try await store.user(named: "alice") == original)
+        #expect(try await store.upgradeLogin(username: "alice", legacyHash: hash, loginKey: key))
+        var expected = original
+        expected.verifier = .loginKey(key)
+        #expect(try await store.user(named: "alice") == expected, "only the verifier changes")
+        #expect(try await store.upgradeLogin(username: "alice", legacyHash: hash, loginKey: Fixtures.bytes(32)) == false)
+        #expect(try await store.user(named: "alice") == expected, "a second upgrade changes nothing")
+        #expect(try await store.upgradeLogin(username: "nobody", legacyHash: hash, loginKey: key) == false)
+    }
+
+    static func changePasswordReplacesVerifierKDFAndBackup(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        for legacy in [false, true] {
+            let name = legacy ? "old" : "alice"
+            let original = Fixtures.user(name, legacy: legacy)
+            try await store.createUser(original)
+            let key = Fixtures.bytes(32)
+            let backup = Fixtures.bytes(150)
+            #expect(try await store.changePassword(
+                username: name, loginKey: key, kdfLog2N: 16, kdfR: 9, kdfP: 2, keyBackup: backup))
+            var expected = original
+            expected.verifier = .loginKey(key)
+            expected.kdfLog2N = 16
+            expected.kdfR = 9
+            expected.kdfP = 2
+            expected.keyBackup = backup
+            #expect(try await store.user(named: name) == expected, "identity keys and creation time stay")
+        }
+        #expect(try await store.changePassword(
+            username: "nobody", loginKey: Fixtures.bytes(32), kdfLog2N: 15, kdfR: 8, kdfP: 1,
+            keyBackup: Fixtures.bytes(10)) == false)
+        #expect(try await store.user(named: "nobody") == nil)
+    }
+
     static func openAndCloseSession(_ context: ContractContext) async throws {
         let store = try await context.open()
         try await store.openSession(username: "alice", node: "s1")

@@ -117,15 +117,15 @@ extension ChatStoreContract {
         #expect(try await store.members(of: "team").map(\.username) == ["alice", "bob"])
     }
 
-    static func setGroupPasswordChangesHash(_ context: ContractContext) async throws {
+    static func setGroupPasswordChangesLoginKey(_ context: ContractContext) async throws {
         let store = try await context.open()
         let original = Fixtures.group("team", by: "alice")
         try await store.createGroup(original)
 
-        let hash = "$scrypt$ln=5,r=8,p=2$bmV3$bmV3aGFzaA"
-        #expect(try await store.setGroupPassword(group: "team", passwordHash: hash, kdfLog2N: 16, kdfR: 9, kdfP: 2))
+        let key = Fixtures.bytes(32)
+        #expect(try await store.setGroupPassword(group: "team", loginKey: key, kdfLog2N: 16, kdfR: 9, kdfP: 2))
         var expected = original
-        expected.passwordHash = hash
+        expected.verifier = .loginKey(key)
         expected.kdfLog2N = 16
         expected.kdfR = 9
         expected.kdfP = 2
@@ -133,8 +133,32 @@ extension ChatStoreContract {
         #expect(try await store.members(of: "team").map(\.username) == ["alice"], "members stay")
 
         #expect(try await store.setGroupPassword(
-            group: "nothing", passwordHash: hash, kdfLog2N: 16, kdfR: 9, kdfP: 2) == false)
+            group: "nothing", loginKey: key, kdfLog2N: 16, kdfR: 9, kdfP: 2) == false)
         #expect(try await store.group(named: "nothing") == nil)
+
+        // A group made before login keys gets one from a password change too.
+        try await store.createGroup(Fixtures.group("old", by: "alice", legacy: true))
+        #expect(try await store.setGroupPassword(group: "old", loginKey: key, kdfLog2N: 15, kdfR: 8, kdfP: 1))
+        #expect(try await store.group(named: "old")?.verifier == .loginKey(key))
+    }
+
+    static func legacyGroupUpgradesOnce(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let original = Fixtures.group("team", by: "alice", legacy: true)
+        try await store.createGroup(original)
+        #expect(try await store.group(named: "team") == original, "a legacy hash reads back as one")
+        guard case .legacyHash(let hash) = original.verifier else { return }
+
+        let key = Fixtures.bytes(32)
+        #expect(try await store.upgradeGroupLogin(group: "team", legacyHash: "scrypt$other", loginKey: key) == false)
+        #expect(try await store.upgradeGroupLogin(group: "team", legacyHash: hash, loginKey: key))
+        var expected = original
+        expected.verifier = .loginKey(key)
+        #expect(try await store.group(named: "team") == expected)
+        #expect(try await store.upgradeGroupLogin(group: "team", legacyHash: hash, loginKey: Fixtures.bytes(32)) == false)
+        #expect(try await store.group(named: "team") == expected, "a second upgrade changes nothing")
+        #expect(try await store.upgradeGroupLogin(group: "nothing", legacyHash: hash, loginKey: key) == false)
+        #expect(try await store.members(of: "team").map(\.username) == ["alice"], "members stay")
     }
 
     static func deleteGroupRemovesEverything(_ context: ContractContext) async throws {
@@ -230,7 +254,8 @@ extension ChatStoreContract {
         _ = try await first.setRole(group: "team", member: "bob", role: .admin)
         _ = try await first.remove(group: "team", member: "carol", by: "alice")
         _ = try await first.leave(group: "team", username: "dave")
-        _ = try await first.setGroupPassword(group: "team", passwordHash: "$changed", kdfLog2N: 14, kdfR: 8, kdfP: 1)
+        let changed = Fixtures.bytes(32)
+        _ = try await first.setGroupPassword(group: "team", loginKey: changed, kdfLog2N: 14, kdfR: 8, kdfP: 1)
         try await first.createGroup(Fixtures.group("gone", by: "alice"))
         _ = try await first.deleteGroup("gone")
         let members = try await first.members(of: "team")
@@ -239,7 +264,7 @@ extension ChatStoreContract {
 
         for _ in 0..<2 {
             let store = try await context.open()
-            #expect(try await store.group(named: "team")?.passwordHash == "$changed")
+            #expect(try await store.group(named: "team")?.verifier == .loginKey(changed))
             #expect(try await store.group(named: "team")?.createdAt == team.createdAt)
             #expect(try await store.members(of: "team") == members)
             #expect(try await store.groups(of: "bob") == [GroupMembership(group: "team", role: .admin)])

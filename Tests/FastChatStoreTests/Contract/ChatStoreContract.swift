@@ -14,6 +14,8 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case unknownUserIsNil
     case takenUsername
     case usernamesAreCaseSensitive
+    case legacyUserUpgradesOnce
+    case changePasswordReplacesVerifierKDFAndBackup
     // sessions
     case openAndCloseSession
     case alreadyLoggedInNamesTheNode
@@ -40,7 +42,8 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case removeBansUntilUnban
     case leaveGroup
     case setRoleOfMembersOnly
-    case setGroupPasswordChangesHash
+    case setGroupPasswordChangesLoginKey
+    case legacyGroupUpgradesOnce
     case deleteGroupRemovesEverything
     case groupsOfUserListsRolesByName
     case membersOfUnknownGroupIsEmpty
@@ -70,6 +73,9 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .unknownUserIsNil: try await Self.unknownUserIsNil(context)
             case .takenUsername: try await Self.takenUsername(context)
             case .usernamesAreCaseSensitive: try await Self.usernamesAreCaseSensitive(context)
+            case .legacyUserUpgradesOnce: try await Self.legacyUserUpgradesOnce(context)
+            case .changePasswordReplacesVerifierKDFAndBackup:
+                try await Self.changePasswordReplacesVerifierKDFAndBackup(context)
             case .openAndCloseSession: try await Self.openAndCloseSession(context)
             case .alreadyLoggedInNamesTheNode: try await Self.alreadyLoggedInNamesTheNode(context)
             case .closeSessionFromAnotherNodeKeepsIt: try await Self.closeSessionFromAnotherNodeKeepsIt(context)
@@ -93,7 +99,8 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .removeBansUntilUnban: try await Self.removeBansUntilUnban(context)
             case .leaveGroup: try await Self.leaveGroup(context)
             case .setRoleOfMembersOnly: try await Self.setRoleOfMembersOnly(context)
-            case .setGroupPasswordChangesHash: try await Self.setGroupPasswordChangesHash(context)
+            case .setGroupPasswordChangesLoginKey: try await Self.setGroupPasswordChangesLoginKey(context)
+            case .legacyGroupUpgradesOnce: try await Self.legacyGroupUpgradesOnce(context)
             case .deleteGroupRemovesEverything: try await Self.deleteGroupRemovesEverything(context)
             case .groupsOfUserListsRolesByName: try await Self.groupsOfUserListsRolesByName(context)
             case .membersOfUnknownGroupIsEmpty: try await Self.membersOfUnknownGroupIsEmpty(context)

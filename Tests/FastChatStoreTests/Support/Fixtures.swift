@@ -8,10 +8,11 @@ enum Fixtures {
     /// Millisecond-aligned, because that is the precision stores keep.
     static let createdAt = Date(timeIntervalSince1970: 1_700_000_000.123)
 
-    static func user(_ username: String) -> UserRecord {
+    /// An account with a login key; `legacy`: one made before login keys, holding a hash of its auth key.
+    static func user(_ username: String, legacy: Bool = false) -> UserRecord {
         UserRecord(
             username: username,
-            authHash: "$scrypt$ln=4,r=8,p=1$c2FsdA$aGFzaA",
+            verifier: legacy ? .legacyHash("scrypt$10$8$1$c2FsdA==$aGFzaA==") : .loginKey(bytes(32)),
             kdfLog2N: 15,
             kdfR: 8,
             kdfP: 1,
@@ -21,10 +22,10 @@ enum Fixtures {
             createdAt: createdAt)
     }
 
-    static func group(_ name: String, by creator: String) -> GroupRecord {
+    static func group(_ name: String, by creator: String, legacy: Bool = false) -> GroupRecord {
         GroupRecord(
             name: name,
-            passwordHash: "$scrypt$ln=4,r=8,p=1$Z3JvdXA$aGFzaA",
+            verifier: legacy ? .legacyHash("scrypt$10$8$1$Z3JvdXA=$aGFzaA==") : .loginKey(bytes(32)),
             kdfLog2N: 15,
             kdfR: 8,
             kdfP: 1,

@@ -290,7 +290,7 @@ final class ServerProcess: @unchecked Sendable {
     ) async throws -> ServerProcess {
         let tls = try TestTLS(in: directory)
         let process = try FastChatCLI.start(
-            ["server", "--port", "\(port)", "--database", database, "--name", name, "--auth-hash-log2n", "10"]
+            ["server", "--port", "\(port)", "--database", database, "--name", name]
                 + (extraArguments.contains { ["--tls-cert", "--tls-dir", "--no-tls"].contains($0) } ? [] : tls.serverArguments)
                 + extraArguments,
             in: directory

@@ -16,11 +16,15 @@ final class NodeHarness: Sendable {
     let endpoint: Endpoint
     /// The cluster CA in `<directory>/tls`: nodes sharing the directory share it.
     let tls: TestTLS
-    var clientTLS: ClientTLS { tls.clientTLS }
+    /// The node serves plaintext (`--no-tls`): for what an attacker on the wire sees and replays.
+    let plaintext: Bool
+    /// How clients verify this node; nil when it serves plaintext.
+    var clientTLS: ClientTLS? { plaintext ? nil : tls.clientTLS }
     /// What this node (and its store) logged last, for a failing test to print.
     let logTail: LogTail
     private let node: ChatNode
-    private let store: any ChatStore
+    /// The node's own store: tests read what it holds, and write rows the way older releases did.
+    let store: any ChatStore
     private let serving: Task<Void, any Error>
 
     var backend: Backend { database.backend }
@@ -29,12 +33,13 @@ final class NodeHarness: Sendable {
     var databasePath: String { directory.appendingPathComponent("fastchat.db").path }
 
     private init(
-        directory: URL, database: TestDatabase, tls: TestTLS, logTail: LogTail, node: ChatNode, store: any ChatStore,
-        serving: Task<Void, any Error>
+        directory: URL, database: TestDatabase, tls: TestTLS, plaintext: Bool, logTail: LogTail, node: ChatNode,
+        store: any ChatStore, serving: Task<Void, any Error>
     ) {
         self.directory = directory
         self.database = database
         self.tls = tls
+        self.plaintext = plaintext
         self.logTail = logTail
         self.node = node
         self.store = store
@@ -52,6 +57,7 @@ final class NodeHarness: Sendable {
     /// Starts a node on a fresh store of `backend`.
     static func start(
         on backend: Backend = .sqlite,
+        plaintext: Bool = false,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> NodeHarness {
         let directory = FileManager.default.temporaryDirectory
@@ -60,7 +66,8 @@ final class NodeHarness: Sendable {
         do {
             let database = try await TestDatabase.make(backend, in: directory)
             do {
-                return try await start(directory: directory, database: database, configure: configure)
+                return try await start(
+                    directory: directory, database: database, plaintext: plaintext, configure: configure)
             } catch {
                 try? await database.destroy()
                 throw error
@@ -81,7 +88,7 @@ final class NodeHarness: Sendable {
             .appendingPathComponent("fastchat-test-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         do {
-            return try await start(directory: directory, database: database, configure: configure)
+            return try await start(directory: directory, database: database, plaintext: false, configure: configure)
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw error
@@ -94,19 +101,20 @@ final class NodeHarness: Sendable {
         sharing other: NodeHarness,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> NodeHarness {
-        try await start(directory: other.directory, database: other.database, configure: configure)
+        try await start(
+            directory: other.directory, database: other.database, plaintext: other.plaintext, configure: configure)
     }
 
     private static func start(
         directory: URL,
         database: TestDatabase,
+        plaintext: Bool,
         configure: (inout ServerConfiguration) -> Void
     ) async throws -> NodeHarness {
         let tls = try TestTLS(in: directory)
-        var configuration = ServerConfiguration(
-            host: "127.0.0.1", port: 0, nodeName: "t1", authHashParameters: .fast, tls: nil)
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, nodeName: "t1", tls: nil)
         configure(&configuration)
-        configuration.tls = try tls.identity(configuration.nodeName)
+        configuration.tls = plaintext ? nil : try tls.identity(configuration.nodeName)
         let logTail = LogTail()
         let logger = LogTailHandler.logger(label: "test.node.\(configuration.nodeName)", into: logTail)
         let store = try await database.open(logger: logger)
@@ -119,15 +127,16 @@ final class NodeHarness: Sendable {
         }
         let serving = Task { try await node.run() }
         return NodeHarness(
-            directory: directory, database: database, tls: tls, logTail: logTail, node: node, store: store,
+            directory: directory, database: database, tls: tls, plaintext: plaintext, logTail: logTail, node: node,
+            store: store,
             serving: serving)
     }
 
-    /// A client with its own home directory (its own "machine").
-    func client(home: String = UUID().uuidString) -> ChatClient {
+    /// A client with its own home directory (its own "machine"); `via` another address (a proxy) than the node's.
+    func client(home: String = UUID().uuidString, via proxy: Endpoint? = nil) -> ChatClient {
         ChatClient(
             options: .init(
-                endpoint: endpoint,
+                endpoint: proxy ?? endpoint,
                 tls: clientTLS,
                 home: directory.appendingPathComponent("homes/\(home)", isDirectory: true),
                 kdf: .fast,
@@ -163,10 +172,11 @@ final class NodeHarness: Sendable {
 /// Runs `body` against a fresh node on `backend` and removes it afterwards, even when `body` fails.
 func withNode(
     on backend: Backend = .sqlite,
+    plaintext: Bool = false,
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: (NodeHarness) async throws -> Void
 ) async throws {
-    let node = try await NodeHarness.start(on: backend, configure: configure)
+    let node = try await NodeHarness.start(on: backend, plaintext: plaintext, configure: configure)
     do {
         try await NodeLog.$tail.withValue({ node.logTail.text }) { try await body(node) }
     } catch {

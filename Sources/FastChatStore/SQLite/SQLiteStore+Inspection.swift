@@ -1,0 +1,50 @@
+import GRDB
+
+/// What tests look at, and how they write files as older releases did.
+extension SQLiteStore {
+    func journalMode() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: SQLiteStatements.journalMode) ?? "" }
+    }
+
+    func appliedMigrations() async throws -> [String] {
+        try await pool.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
+    }
+
+    /// Writes the file as a release before login keys would have: migrated up to `migration` only (at most
+    /// "v4-blobs"), holding `users` and `groups` (each with a legacy hash; groups need "v2-groups").
+    static func writeFile(
+        path: String, migratedUpTo migration: String, users: [UserRecord], groups: [GroupRecord] = []
+    ) throws {
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteMigrations.migrator.migrate(pool, upTo: migration)
+        try pool.write { db in
+            for user in users {
+                try db.execute(
+                    sql: """
+                        INSERT INTO users (username, auth_hash, kdf_log2n, kdf_r, kdf_p, signing_key, agreement_key,
+                                           key_backup, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        user.username, user.verifier.legacyHashColumn, user.kdfLog2N, user.kdfR, user.kdfP,
+                        user.signingKey, user.agreementKey, user.keyBackup, UnixMillis.from(user.createdAt),
+                    ])
+            }
+            for group in groups {
+                try db.execute(
+                    sql: """
+                        INSERT INTO groups (name, password_hash, kdf_log2n, kdf_r, kdf_p, created_by, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        group.name, group.verifier.legacyHashColumn, group.kdfLog2N, group.kdfR, group.kdfP,
+                        group.createdBy, UnixMillis.from(group.createdAt),
+                    ])
+                try db.execute(
+                    sql: SQLiteStatements.insertMember,
+                    arguments: [group.name, group.createdBy, GroupRole.admin.rawValue, UnixMillis.from(group.createdAt)])
+            }
+        }
+        try pool.close()
+    }
+}
