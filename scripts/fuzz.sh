@@ -39,11 +39,13 @@ fi
 
 binary=Fuzz/.build/debug/$target
 artifacts=Fuzz/.build/artifacts/$target
-# New inputs go to a scratch directory: the committed corpus stays the hand-made seeds and the kept crashes.
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fastchat-fuzz-$target.XXXXXX")
-log=$scratch.log
-trap 'rm -rf "$scratch" "$log"' EXIT
-mkdir -p "$artifacts"
+# New inputs go to a scratch corpus (the committed one stays the hand-made seeds and the kept crashes), and the
+# fixtures' stores and homes to a scratch TMPDIR: the process ends by exit(), so only this script can remove them.
+work=$(mktemp -d "${TMPDIR:-/tmp}/fastchat-fuzz-$target.XXXXXX")
+scratch=$work/corpus
+log=$work/log
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$artifacts" "$scratch" "$work/tmp"
 
 # LeakSanitizer cannot follow pointers that Swift packs into enum payloads (Data's inline representations among
 # them), so on the targets that run a whole node or client it reports the fixture itself as leaked. There, memory
@@ -59,7 +61,7 @@ export SWIFT_BACKTRACE=enable=no
 
 status=0
 # -timeout: one input taking this long is a hang. -rss_limit_mb: the whole process, node and store included.
-"$binary" "$scratch" "Fuzz/Corpus/$target" \
+TMPDIR="$work/tmp" "$binary" "$scratch" "Fuzz/Corpus/$target" \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "${leaks[@]}" "$@" >"$log" 2>&1 || status=$?
 
