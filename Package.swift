@@ -8,6 +8,10 @@ let package = Package(
         .executable(name: "fastchat", targets: ["fastchat"]),
         .library(name: "FastChatClient", targets: ["FastChatClient"]),
         .library(name: "FastChatServer", targets: ["FastChatServer"]),
+        // For the fuzz package (Fuzz/), which can only depend on products.
+        .library(name: "FastChatProtocol", targets: ["FastChatProtocol"]),
+        .library(name: "FastChatCrypto", targets: ["FastChatCrypto"]),
+        .library(name: "FastChatStore", targets: ["FastChatStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),

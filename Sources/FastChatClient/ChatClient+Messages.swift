@@ -82,7 +82,9 @@ extension ChatClient {
                     eventContinuation.yield(.delivered(messageID: id, recipient: receipt.recipient))
                 }
             case .synced(let synced):
-                eventContinuation.yield(.synced(pending: Int(synced.pendingDelivered)))
+                // A count from the node, only reported: clamped, since a conversion that traps would let any
+                // node (or whatever answers in its place) crash the client.
+                eventContinuation.yield(.synced(pending: Int(clamping: synced.pendingDelivered)))
             case .error(let error):
                 options.logger.warning("The server reported: \(error.message)")
             default:

@@ -74,7 +74,7 @@ actor MailboxDelivery {
             case .envelope(let envelope): deliver.envelope = envelope
             case .notice(let notice): deliver.notice = notice
             }
-            deliver.storedAtMs = Int64(entry.storedAt.timeIntervalSince1970 * 1000)
+            deliver.storedAtMs = entry.storedAt.wireMillis
             outbox.send(Frame(.deliver(deliver)))
             sent += 1
         }

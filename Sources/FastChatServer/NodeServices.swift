@@ -105,14 +105,17 @@ extension Fastchat_V1_ForwardedEntry {
         sender = entry.sender
         messageID = entry.messageID.bytes
         item = entry.envelope
-        storedAtMs = Int64(entry.storedAt.timeIntervalSince1970 * 1000)
+        storedAtMs = entry.storedAt.wireMillis
     }
 }
 
 extension MailboxEntry {
-    /// Nil for an entry no node could have stored (a malformed id, a seq beyond the store's range).
+    /// Nil for an entry no node could have stored (a malformed id, a seq beyond the store's range, a time no
+    /// node's clock shows).
     init?(_ forwarded: Fastchat_V1_ForwardedEntry) {
-        guard let id = UUID(bytes: forwarded.messageID), let seq = Int64(exactly: forwarded.seq) else { return nil }
+        guard let id = UUID(bytes: forwarded.messageID), let seq = Int64(exactly: forwarded.seq),
+            Date.plausibleWireMillis.contains(forwarded.storedAtMs)
+        else { return nil }
         self.init(
             seq: seq,
             recipient: forwarded.recipient,

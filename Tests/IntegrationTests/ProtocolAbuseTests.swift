@@ -86,9 +86,10 @@ import Testing
         }
     }
 
-    /// A node link may only forward what a node could have stored: a seq beyond the store's range is dropped, and
-    /// the node (which used to trap on it) goes on serving.
-    @Test func forwardedEntryWithAnImpossibleSeqIsDropped() async throws {
+    /// A node link may only forward what a node could have stored: a seq beyond the store's range, or a stored-at
+    /// time no clock shows (found by the FuzzNode fuzz target), is dropped, and the node (which used to trap on
+    /// both) goes on serving.
+    @Test func forwardedEntryWithAnImpossibleSeqOrTimeIsDropped() async throws {
         // The link is accepted only while t2 counts as alive: never taken for dead here, however late its beat.
         let patientBeats: (inout ServerConfiguration) -> Void = { $0.deadAfter = .seconds(3600) }
         try await withNode(configure: patientBeats) { node in
@@ -100,11 +101,21 @@ import Testing
                 let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "t2" }))
                 var marker = Fastchat_V1_MailboxItem()
                 marker.envelope.sender = "mallory"
+                var fromAlice = marker
+                fromAlice.envelope.sender = "alice"
                 var forward = Fastchat_V1_Forward()
                 forward.entries = [
                     .with { $0.recipient = "bob"; $0.seq = UInt64(Int64.max) + 1; $0.sender = "alice"; $0.messageID = UUID().bytes },
                     .with { $0.recipient = "bob"; $0.seq = .max; $0.sender = "alice"; $0.messageID = UUID().bytes },
-                    // In range, but nothing bob can open: it arrives (as a rejected message) after the two above
+                ]
+                for storedAt in [Int64.max, .min] {
+                    forward.entries.append(.with {
+                        $0.recipient = "bob"; $0.seq = 2; $0.sender = "alice"; $0.messageID = UUID().bytes
+                        $0.item = try! fromAlice.serializedData(); $0.storedAtMs = storedAt
+                    })
+                }
+                forward.entries += [
+                    // In range, but nothing bob can open: it arrives (as a rejected message) after the ones above
                     // were handled, so the test knows they were.
                     .with {
                         $0.recipient = "bob"; $0.seq = 1; $0.sender = "mallory"; $0.messageID = UUID().bytes
