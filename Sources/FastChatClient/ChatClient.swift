@@ -100,12 +100,33 @@ public actor ChatClient {
     }
 
     func request(_ body: Frame.OneOf_Body) async throws -> Frame.OneOf_Body {
-        // During a failover nothing may go out before the new connection is signed in.
-        while reconnecting {
-            await withCheckedContinuation { reconnectWaiters.append($0) }
+        while true {
+            // During a failover nothing may go out before the new connection is signed in.
+            while reconnecting {
+                await withCheckedContinuation { reconnectWaiters.append($0) }
+            }
+            guard account != nil, await !hasOpenConnection else { break }
+            // Signed in, but the connection is gone: a fresh one would not be signed in, so a request on it could
+            // only fail. Fail over first (which signs in again), or report the loss.
+            guard options.reconnects else {
+                throw ProtocolError(.unavailable, "The connection to the server was closed.")
+            }
+            if !reconnecting {
+                await reconnect()
+                if account != nil, await !hasOpenConnection {
+                    throw ProtocolError(.unavailable, "No chat node took the session back.")
+                }
+            }
         }
         try await connect()
         return try await connection!.request(body)
+    }
+
+    private var hasOpenConnection: Bool {
+        get async {
+            guard let connection else { return false }
+            return await !connection.isClosed
+        }
     }
 
     /// `kdf` as a server sent it, if it is valid and no weaker than this client's floor (`options.kdf`).
