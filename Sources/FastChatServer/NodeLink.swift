@@ -1,4 +1,5 @@
 import FastChatProtocol
+import FastChatTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -36,9 +37,8 @@ final class NodeLink: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         // No SNI for an address literal: NIOSSL then checks the certificate against the IP dialled.
-                        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
                         try channel.pipeline.syncOperations.addHandler(
-                            try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
+                            try NIOSSLClientHandler(context: tls, serverHostname: isIPAddressLiteral(host) ? nil : host))
                     }
                     try channel.pipeline.syncOperations.addFrameCodec()
                     return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)

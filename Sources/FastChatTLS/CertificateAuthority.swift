@@ -112,7 +112,7 @@ public struct IssuedCertificate: Sendable {
 extension GeneralName {
     /// An IP address literal becomes an IP SAN, anything else a DNS name.
     init(host: String) {
-        if let bytes = IPAddressBytes(host) {
+        if let bytes = ipAddressBytes(host) {
             self = .ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes)))
         } else {
             self = .dnsName(host)
@@ -120,8 +120,13 @@ extension GeneralName {
     }
 }
 
+/// Whether `host` is an IP address literal (no SNI, and certificates name it as an IP SAN) or a host name.
+public func isIPAddressLiteral(_ host: String) -> Bool {
+    ipAddressBytes(host) != nil
+}
+
 /// The 4 or 16 bytes of an IP address literal; nil for a host name.
-func IPAddressBytes(_ text: String) -> [UInt8]? {
+func ipAddressBytes(_ text: String) -> [UInt8]? {
     var v4 = in_addr()
     if inet_pton(AF_INET, text, &v4) == 1 {
         return withUnsafeBytes(of: &v4) { Array($0) }

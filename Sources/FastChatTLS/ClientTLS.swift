@@ -30,7 +30,7 @@ public struct ClientTLS: Sendable {
         let check = ServerCheck(trust: trust, host: host, port: port)
         let handler = try NIOSSLClientHandler(
             context: context,
-            serverHostname: IPAddressBytes(host) == nil ? host : nil,
+            serverHostname: isIPAddressLiteral(host) ? nil : host,
             customVerificationCallbackWithMetadata: { certificates, promise in
                 promise.completeWithTask { await check.run(certificates) }
             })

@@ -52,7 +52,7 @@ extension ServerTrust {
             throw ServerNotTrusted(description: "The server at \(address) presented no certificate.")
         }
         let binding = try ChannelBinding.tlsServerEndPoint(der: der[0])
-        let isIP = IPAddressBytes(host) != nil
+        let isIP = isIPAddressLiteral(host)
         func validRoot(under roots: CertificateStore) async -> Certificate? {
             var verifier = Verifier(rootCertificates: roots) {
                 RFC5280Policy()
