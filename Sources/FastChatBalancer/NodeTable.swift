@@ -35,6 +35,10 @@ public actor NodeTable {
     /// Nodes found unreachable before their heartbeat expired (a client's report confirmed by a failed probe), with
     /// the heartbeat they had then: they get no clients until it moves on.
     private var down: [String: Date] = [:]
+    /// Reads of the registry are numbered as they start: a slow read that finishes after a later one (the periodic
+    /// refresh racing one asked for) must not replace the newer table with its older snapshot.
+    private var readsStarted = 0
+    private var newestApplied = 0
 
     /// `random` and `now` are for tests: a seeded generator and a fixed clock make placements deterministic.
     public init(
@@ -55,7 +59,11 @@ public actor NodeTable {
 
     /// Reads the registry from the store.
     public func refresh() async throws {
+        readsStarted += 1
+        let read = readsStarted
         let records = try await store.nodes()
+        guard read > newestApplied else { return }
+        newestApplied = read
         self.records = records
         // Placements the nodes' heartbeats now count, and those of nodes no longer registered, are dropped.
         let heartbeats = Dictionary(records.map { ($0.name, $0.heartbeatAt) }, uniquingKeysWith: max)
