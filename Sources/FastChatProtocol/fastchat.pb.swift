@@ -1491,7 +1491,8 @@ public nonisolated struct Fastchat_V1_ClusterStatus: Sendable {
 /// Node links: a node dials every other registered node and, instead of Hello, says NodeHello. Over the link it
 /// sends Forward frames (request id 0, no reply): mailbox entries already stored durably for users signed in on the
 /// receiving node, which pushes them; and receipts for senders signed in there. Losing a Forward loses nothing: the
-/// entry stays in the mailbox until acked and is pushed again at the next sign-in.
+/// entry stays in the mailbox until acked. A sender that could not forward (no link, a link that dropped) says so
+/// in the first Forward of its next link, and the receiving node replays those users' mailboxes to them.
 public nonisolated struct Fastchat_V1_NodeHello: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1561,6 +1562,12 @@ public nonisolated struct Fastchat_V1_Forward: Sendable {
   public var entries: [Fastchat_V1_ForwardedEntry] = []
 
   public var receipts: [Fastchat_V1_ForwardedReceipt] = []
+
+  /// users whose entries this sender failed to forward
+  public var resync: [String] = []
+
+  /// the last link dropped: anything it carried may be lost
+  public var resyncEveryone: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -4246,7 +4253,7 @@ nonisolated extension Fastchat_V1_ForwardedReceipt: SwiftProtobuf.Message, Swift
 
 nonisolated extension Fastchat_V1_Forward: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Forward"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0\u{1}receipts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0\u{1}receipts\0\u{1}resync\0\u{3}resync_everyone\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4256,6 +4263,8 @@ nonisolated extension Fastchat_V1_Forward: SwiftProtobuf.Message, SwiftProtobuf.
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.receipts) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.resync) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.resyncEveryone) }()
       default: break
       }
     }
@@ -4268,12 +4277,20 @@ nonisolated extension Fastchat_V1_Forward: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.receipts.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.receipts, fieldNumber: 2)
     }
+    if !self.resync.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.resync, fieldNumber: 3)
+    }
+    if self.resyncEveryone != false {
+      try visitor.visitSingularBoolField(value: self.resyncEveryone, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fastchat_V1_Forward, rhs: Fastchat_V1_Forward) -> Bool {
     if lhs.entries != rhs.entries {return false}
     if lhs.receipts != rhs.receipts {return false}
+    if lhs.resync != rhs.resync {return false}
+    if lhs.resyncEveryone != rhs.resyncEveryone {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

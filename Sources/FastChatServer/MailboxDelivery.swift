@@ -3,21 +3,31 @@ import FastChatStore
 import Foundation
 import Logging
 
-/// Pushes one signed-in user's mailbox to their connection exactly once per session: first what was pending at
-/// sign-in (read from the store page by page, in seq order), then what arrives live. Live entries that arrive during
-/// the replay wait; afterwards, a live entry the replay already read (seq at or below the last one it read) is
-/// skipped, so the two sources never repeat. Live entries are pushed as they come: entries committed by different
-/// nodes may arrive out of seq order, and each must still be pushed — only a replay cursor may skip by seq. (Each
-/// sender's messages come from the node it is connected to, in its commit order, so a conversation stays in order.)
+/// Pushes one signed-in user's mailbox to their connection, each entry once per session: first what was pending at
+/// sign-in (read from the store page by page, in seq order), then what arrives live.
+///
+/// The entries pushed and not yet acknowledged are remembered by seq, so no source repeats another: live entries that
+/// arrive during a replay wait and are then pushed unless the replay read them. Live entries are pushed as they
+/// come: entries committed by different nodes (or by concurrent PostgreSQL transactions) may arrive out of seq
+/// order, and each must still be pushed. (Each sender's messages come from the node it is connected to, in its
+/// commit order, so a conversation stays in order.)
+///
+/// A replay can run again mid-session (`resync`): when this node learns that live entries may have missed this
+/// user (it was taken for dead, or another node could not forward to it), the mailbox is read again and what the
+/// connection was never given is pushed, before any newer live entry.
 actor MailboxDelivery {
     private let username: String
     private let outbox: Outbox
     private let store: any ChatStore
     private let pageSize: Int
     private let logger: Logger
-    /// Every entry up to this seq was read by the replay (the store makes entries visible in seq order).
-    private var replayedThrough: Int64 = 0
-    private var replaying = true
+    /// Pushed on this connection and not yet acknowledged.
+    private var pushed: Set<Int64> = []
+    /// Live entries wait (in `waiting`) while this holds: from sign-in until the first replay ends, and from a
+    /// `hold()` until the resync after it ends.
+    private var holding = true
+    private var replayRunning = false
+    private var replayAgain = false
     private var waiting: [MailboxEntry] = []
 
     init(username: String, outbox: Outbox, store: any ChatStore, pageSize: Int, logger: Logger) {
@@ -29,53 +39,102 @@ actor MailboxDelivery {
     }
 
     func push(_ entries: [MailboxEntry]) {
-        if replaying {
+        if holding {
             waiting.append(contentsOf: entries)
         } else {
-            send(entries.filter { $0.seq > replayedThrough })
+            send(entries)
         }
     }
 
-    /// Sends everything pending, then `Synced`. On a store failure the connection is told and keeps what it got;
-    /// the rest stays in the mailbox for the next sign-in.
+    /// Stored acknowledgements: those entries are gone from the store and need not be remembered.
+    func acknowledged(_ seqs: [Int64]) {
+        pushed.subtract(seqs)
+    }
+
+    /// The sign-in replay: sends everything pending, then `Synced`. On a store failure the connection is told and
+    /// keeps what it got; the rest stays in the mailbox for the next sign-in.
     func replay() async {
-        var delivered: UInt64 = 0
+        let delivered = await replayUntilCaughtUp()
+        var synced = Fastchat_V1_Synced()
+        synced.pendingDelivered = UInt64(delivered)
+        outbox.send(Frame(.synced(synced)))
+    }
+
+    /// Holds live entries until the next `resync` ends (taken before this node re-registers, so nothing that
+    /// arrives meanwhile overtakes what it missed).
+    func hold() {
+        holding = true
+    }
+
+    /// Pushes from the mailbox what this connection was not given, then what arrived meanwhile.
+    func resync() async {
+        guard !replayRunning else {
+            replayAgain = true
+            return
+        }
+        holding = true
+        let caughtUp = await replayUntilCaughtUp()
+        if caughtUp > 0 {
+            logger.notice("Pushed entries that had missed a live user", metadata: ["user": "\(username)", "entries": "\(caughtUp)"])
+        }
+    }
+
+    private func replayUntilCaughtUp() async -> Int {
+        replayRunning = true
+        var sent = 0
+        repeat {
+            replayAgain = false
+            sent += await replayOnce()
+        } while replayAgain
+        replayRunning = false
+        holding = false
+        let live = waiting.sorted { $0.seq < $1.seq }
+        waiting = []
+        send(live)
+        return sent
+    }
+
+    /// One pass over the whole mailbox; forgets pushed seqs the store no longer holds (acknowledged meanwhile).
+    private func replayOnce() async -> Int {
+        var sent = 0
+        var stored: Set<Int64> = []
+        var cursor: Int64 = 0
         do {
             while true {
-                let page = try await store.pending(for: username, afterSeq: replayedThrough, limit: pageSize)
-                delivered += UInt64(send(page))
-                replayedThrough = page.last?.seq ?? replayedThrough
+                let page = try await store.pending(for: username, afterSeq: cursor, limit: pageSize)
+                stored.formUnion(page.map(\.seq))
+                sent += send(page)
+                cursor = page.last?.seq ?? cursor
                 if page.count < pageSize { break }
             }
+            pushed.formIntersection(stored)
         } catch {
             logger.error("Replaying the mailbox failed", metadata: ["user": "\(username)", "error": "\(error)"])
             outbox.send(.error(.unavailable, "Pending messages could not be read; they will be delivered later."))
         }
-        replaying = false
-        let live = waiting.filter { $0.seq > replayedThrough }.sorted { $0.seq < $1.seq }
-        waiting = []
-        send(live)
-        var synced = Fastchat_V1_Synced()
-        synced.pendingDelivered = delivered
-        outbox.send(Frame(.synced(synced)))
+        return sent
     }
 
+    /// Sends the entries not pushed yet; returns how many.
     @discardableResult
     private func send(_ entries: [MailboxEntry]) -> Int {
         var sent = 0
-        for entry in entries {
-            guard let item = try? Fastchat_V1_MailboxItem(serializedBytes: entry.envelope), let content = item.item else {
+        for entry in entries where !pushed.contains(entry.seq) {
+            guard let item = try? Fastchat_V1_MailboxItem(serializedBytes: entry.envelope), let content = item.item,
+                let seq = UInt64(exactly: entry.seq)
+            else {
                 logger.error("Unreadable mailbox entry", metadata: ["seq": "\(entry.seq)"])
                 continue
             }
             var deliver = Fastchat_V1_Deliver()
-            deliver.seq = UInt64(entry.seq)
+            deliver.seq = seq
             switch content {
             case .envelope(let envelope): deliver.envelope = envelope
             case .notice(let notice): deliver.notice = notice
             }
             deliver.storedAtMs = entry.storedAt.wireMillis
             outbox.send(Frame(.deliver(deliver)))
+            pushed.insert(entry.seq)
             sent += 1
         }
         return sent

@@ -77,6 +77,7 @@ extension ConnectionHandler {
         await services.acks.submit(acknowledgement) { result in
             switch result {
             case .success(let removed):
+                await session.delivery.acknowledged(acknowledgement.seqs)
                 outbox.reply(to: requestID, .ok(.init()))
                 await services.sendReceipts(for: removed)
             case .failure:

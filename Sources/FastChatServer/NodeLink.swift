@@ -24,7 +24,7 @@ final class NodeLink: Sendable {
         localName: String,
         tls: NIOSSLContext?,
         logger: Logger,
-        onClose: @escaping @Sendable () async -> Void
+        onClose: @escaping @Sendable (NodeLink) async -> Void
     ) async throws -> NodeLink {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw ProtocolError(.badRequest, "Node \(peer) registered an invalid address \(address).")
@@ -65,7 +65,7 @@ final class NodeLink: Sendable {
                 logger.debug("Link to \(peer) closed", metadata: ["error": "\(error)"])
             }
             link.close()
-            await onClose()
+            await onClose(link)
         }
         return link
     }

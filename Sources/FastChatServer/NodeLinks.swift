@@ -4,15 +4,26 @@ import Logging
 import NIOSSL
 
 /// This node's links to every other live node, kept in step with the registry.
+///
+/// What could not be forwarded is not lost (it stays in the mailbox), but its live recipient would not see it until
+/// their next sign-in. So the users whose forwards failed, and every user when a link dropped under this node, are
+/// named in the first `Forward` of the next link to that node, which then replays their mailboxes to them.
 actor NodeLinks {
     private let localName: String
     /// Presents this node's certificate and checks the peer's; nil on a `--no-tls` cluster.
     private let tls: NIOSSLContext?
     private let logger: Logger
     private var links: [String: NodeLink] = [:]
-    private var dialing: Set<String> = []
+    /// Dials in progress: whoever needs the same link meanwhile waits for that dial rather than giving up.
+    private var dials: [String: Task<NodeLink?, Never>] = [:]
     /// Peers whose last dial failed: the failure is logged once, not on every heartbeat.
     private var unreachable: Set<String> = []
+    /// Per node, the recipients of forwards that could not be sent.
+    private var missed: [String: Set<String>] = [:]
+    /// Nodes whose link dropped without this node closing it: whatever was in flight may be lost.
+    private var dropped: Set<String> = []
+    /// Beyond this many remembered recipients for one node, it is told to replay to everyone instead.
+    private let maxMissedPerNode = 10_000
 
     init(localName: String, tls: NIOSSLContext?, logger: Logger) {
         self.localName = localName
@@ -20,57 +31,106 @@ actor NodeLinks {
         self.logger = logger
     }
 
-    /// Dials live nodes it has no link to and drops links to nodes that are gone.
+    /// Dials live nodes it has no link to and drops links to nodes that are gone. A node that is gone has no
+    /// sessions; if it comes back it replays to its users itself, so what was remembered for it is dropped too.
     func update(liveNodes: [NodeRecord]) async {
         let names = Set(liveNodes.map(\.name))
         for (name, link) in links where !names.contains(name) {
-            link.close()
             links[name] = nil
+            link.close()
         }
+        missed = missed.filter { names.contains($0.key) }
+        dropped.formIntersection(names)
         for node in liveNodes where node.name != localName {
-            await dial(node)
+            _ = await link(to: node)
         }
-    }
-
-    private func dial(_ node: NodeRecord) async {
-        guard links[node.name] == nil, !dialing.contains(node.name) else { return }
-        dialing.insert(node.name)
-        defer { dialing.remove(node.name) }
-        let name = node.name
-        do {
-            let link = try await NodeLink.connect(
-                to: node.address, peer: name, localName: localName, tls: tls, logger: logger
-            ) { [weak self] in
-                await self?.dropped(name)
-            }
-            links[name] = link
-            unreachable.remove(name)
-            logger.info("Linked to node \(name) at \(node.address)")
-        } catch {
-            if unreachable.insert(name).inserted {
-                logger.warning("Cannot link to node \(name) at \(node.address)", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    private func dropped(_ name: String) {
-        links[name] = nil
     }
 
     /// Sends over the link to `node`, dialing it first if this node has not linked to it yet (it may have just
-    /// started). False when it cannot be reached: the entry then waits in the mailbox for the next sign-in.
+    /// started). False when it cannot be reached: the recipients are remembered for the next link.
     @discardableResult
     func forward(_ forward: Fastchat_V1_Forward, to node: String, store: any ChatStore) async -> Bool {
-        if links[node] == nil, let record = try? await store.nodes().first(where: { $0.name == node }) {
-            await dial(record)
+        var link = links[node]
+        if link == nil, let record = try? await store.nodes().first(where: { $0.name == node }) {
+            link = await self.link(to: record)
         }
-        guard let link = links[node] else { return false }
+        guard let link else {
+            remember(forward.entries.map(\.recipient), for: node)
+            return false
+        }
         link.send(Frame(.forward(forward)))
         return true
     }
 
     func closeAll() {
-        for link in links.values { link.close() }
+        let open = links.values
         links = [:]
+        for link in open { link.close() }
+    }
+
+    private func link(to node: NodeRecord) async -> NodeLink? {
+        if let link = links[node.name] { return link }
+        if let dial = dials[node.name] { return await dial.value }
+        let dial = Task { await self.connect(node) }
+        dials[node.name] = dial
+        let link = await dial.value
+        dials[node.name] = nil
+        return link
+    }
+
+    private func connect(_ node: NodeRecord) async -> NodeLink? {
+        let name = node.name
+        do {
+            let link = try await NodeLink.connect(
+                to: node.address, peer: name, localName: localName, tls: tls, logger: logger
+            ) { [weak self] link in
+                await self?.closed(link)
+            }
+            links[name] = link
+            unreachable.remove(name)
+            logger.info("Linked to node \(name) at \(node.address)")
+            tellWhatWasMissed(over: link)
+            return link
+        } catch {
+            if unreachable.insert(name).inserted {
+                logger.warning("Cannot link to node \(name) at \(node.address)", metadata: ["error": "\(error)"])
+            }
+            return nil
+        }
+    }
+
+    /// The first frame of a new link, before any entry: the receiving node replays to those users first.
+    private func tellWhatWasMissed(over link: NodeLink) {
+        var notice = Fastchat_V1_Forward()
+        notice.resyncEveryone = dropped.remove(link.peer) != nil
+        if !notice.resyncEveryone, let users = missed[link.peer] {
+            notice.resync = users.sorted()
+        }
+        missed[link.peer] = nil
+        guard notice.resyncEveryone || !notice.resync.isEmpty else { return }
+        logger.notice(
+            "Asking node \(link.peer) to replay what it may have missed",
+            metadata: ["users": "\(notice.resyncEveryone ? "all" : "\(notice.resync.count)")"])
+        link.send(Frame(.forward(notice)))
+    }
+
+    private func remember(_ recipients: [String], for node: String) {
+        guard !recipients.isEmpty, !dropped.contains(node) else { return }
+        var users = missed[node, default: []]
+        users.formUnion(recipients)
+        if users.count > maxMissedPerNode {
+            missed[node] = nil
+            dropped.insert(node)
+        } else {
+            missed[node] = users
+        }
+    }
+
+    /// A link closed. Only the current link counts: one this node replaced or closed itself is already gone from
+    /// `links`.
+    private func closed(_ link: NodeLink) {
+        guard let current = links[link.peer], current === link else { return }
+        links[link.peer] = nil
+        dropped.insert(link.peer)
     }
 }

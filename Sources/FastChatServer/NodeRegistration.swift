@@ -27,19 +27,32 @@ struct NodeRegistration: Sendable {
     /// Runs until cancelled. A failing store only costs heartbeats: the loop logs and tries again. Expired images
     /// and forgotten uploads are swept about once a minute.
     func run() async {
-        var lastSweep = ContinuousClock.now - .seconds(60)
-        while !Task.isCancelled {
-            do {
-                try await beat()
-                if ContinuousClock.now - lastSweep >= .seconds(60) {
-                    lastSweep = .now
-                    try await sweepBlobs()
+        let services = self.services
+        await withDiscardingTaskGroup { group in
+            var lastSweep = ContinuousClock.now - .seconds(60)
+            while !Task.isCancelled {
+                do {
+                    if try await beat() == .registeredAgain {
+                        // Not awaited here: replaying thousands of mailboxes must not delay the next heartbeat.
+                        group.addTask { await services.resync(nil) }
+                    }
+                    if ContinuousClock.now - lastSweep >= .seconds(60) {
+                        lastSweep = .now
+                        try await sweepBlobs()
+                    }
+                } catch {
+                    services.logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
                 }
-            } catch {
-                services.logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: configuration.heartbeatInterval)
             }
-            try? await Task.sleep(for: configuration.heartbeatInterval)
+            group.cancelAll()
         }
+    }
+
+    enum Beat {
+        case registered
+        /// Another node had taken this one for dead: its users may have missed entries meanwhile.
+        case registeredAgain
     }
 
     private func sweepBlobs() async throws {
@@ -53,14 +66,21 @@ struct NodeRegistration: Sendable {
         }
     }
 
-    /// One heartbeat: also called on demand when a forward finds no link yet.
-    func beat() async throws {
+    /// One heartbeat.
+    func beat() async throws -> Beat {
         let store = services.store
         let now = Date()
         let connections = await services.sessions.count
+        var beat = Beat.registered
         if try await !store.heartbeat(node: configuration.nodeName, connections: connections, at: now) {
+            // Held from before this node is visible again, so nothing forwarded to it from now on overtakes what
+            // its users missed; the replay (`NodeServices.resync`) releases them.
+            for username in await services.sessions.usernames {
+                await services.sessions.session(for: username)?.delivery.hold()
+            }
             try await register()
             await restoreSessions()
+            beat = .registeredAgain
         }
         let cutoff = now.addingTimeInterval(-configuration.deadAfter.seconds)
         let reaped = try await store.reapNodes(heartbeatBefore: cutoff)
@@ -69,6 +89,7 @@ struct NodeRegistration: Sendable {
         }
         let live = try await store.nodes().filter { $0.heartbeatAt >= cutoff }
         await services.links.update(liveNodes: live)
+        return beat
     }
 
     /// This node's row was gone: another node took it for dead (a stall longer than `deadAfter`, such as a busy

@@ -62,6 +62,9 @@ struct NodeServices: Sendable {
     /// Entries and receipts another node forwarded for users signed in here. One whose user is no longer here
     /// (the other node's presence cache was stale) is routed on by the store, so a user who moved still gets it.
     func deliverForwarded(_ forward: Fastchat_V1_Forward) async {
+        if forward.resyncEveryone || !forward.resync.isEmpty {
+            await resync(forward.resyncEveryone ? nil : forward.resync)
+        }
         var moved: [MailboxEntry] = []
         var movedReceipts: [Fastchat_V1_ForwardedReceipt] = []
         for forwarded in forward.entries {
@@ -91,6 +94,32 @@ struct NodeServices: Sendable {
         }
         for (node, forward) in onward {
             await links.forward(forward, to: node, store: store)
+        }
+    }
+}
+
+extension NodeServices {
+    /// Replays the mailboxes of `usernames` (nil: everyone signed in here) to their connections: what was committed
+    /// for them and never pushed live is pushed now, before newer live entries.
+    func resync(_ usernames: [String]?) async {
+        var names = usernames ?? []
+        if usernames == nil { names = await sessions.usernames }
+        var resyncing: [Session] = []
+        for name in names {
+            if let session = await sessions.session(for: name) { resyncing.append(session) }
+        }
+        for session in resyncing { await session.delivery.hold() }
+        // A few at a time: each reads a mailbox, and a node may hold thousands of sessions.
+        await withTaskGroup(of: Void.self) { group in
+            var next = resyncing.makeIterator()
+            for _ in 0..<8 {
+                guard let session = next.next() else { break }
+                group.addTask { await session.delivery.resync() }
+            }
+            while await group.next() != nil {
+                guard let session = next.next() else { continue }
+                group.addTask { await session.delivery.resync() }
+            }
         }
     }
 }

@@ -192,13 +192,27 @@ struct Disconnected: Error {
 }
 
 extension ChatClient {
-    /// Waits for the first event `match` accepts (earlier events are dropped).
-    func next<T>(_ match: (ClientEvent) -> T?) async throws -> T {
-        for await event in events {
-            if let value = match(event) { return value }
-            if case .disconnected(let reason) = event { throw Disconnected(reason: reason) }
+    /// Waits for the first event `match` accepts (earlier events are dropped), for at most `limit`: a lost event
+    /// fails its test with a sentence instead of hanging the run until the suite's time limit.
+    func next<T: Sendable>(
+        within limit: Duration = patience, _ match: @escaping @Sendable (ClientEvent) -> T?
+    ) async throws -> T {
+        let events = self.events
+        return try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask {
+                for await event in events {
+                    if let value = match(event) { return value }
+                    if case .disconnected(let reason) = event { throw Disconnected(reason: reason) }
+                }
+                throw Disconnected(reason: "the event stream ended")
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw Disconnected(reason: "no awaited event arrived within \(limit)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
         }
-        throw Disconnected(reason: "the event stream ended")
     }
 
     /// Sends a note to itself and says what arrives first: "own note", or "other message" / "forged delivery" when
