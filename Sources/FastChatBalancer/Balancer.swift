@@ -69,6 +69,8 @@ public final class Balancer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try prepareAcceptedConnection(channel)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ConnectionDeadlines(firstFrame: configuration.firstFrameTimeout, idle: nil))
                     return channel
                 }
             }
@@ -83,7 +85,7 @@ public final class Balancer: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.table.refresh(every: self.configuration.refreshInterval) }
                 let logger = self.logger
-                await serveConnections(of: serverChannel) { error in
+                await serveConnections(of: serverChannel, limits: ConnectionCounts(self.configuration.connectionLimits)) { error in
                     logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
                 } _: { connection in
                     await self.serve(connection)

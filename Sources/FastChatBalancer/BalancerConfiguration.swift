@@ -1,3 +1,4 @@
+import FastChatProtocol
 import FastChatTLS
 import Foundation
 
@@ -26,6 +27,8 @@ public struct BalancerConfiguration: Sendable {
     public var firstFrameTimeout: Duration
     /// The certificate served to clients; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
+    /// Connections served at once, and from one address (clients stay only for their Hello).
+    public var connectionLimits: ConnectionLimits
     /// How long a node a client reported unreachable has to answer the balancer's own Hello.
     public var probeTimeout: Duration
 
@@ -38,7 +41,8 @@ public struct BalancerConfiguration: Sendable {
         refreshInterval: Duration = .milliseconds(250),
         firstFrameTimeout: Duration = .seconds(10),
         tls: TLSIdentity?,
-        probeTimeout: Duration = .seconds(2)
+        probeTimeout: Duration = .seconds(2),
+        connectionLimits: ConnectionLimits = ConnectionLimits()
     ) {
         self.host = host
         self.port = port
@@ -49,6 +53,7 @@ public struct BalancerConfiguration: Sendable {
         self.firstFrameTimeout = firstFrameTimeout
         self.tls = tls
         self.probeTimeout = probeTimeout
+        self.connectionLimits = connectionLimits
     }
 }
 

@@ -5,6 +5,14 @@ extension ChatClient {
     /// Hands a sealed envelope to the node and waits for ✓. With `reconnects`, a connection lost on the way is
     /// waited out and the same envelope (same id, so never stored twice) is sent again.
     func deliver(_ envelope: Envelope) async throws {
+        // The node refuses what it could not push whole to every recipient; said here, before anything is sent.
+        let sealed = try envelope.serializedBytes() as [UInt8]
+        let largest = maxFrameBytes - Wire.pushOverhead
+        guard sealed.count <= largest else {
+            throw ProtocolError(
+                .badRequest,
+                "The message is too large to send: \(sealed.count) bytes sealed, at most \(largest) (a group's member keys count too).")
+        }
         while true {
             do {
                 _ = try await request(.send(.with { $0.envelope = envelope }))

@@ -48,6 +48,7 @@ public actor FrameConnection {
                 eventLoopGroup: eventLoopGroup)
             switch answer {
             case .helloReply(let reply):
+                await connection.keepAlive(nodeIdleTimeout: reply.idleTimeoutSeconds)
                 return (connection, reply)
             case .redirect(let redirect):
                 await connection.close()
@@ -60,6 +61,7 @@ public actor FrameConnection {
                         await node.close()
                         throw ProtocolError(.badRequest, "The node at \(target) answered Hello with something unexpected.")
                     }
+                    await node.keepAlive(nodeIdleTimeout: reply.idleTimeoutSeconds)
                     return (node, reply)
                 } catch let error as ProtocolError where error.code == .unavailable {
                     unreachable.append(redirect.nodeName)
@@ -71,6 +73,17 @@ public actor FrameConnection {
             }
         }
         throw lastFailure ?? ProtocolError(.unavailable, "No node answered through \(endpoint).")
+    }
+
+    /// Pings often enough that the node's idle timeout never ends this connection while this end lives, and takes
+    /// the node for gone when even pings go unanswered (see `KeepAlive`).
+    private func keepAlive(nodeIdleTimeout seconds: UInt32) {
+        guard seconds > 0 else { return }
+        let interval = Duration.milliseconds(max(1000, Int(seconds) * 1000 / 3))
+        let channel = self.channel
+        channel.eventLoop.execute {
+            try? channel.pipeline.syncOperations.handler(type: KeepAlive.self).start(interval: interval)
+        }
     }
 
     /// Nodes a client tries through a balancer before it gives up.
@@ -136,6 +149,7 @@ public actor FrameConnection {
                     channel.eventLoop.makeCompletedFuture {
                         let check = try tls?.addHandler(to: channel, host: endpoint.host, port: endpoint.port)
                         try channel.pipeline.syncOperations.addFrameCodec()
+                        try channel.pipeline.syncOperations.addHandler(KeepAlive())
                         return (try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel), check)
                     }
                 }

@@ -23,8 +23,12 @@ public func prepareAcceptedConnection(_ channel: any Channel, maxFrameBytes: Int
 /// Serves every connection `listener` accepts, each in its own child task, until the listening channel closes.
 /// Cancelling the caller closes the listener, which then hands over what it already accepted; each of those is
 /// served with its task cancelled, so it ends at once.
+///
+/// A connection over `limits` is served only its refusal: its first frame is answered with the error, then it is
+/// closed.
 public func serveConnections(
     of listener: NIOAsyncChannel<any Channel, Never>,
+    limits: ConnectionCounts? = nil,
     onListenerError: @escaping @Sendable (any Error) -> Void = { _ in },
     _ serve: @escaping @Sendable (NIOAsyncChannel<Frame, Frame>) async -> Void
 ) async {
@@ -40,7 +44,13 @@ public func serveConnections(
                                 channel.close(promise: nil)
                                 return
                             }
+                            let address = channel.peerHost
+                            if let refusal = await limits?.admit(address) {
+                                await refuse(connection, with: refusal)
+                                return
+                            }
                             await serve(connection)
+                            await limits?.release(address)
                         }
                     }
                 }
@@ -75,5 +85,15 @@ final class UnservedConnectionGuard: ChannelInboundHandler {
 
     func adopt() {
         adopted = true
+    }
+}
+
+/// Answers the connection's first frame with `error`, then closes it (the peer's own deadline for that frame is
+/// the pipeline's, `ConnectionDeadlines`).
+private func refuse(_ connection: NIOAsyncChannel<Frame, Frame>, with error: ProtocolError) async {
+    try? await connection.executeThenClose { inbound, outbound in
+        var frames = inbound.makeAsyncIterator()
+        guard let first = try await frames.next() else { return }
+        try await outbound.write(Frame(requestID: first.requestID, .error(error.wire)))
     }
 }

@@ -10,6 +10,10 @@ public enum Wire {
     public static let protocolVersion: UInt32 = 1
     /// Largest frame (the protobuf bytes, without the 4-byte length) a peer accepts unless it announces otherwise.
     public static let defaultMaxFrameBytes = 1 << 20
+    /// Room a node keeps around a stored item in every frame it builds from it (`Deliver`, a `Forward` entry with
+    /// its names, ids and times), so that what it accepted always fits what it sends: a node stores an item only if
+    /// it is at most `maxFrameBytes - pushOverhead` bytes.
+    public static let pushOverhead = 1024
 }
 
 extension Frame {

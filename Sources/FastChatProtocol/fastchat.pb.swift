@@ -220,6 +220,22 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     set {body = .ok(newValue)}
   }
 
+  public var ping: Fastchat_V1_Ping {
+    get {
+      if case .ping(let v)? = body {return v}
+      return Fastchat_V1_Ping()
+    }
+    set {body = .ping(newValue)}
+  }
+
+  public var pong: Fastchat_V1_Pong {
+    get {
+      if case .pong(let v)? = body {return v}
+      return Fastchat_V1_Pong()
+    }
+    set {body = .pong(newValue)}
+  }
+
   public var signUp: Fastchat_V1_SignUp {
     get {
       if case .signUp(let v)? = body {return v}
@@ -500,6 +516,8 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     case redirect(Fastchat_V1_Redirect)
     case error(Fastchat_V1_Error)
     case ok(Fastchat_V1_Ok)
+    case ping(Fastchat_V1_Ping)
+    case pong(Fastchat_V1_Pong)
     case signUp(Fastchat_V1_SignUp)
     case getAuthParams(Fastchat_V1_GetAuthParams)
     case authParams(Fastchat_V1_AuthParams)
@@ -573,6 +591,32 @@ public nonisolated struct Fastchat_V1_HelloReply: Sendable {
 
   /// the largest image (plaintext bytes) this node accepts
   public var maxImageBytes: UInt64 = 0
+
+  /// The node closes a connection that sends no frame for this long; an idle client pings well within it.
+  /// 0: no idle timeout.
+  public var idleTimeoutSeconds: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Keep-alive, on client connections and node links (request id 0, at any time after the handshake): the node
+/// answers Ping with Pong. Either end takes a connection that stays silent too long for dead.
+public nonisolated struct Fastchat_V1_Ping: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_Pong: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1641,7 +1685,7 @@ nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{4}\u{6}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{1}ping\0\u{1}pong\0\u{4}\u{4}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1713,6 +1757,32 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.body = .ok(v)
+        }
+      }()
+      case 15: try {
+        var v: Fastchat_V1_Ping?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .ping(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .ping(v)
+        }
+      }()
+      case 16: try {
+        var v: Fastchat_V1_Pong?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .pong(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .pong(v)
         }
       }()
       case 20: try {
@@ -2191,6 +2261,14 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
       guard case .ok(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
     }()
+    case .ping?: try {
+      guard case .ping(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    }()
+    case .pong?: try {
+      guard case .pong(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+    }()
     case .signUp?: try {
       guard case .signUp(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
@@ -2382,7 +2460,7 @@ nonisolated extension Fastchat_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Fastchat_V1_HelloReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}node_name\0\u{3}max_frame_bytes\0\u{3}max_image_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}node_name\0\u{3}max_frame_bytes\0\u{3}max_image_bytes\0\u{3}idle_timeout_seconds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2394,6 +2472,7 @@ nonisolated extension Fastchat_V1_HelloReply: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularStringField(value: &self.nodeName) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxFrameBytes) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.maxImageBytes) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.idleTimeoutSeconds) }()
       default: break
       }
     }
@@ -2412,6 +2491,9 @@ nonisolated extension Fastchat_V1_HelloReply: SwiftProtobuf.Message, SwiftProtob
     if self.maxImageBytes != 0 {
       try visitor.visitSingularUInt64Field(value: self.maxImageBytes, fieldNumber: 4)
     }
+    if self.idleTimeoutSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.idleTimeoutSeconds, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2420,6 +2502,45 @@ nonisolated extension Fastchat_V1_HelloReply: SwiftProtobuf.Message, SwiftProtob
     if lhs.nodeName != rhs.nodeName {return false}
     if lhs.maxFrameBytes != rhs.maxFrameBytes {return false}
     if lhs.maxImageBytes != rhs.maxImageBytes {return false}
+    if lhs.idleTimeoutSeconds != rhs.idleTimeoutSeconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_Ping: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Ping"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_Ping, rhs: Fastchat_V1_Ping) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Pong"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_Pong, rhs: Fastchat_V1_Pong) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

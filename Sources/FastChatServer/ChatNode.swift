@@ -50,6 +50,8 @@ public final class ChatNode: Service, Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                         try prepareAcceptedConnection(channel, maxFrameBytes: maxFrameBytes)
+                        try channel.pipeline.syncOperations.addHandler(
+                            ConnectionDeadlines(firstFrame: configuration.firstFrameTimeout, idle: configuration.idleTimeout))
                         return channel
                     }
                 }
@@ -75,7 +77,10 @@ public final class ChatNode: Service, Sendable {
             presence: PresenceCache(store: store, localNode: configuration.nodeName),
             users: UserCache(store: store),
             links: NodeLinks(
-                localName: configuration.nodeName, tls: try configuration.tls?.makeLinkContext(), logger: logger),
+                localName: configuration.nodeName, tls: try configuration.tls?.makeLinkContext(),
+                // Nodes of a cluster share their settings: a third of this node's idle timeout suits the peers too.
+                keepAlive: (configuration.idleTimeout ?? .seconds(90)) / 3, maxFrameBytes: configuration.maxFrameBytes,
+                logger: logger),
             linkRefusals: LinkRefusals(),
             authLimiter: AuthRateLimiter(configuration.authLimits),
             blockingPool: NIOThreadPool.singleton,
@@ -90,13 +95,14 @@ public final class ChatNode: Service, Sendable {
         let serverChannel = self.serverChannel
         let registration = self.registration
         let logger = services.logger
+        let connectionCounts = ConnectionCounts(services.configuration.connectionLimits)
         // Said here, not at bind: under a ServiceGroup its signal handlers are in place by now, so whoever waits
         // for this line (a script, a test) may send SIGTERM at once and get a graceful stop, not a killed process.
         logger.info("Node \(services.configuration.nodeName) listening on \(localAddress)")
         await withDiscardingTaskGroup { group in
             group.addTask { await registration.run() }
             await withGracefulShutdownHandler {
-                await serveConnections(of: serverChannel) { error in
+                await serveConnections(of: serverChannel, limits: connectionCounts) { error in
                     logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
                 } _: { connection in
                     await self.serve(connection)

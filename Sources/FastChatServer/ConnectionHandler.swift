@@ -54,6 +54,10 @@ final class ConnectionHandler {
                 try await greet(frame)
                 return
             }
+            if case .ping = frame.body {
+                outbox.send(Frame(.pong(.init())))
+                return
+            }
             if isNodeLink {
                 guard case .forward(let forward) = frame.body else {
                     throw ProtocolError(.badRequest, "A node link carries only Forward frames.")
@@ -145,6 +149,7 @@ final class ConnectionHandler {
         reply.nodeName = services.configuration.nodeName
         reply.maxFrameBytes = UInt32(services.configuration.maxFrameBytes)
         reply.maxImageBytes = services.blobs == nil ? 0 : UInt64(services.configuration.maxImageBytes)
+        reply.idleTimeoutSeconds = services.configuration.idleTimeout.map { UInt32(clamping: $0.components.seconds) } ?? 0
         outbox.reply(to: frame.requestID, .helloReply(reply))
     }
 

@@ -24,6 +24,11 @@ extension ConnectionHandler {
         } else {
             copies = try await groupCopies(of: envelope, from: session.username)
         }
+        let largest = services.configuration.maxFrameBytes - Wire.pushOverhead
+        guard copies.allSatisfy({ $0.envelope.count <= largest }) else {
+            throw ProtocolError(
+                .frameTooLarge, "The message is too large: this server delivers at most \(largest) sealed bytes per recipient.")
+        }
         let message = IncomingMessage(sender: session.username, messageID: messageID, copies: copies)
         let outbox = self.outbox
         let services = self.services

@@ -23,6 +23,7 @@ final class NodeLink: Sendable {
         peer: String,
         localName: String,
         tls: NIOSSLContext?,
+        keepAlive: Duration,
         logger: Logger,
         onClose: @escaping @Sendable (NodeLink) async -> Void
     ) async throws -> NodeLink {
@@ -41,6 +42,7 @@ final class NodeLink: Sendable {
                             try NIOSSLClientHandler(context: tls, serverHostname: isIPAddressLiteral(host) ? nil : host))
                     }
                     try channel.pipeline.syncOperations.addFrameCodec()
+                    try channel.pipeline.syncOperations.addHandler(KeepAlive(interval: keepAlive))
                     return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
                 }
             }

@@ -12,6 +12,10 @@ actor NodeLinks {
     private let localName: String
     /// Presents this node's certificate and checks the peer's; nil on a `--no-tls` cluster.
     private let tls: NIOSSLContext?
+    /// How often an idle link pings, so the peer's idle timeout never ends it.
+    private let keepAlive: Duration
+    /// Every node of a cluster accepts frames this large (they share their settings); larger forwards are split.
+    private let maxFrameBytes: Int
     private let logger: Logger
     private var links: [String: NodeLink] = [:]
     /// Dials in progress: whoever needs the same link meanwhile waits for that dial rather than giving up.
@@ -25,9 +29,11 @@ actor NodeLinks {
     /// Beyond this many remembered recipients for one node, it is told to replay to everyone instead.
     private let maxMissedPerNode = 10_000
 
-    init(localName: String, tls: NIOSSLContext?, logger: Logger) {
+    init(localName: String, tls: NIOSSLContext?, keepAlive: Duration, maxFrameBytes: Int, logger: Logger) {
         self.localName = localName
+        self.maxFrameBytes = maxFrameBytes
         self.tls = tls
+        self.keepAlive = keepAlive
         self.logger = logger
     }
 
@@ -58,7 +64,9 @@ actor NodeLinks {
             remember(forward.entries.map(\.recipient), for: node)
             return false
         }
-        link.send(Frame(.forward(forward)))
+        for part in forward.split(maxBytes: maxFrameBytes) {
+            link.send(Frame(.forward(part)))
+        }
         return true
     }
 
@@ -82,7 +90,7 @@ actor NodeLinks {
         let name = node.name
         do {
             let link = try await NodeLink.connect(
-                to: node.address, peer: name, localName: localName, tls: tls, logger: logger
+                to: node.address, peer: name, localName: localName, tls: tls, keepAlive: keepAlive, logger: logger
             ) { [weak self] link in
                 await self?.closed(link)
             }

@@ -27,6 +27,13 @@ public struct ServerConfiguration: Sendable {
     /// How often one address, and one account, may try a password proof (sign-up, sign-in, password change, group
     /// creation, join and password change).
     public var authLimits: AuthLimits
+    /// A connection must say its first frame (Hello or NodeHello) this soon after it is accepted, TLS handshake
+    /// included.
+    public var firstFrameTimeout: Duration
+    /// A connection that sends no frame for this long is closed (clients ping well within it); nil: never.
+    public var idleTimeout: Duration?
+    /// Connections served at once, and from one address; beyond them a new connection is told why and closed.
+    public var connectionLimits: ConnectionLimits
     /// The certificate served to clients and presented on node links; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
 
@@ -45,6 +52,9 @@ public struct ServerConfiguration: Sendable {
         imageTimeToLive: Duration = .seconds(7 * 24 * 3600),
         unreferencedUploadTimeToLive: Duration = .seconds(3600),
         authLimits: AuthLimits = AuthLimits(),
+        firstFrameTimeout: Duration = .seconds(10),
+        idleTimeout: Duration? = .seconds(120),
+        connectionLimits: ConnectionLimits = ConnectionLimits(),
         tls: TLSIdentity?
     ) {
         self.host = host
@@ -61,6 +71,9 @@ public struct ServerConfiguration: Sendable {
         self.imageTimeToLive = imageTimeToLive
         self.unreferencedUploadTimeToLive = unreferencedUploadTimeToLive
         self.authLimits = authLimits
+        self.firstFrameTimeout = firstFrameTimeout
+        self.idleTimeout = idleTimeout
+        self.connectionLimits = connectionLimits
         self.tls = tls
     }
 }

@@ -34,6 +34,8 @@ struct BalancerCommand: AsyncParsableCommand {
 
     @OptionGroup var tls: TLSServerOptions
 
+    @OptionGroup var connectionLimits: ConnectionLimitOptions
+
     func validate() throws {
         guard blockSize >= 1 else { throw ValidationError("--block-size must be at least 1.") }
     }
@@ -46,7 +48,7 @@ struct BalancerCommand: AsyncParsableCommand {
             let store = try await openStore(storeURL, logger: logger)
             let configuration = BalancerConfiguration(
                 host: host, port: port, strategy: strategy, blockSize: blockSize, deadAfter: deadAfter.duration,
-                tls: identity)
+                tls: identity, connectionLimits: connectionLimits.limits)
             let balancer: Balancer
             do {
                 balancer = try await Balancer.bind(configuration: configuration, store: store, logger: logger)

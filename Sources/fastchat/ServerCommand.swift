@@ -37,6 +37,11 @@ struct ServerCommand: AsyncParsableCommand {
 
     @OptionGroup var tls: TLSServerOptions
 
+    @OptionGroup var connectionLimits: ConnectionLimitOptions
+
+    @Option(help: "Seconds a connection may send no frame before it is closed (clients ping well within it); 0: never.")
+    var idleTimeout: Double = 120
+
     @Option(
         name: .customLong("auth-limit"),
         help: "Password proofs (sign-ups, sign-ins, password changes, group creations and joins) per minute from one address; as many at once.")
@@ -52,6 +57,9 @@ struct ServerCommand: AsyncParsableCommand {
         guard (1...10_000_000).contains(authLimit), (1...10_000_000).contains(authLimitPerAccount) else {
             throw ValidationError("--auth-limit and --auth-limit-per-account must be between 1 and 10000000.")
         }
+        guard idleTimeout.isFinite, idleTimeout == 0 || (3...86_400).contains(idleTimeout) else {
+            throw ValidationError("--idle-timeout must be 0 (never) or between 3 and 86400 seconds.")
+        }
     }
 
     func run() async throws {
@@ -62,6 +70,8 @@ struct ServerCommand: AsyncParsableCommand {
             let store = try await openStore(storeURL, logger: logger)
             var configuration = ServerConfiguration(host: host, port: port, nodeName: name, tls: identity)
             configuration.deadAfter = deadAfter.duration
+            configuration.connectionLimits = connectionLimits.limits
+            configuration.idleTimeout = idleTimeout == 0 ? nil : .milliseconds(Int((idleTimeout * 1000).rounded()))
             configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)
             configuration.authLimits.perAccount = AuthRate(burst: authLimitPerAccount, perMinute: authLimitPerAccount)
             let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)

@@ -7,14 +7,14 @@ import Testing
 
 /// Several nodes sharing one store, in one process (the process-level cluster is in ClusterProcessTests).
 @Suite(.timeLimit(.minutes(10))) struct ClusterTests {
-    private static func fastBeats(_ configuration: inout ServerConfiguration) {
+    static func fastBeats(_ configuration: inout ServerConfiguration) {
         // Beats often so a dead node is found quickly, but a live node is never declared dead: on a loaded 2-core
         // machine a beat can be late by far more than any few seconds. The ghost below is an hour older than that.
         configuration.heartbeatInterval = .milliseconds(100)
         configuration.deadAfter = .seconds(3600)
     }
 
-    private func withTwoNodes(
+    func withTwoNodes(
         on backend: Backend, _ body: (NodeHarness, NodeHarness) async throws -> Void
     ) async throws {
         let first = try await NodeHarness.start(on: backend) { Self.fastBeats(&$0); $0.nodeName = "n1" }

@@ -8,6 +8,8 @@ import Logging
 /// The processes one benchmark run measures: N nodes and a balancer on a fresh store, or a cluster that is already
 /// running (`--connect`), whose node pids the balancer reports.
 struct BenchCluster {
+    /// Every simulated client connects from this machine: the per-address connection cap must not apply.
+    static let crowdFromOneAddress = ["--max-connections", "1000000", "--max-connections-per-address", "1000000"]
     let endpoint: Endpoint
     /// How the load generator verifies the nodes; nil for a `--tls off` run.
     let tls: ClientTLS?
@@ -35,7 +37,8 @@ struct BenchCluster {
                     ["server", "--host", host, "--port", "\(port + index)", "--name", name, "--database", store,
                      "--log-level", logLevel.rawValue,
                      // A thousand simulated users sign in from one address, as fast as they can.
-                     "--auth-limit", "10000000", "--auth-limit-per-account", "10000000"] + tlsArguments)
+                     "--auth-limit", "10000000", "--auth-limit-per-account", "10000000"] + Self.crowdFromOneAddress
+                        + tlsArguments)
                 try await children.waitUntilAnswering(name: name, at: "\(host):\(port + index)") {
                     let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port + index), tls: tls)
                     await connection.close()
@@ -44,7 +47,7 @@ struct BenchCluster {
             _ = try children.start(
                 "balancer",
                 ["balancer", "--host", host, "--port", "\(port)", "--strategy", strategy.rawValue, "--database", store,
-                 "--log-level", logLevel.rawValue] + tlsArguments)
+                 "--log-level", logLevel.rawValue] + Self.crowdFromOneAddress + tlsArguments)
             try await children.waitUntilAnswering(name: "balancer", at: "\(host):\(port)") {
                 let status = try await StatusQuery.fetch(host: host, port: port, tls: tls, timeout: .seconds(1))
                 guard status.nodes.filter(\.alive).count == servers else { throw CancellationError() }

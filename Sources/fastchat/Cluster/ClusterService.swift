@@ -38,7 +38,8 @@ struct ClusterService: Service {
                 ["server", "--host", host, "--port", "\(port)", "--name", "s\(index)", "--database", plan.database,
                  "--log-level", level] + plan.tlsArguments
                     // The simulated clients all sign up and in from this machine's address.
-                    + (plan.clients > 0 ? ["--auth-limit", "\(max(60, 4 * plan.clients))"] : []))
+                    + (plan.clients > 0
+                        ? ["--auth-limit", "\(max(60, 4 * plan.clients))"] + BenchCluster.crowdFromOneAddress : []))
             Terminal.line("server s\(index) \(host):\(port) pid \(pid)")
             try await children.waitUntilAnswering(name: "s\(index)", at: "\(host):\(port)") {
                 let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port), tls: plan.clientTLS)
@@ -48,7 +49,8 @@ struct ClusterService: Service {
         let pid = try children.start(
             "balancer",
             ["balancer", "--host", host, "--port", "\(plan.port)", "--strategy", plan.strategy.rawValue,
-             "--database", plan.database, "--log-level", level] + plan.tlsArguments)
+             "--database", plan.database, "--log-level", level] + plan.tlsArguments
+                + (plan.clients > 0 ? BenchCluster.crowdFromOneAddress : []))
         Terminal.line("balancer \(host):\(plan.port) pid \(pid) strategy \(plan.strategy.rawValue)")
         try await children.waitUntilAnswering(name: "balancer", at: "\(host):\(plan.port)") {
             _ = try await StatusQuery.fetch(host: host, port: plan.port, tls: plan.clientTLS, timeout: .seconds(1))
