@@ -98,6 +98,7 @@ extension ConnectionHandler {
             pageSize: services.configuration.replayPageSize,
             logger: logger
         )
+        await flow.attach(delivery)
         let session = Session(username: user.username, outbox: outbox, delivery: delivery)
         await services.sessions.register(session)
         self.session = session

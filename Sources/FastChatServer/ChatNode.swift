@@ -46,6 +46,9 @@ public final class ChatNode: Service, Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.autoRead, value: false)
+                .childChannelOption(
+                    .writeBufferWaterMark,
+                    value: .init(low: configuration.outboundLowWater, high: configuration.outboundHighWater))
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
@@ -83,6 +86,7 @@ public final class ChatNode: Service, Sendable {
                 logger: logger),
             linkRefusals: LinkRefusals(),
             authLimiter: AuthRateLimiter(configuration.authLimits),
+            outboundPeak: OutboundPeak(),
             blockingPool: NIOThreadPool.singleton,
             logger: logger
         )
@@ -90,6 +94,10 @@ public final class ChatNode: Service, Sendable {
         try await node.registration.register()
         return node
     }
+
+    /// The most bytes one connection had queued for its peer since the node started (the outbound high-water
+    /// mark bounds it, give or take a frame).
+    public var peakOutboundBytes: Int { services.outboundPeak.value }
 
     public func run() async throws {
         let serverChannel = self.serverChannel
@@ -123,6 +131,8 @@ public final class ChatNode: Service, Sendable {
         var logger = services.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
         do {
+            let watch = WritabilityWatch(stuckAfter: services.configuration.stuckOutboundTimeout, peak: services.outboundPeak)
+            try await connection.channel.pipeline.addHandler(watch, position: .first)
             try await connection.executeThenClose { inbound, _ in
                 let writer = try await FrameWriter.make(for: connection.channel)
                 let handler = ConnectionHandler(
@@ -130,7 +140,7 @@ public final class ChatNode: Service, Sendable {
                     peer: PeerIdentity(channel: connection.channel),
                     // The SHA-256 of this listener's certificate (DER), the same bytes the client hashes.
                     channelBinding: services.configuration.tls?.channelBinding ?? [], logger: logger)
-                await handler.run(inbound)
+                await handler.run(inbound, writability: watch.changes)
                 // A last reply (such as the error that ends the connection) must leave before the close.
                 await writer.flush()
             }

@@ -10,6 +10,8 @@ import NIOCore
 final class ConnectionHandler {
     let services: NodeServices
     let outbox: Outbox
+    let flow: OutboundFlow
+    let window: RequestWindow
     var logger: Logger
     var greeted = false
     /// The peer is another node (it said NodeHello): it may only forward.
@@ -30,19 +32,33 @@ final class ConnectionHandler {
     init(services: NodeServices, outbox: Outbox, peer: PeerIdentity, channelBinding: [UInt8], logger: Logger) {
         self.services = services
         self.outbox = outbox
+        self.flow = OutboundFlow(outbox: outbox)
+        self.window = RequestWindow(limit: services.configuration.maxRequestsInFlight)
         self.peer = peer
         self.channelBinding = Data(channelBinding)
         self.logger = logger
     }
 
-    func run(_ inbound: NIOAsyncChannelInboundStream<Frame>) async {
-        do {
-            for try await frame in inbound {
-                await handle(frame)
-                if closeAfterThisFrame { break }
+    /// Serves the connection until it closes. `writability` is the channel's (`WritabilityWatch`): while the peer
+    /// does not read what the node writes, its next request waits (so the connection is not read) and its pushes
+    /// pause.
+    func run(_ inbound: NIOAsyncChannelInboundStream<Frame>, writability: AsyncStream<Bool>) async {
+        let flow = self.flow
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await writable in writability { await flow.changed(writable: writable) }
             }
-        } catch {
-            logger.debug("Connection ended with an error", metadata: ["error": "\(error)"])
+            do {
+                for try await frame in inbound {
+                    await flow.waitUntilWritable()
+                    await handle(frame)
+                    if closeAfterThisFrame { break }
+                }
+            } catch {
+                logger.debug("Connection ended with an error", metadata: ["error": "\(error)"])
+            }
+            await flow.close()
+            group.cancelAll()
         }
         await endSession()
     }
@@ -208,6 +224,7 @@ final class ConnectionHandler {
     func endSession() async {
         guard let session else { return }
         self.session = nil
+        await flow.attach(nil)
         await services.sessions.remove(session)
         // Its own task, so a connection cancelled by shutdown still releases the account cluster-wide.
         let store = services.store

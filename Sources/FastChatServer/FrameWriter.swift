@@ -39,6 +39,10 @@ struct FrameWriter: Sendable {
         }
     }
 
+    /// False while the connection's outbound buffer is above its high-water mark (until it drains below the low
+    /// one): its peer is not keeping up.
+    var isWritable: Bool { channel.isWritable }
+
     /// Returns once everything sent before has been handed to the socket (before closing the connection).
     func flush() async {
         let channel = self.channel

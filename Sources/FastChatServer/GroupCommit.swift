@@ -20,6 +20,10 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
     private let maxBatchSize: Int
     private let logger: Logger
     private var queue: [Pending] = []
+    /// Submitters wait for room beyond this many queued items, so a flood of requests backs up into the
+    /// connections that send them (which are then not read) instead of into memory.
+    private let maxQueued: Int
+    private var roomWaiters: [CheckedContinuation<Void, Never>] = []
     private var draining = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -27,10 +31,14 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
         self.name = name
         self.write = write
         self.maxBatchSize = maxBatchSize
+        self.maxQueued = maxBatchSize * 8
         self.logger = logger
     }
 
-    func submit(_ item: Item, completion: @escaping Completion) {
+    func submit(_ item: Item, completion: @escaping Completion) async {
+        while queue.count >= maxQueued {
+            await withCheckedContinuation { roomWaiters.append($0) }
+        }
         queue.append(Pending(item: item, completion: completion))
         if !draining {
             draining = true
@@ -48,6 +56,9 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
         while !queue.isEmpty {
             let batch = Array(queue.prefix(maxBatchSize))
             queue.removeFirst(batch.count)
+            let waiters = roomWaiters
+            roomWaiters = []
+            for waiter in waiters { waiter.resume() }
             do {
                 let outcomes = try await write(batch.map(\.item))
                 for (pending, outcome) in zip(batch, outcomes) {

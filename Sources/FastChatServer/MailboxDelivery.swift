@@ -29,6 +29,19 @@ actor MailboxDelivery {
     private var replayRunning = false
     private var replayAgain = false
     private var waiting: [MailboxEntry] = []
+    private var waitingBytes = 0
+    /// The connection could not take everything (its outbound buffer reached the high-water mark): what was not
+    /// pushed stays in the mailbox, and a resync reads it once the connection drains.
+    private var behind = false
+    /// The sign-in replay ended behind: `Synced` (which ends a `receive`) is said only once it has caught up.
+    private var syncedOwed = false
+    private var deliveredBeforeSynced = 0
+
+    /// Beyond this, live entries that arrive during a replay are dropped from memory (they are in the store) and
+    /// the replay reads them instead.
+    private static let maxWaitingBytes = 1 << 20
+    /// Bytes handed to the writer between two checks of the connection's buffer.
+    private static let settleEvery = 256 << 10
 
     init(username: String, outbox: Outbox, store: any ChatStore, pageSize: Int, logger: Logger) {
         self.username = username
@@ -38,11 +51,17 @@ actor MailboxDelivery {
         self.logger = logger
     }
 
-    func push(_ entries: [MailboxEntry]) {
+    func push(_ entries: [MailboxEntry]) async {
         if holding {
             waiting.append(contentsOf: entries)
-        } else {
-            send(entries)
+            waitingBytes += entries.reduce(0) { $0 + $1.envelope.count }
+            if waitingBytes > Self.maxWaitingBytes {
+                waiting = []
+                waitingBytes = 0
+                replayAgain = true
+            }
+        } else if !behind {
+            await send(entries)
         }
     }
 
@@ -54,10 +73,9 @@ actor MailboxDelivery {
     /// The sign-in replay: sends everything pending, then `Synced`. On a store failure the connection is told and
     /// keeps what it got; the rest stays in the mailbox for the next sign-in.
     func replay() async {
-        let delivered = await replayUntilCaughtUp()
-        var synced = Fastchat_V1_Synced()
-        synced.pendingDelivered = UInt64(delivered)
-        outbox.send(Frame(.synced(synced)))
+        deliveredBeforeSynced += await replayUntilCaughtUp()
+        syncedOwed = true
+        saySyncedIfCaughtUp()
     }
 
     /// Holds live entries until the next `resync` ends (taken before this node re-registers, so nothing that
@@ -74,9 +92,32 @@ actor MailboxDelivery {
         }
         holding = true
         let caughtUp = await replayUntilCaughtUp()
-        if caughtUp > 0 {
+        if syncedOwed {
+            deliveredBeforeSynced += caughtUp
+            saySyncedIfCaughtUp()
+        } else if caughtUp > 0 {
             logger.notice("Pushed entries that had missed a live user", metadata: ["user": "\(username)", "entries": "\(caughtUp)"])
         }
+    }
+
+    /// The connection drained below its low-water mark: catch up with what it could not take.
+    func drained() async {
+        guard behind else { return }
+        if replayRunning {
+            // The running replay stopped (or will stop) at the mark: it goes round again.
+            behind = false
+            replayAgain = true
+            return
+        }
+        await resync()
+    }
+
+    private func saySyncedIfCaughtUp() {
+        guard syncedOwed, !behind, !replayRunning else { return }
+        syncedOwed = false
+        var synced = Fastchat_V1_Synced()
+        synced.pendingDelivered = UInt64(deliveredBeforeSynced)
+        outbox.send(Frame(.synced(synced)))
     }
 
     private func replayUntilCaughtUp() async -> Int {
@@ -84,30 +125,35 @@ actor MailboxDelivery {
         var sent = 0
         repeat {
             replayAgain = false
+            behind = false
             sent += await replayOnce()
-        } while replayAgain
+        } while replayAgain && !behind
         replayRunning = false
         holding = false
         let live = waiting.sorted { $0.seq < $1.seq }
         waiting = []
-        send(live)
+        waitingBytes = 0
+        if !behind { await send(live) }
         return sent
     }
 
-    /// One pass over the whole mailbox; forgets pushed seqs the store no longer holds (acknowledged meanwhile).
+    /// One pass over the whole mailbox, as far as the connection takes it; a complete pass forgets pushed seqs the
+    /// store no longer holds (acknowledged meanwhile).
     private func replayOnce() async -> Int {
         var sent = 0
         var stored: Set<Int64> = []
         var cursor: Int64 = 0
         do {
-            while true {
+            while !behind {
                 let page = try await store.pending(for: username, afterSeq: cursor, limit: pageSize)
                 stored.formUnion(page.map(\.seq))
-                sent += send(page)
+                sent += await send(page)
                 cursor = page.last?.seq ?? cursor
-                if page.count < pageSize { break }
+                if page.count < pageSize {
+                    if !behind { pushed.formIntersection(stored) }
+                    break
+                }
             }
-            pushed.formIntersection(stored)
         } catch {
             logger.error("Replaying the mailbox failed", metadata: ["user": "\(username)", "error": "\(error)"])
             outbox.send(.error(.unavailable, "Pending messages could not be read; they will be delivered later."))
@@ -115,11 +161,23 @@ actor MailboxDelivery {
         return sent
     }
 
-    /// Sends the entries not pushed yet; returns how many.
+    /// Sends the entries not pushed yet, while the connection takes them; returns how many. At the high-water
+    /// mark it stops: the rest stays in the mailbox until the connection drains (`drained`).
     @discardableResult
-    private func send(_ entries: [MailboxEntry]) -> Int {
+    private func send(_ entries: [MailboxEntry]) async -> Int {
         var sent = 0
+        var unsettled = 0
         for entry in entries where !pushed.contains(entry.seq) {
+            if unsettled >= Self.settleEvery {
+                // Lets the writer hand what was sent to the channel, whose buffer then says whether there is room.
+                await outbox.settle()
+                unsettled = 0
+            }
+            guard outbox.isWritable else {
+                behind = true
+                break
+            }
+            guard !pushed.contains(entry.seq) else { continue }
             guard let item = try? Fastchat_V1_MailboxItem(serializedBytes: entry.envelope), let content = item.item,
                 let seq = UInt64(exactly: entry.seq)
             else {
@@ -135,6 +193,7 @@ actor MailboxDelivery {
             deliver.storedAtMs = entry.storedAt.wireMillis
             outbox.send(Frame(.deliver(deliver)))
             pushed.insert(entry.seq)
+            unsettled += entry.envelope.count
             sent += 1
         }
         return sent

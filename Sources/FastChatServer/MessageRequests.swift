@@ -33,7 +33,10 @@ extension ConnectionHandler {
         let outbox = self.outbox
         let services = self.services
         let accepted = Fastchat_V1_Accepted.with { $0.messageID = envelope.messageID }
+        let window = self.window
+        await window.acquire()
         await services.mailbox.submit(message) { result in
+            await window.release()
             switch result {
             case .success(.stored(let entries)):
                 await Self.referenceBlobs(of: envelope, sender: message.sender, recipients: entries.count, services: services)
@@ -79,7 +82,10 @@ extension ConnectionHandler {
         let outbox = self.outbox
         let services = self.services
         let acknowledgement = Acknowledgement(recipient: session.username, seqs: request.seqs.map { Int64(clamping: $0) })
+        let window = self.window
+        await window.acquire()
         await services.acks.submit(acknowledgement) { result in
+            await window.release()
             switch result {
             case .success(let removed):
                 await session.delivery.acknowledged(acknowledgement.seqs)

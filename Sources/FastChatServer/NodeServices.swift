@@ -16,6 +16,7 @@ struct NodeServices: Sendable {
     let links: NodeLinks
     let linkRefusals: LinkRefusals
     let authLimiter: AuthRateLimiter
+    let outboundPeak: OutboundPeak
     /// Nil when the store keeps no images; the node then announces a maximum image size of 0.
     var blobs: (any BlobStore)? { store as? any BlobStore }
     /// The one slow hash left (scrypt, checking a legacy account's or group's old hash once, at its upgrade) runs
@@ -158,19 +159,38 @@ extension MailboxEntry {
 
 /// Accounts looked up by name, for their identity keys. Accounts are never deleted and identity keys never change,
 /// so a found record's identity stays valid; its verifier, KDF parameters and key backup change with the password
-/// (perhaps on another node), so sign-in and password changes read those from the store (`storedUser`).
+/// (perhaps on another node), so sign-in and password changes read those from the store (`storedUser`). Holds at
+/// most `capacity` accounts, forgetting the least recently used first, so lookups of many names (even before any
+/// sign-in) cannot grow it without bound.
 actor UserCache {
     private let store: any ChatStore
-    private var known: [String: UserRecord] = [:]
+    private let capacity: Int
+    private var known: [String: (user: UserRecord, used: UInt64)] = [:]
+    private var clock: UInt64 = 0
 
-    init(store: any ChatStore) {
+    init(store: any ChatStore, capacity: Int = 10_000) {
         self.store = store
+        self.capacity = max(1, capacity)
     }
 
     func user(named username: String) async throws -> UserRecord? {
-        if let user = known[username] { return user }
+        clock += 1
+        if let entry = known[username] {
+            known[username] = (entry.user, clock)
+            return entry.user
+        }
         guard let user = try await store.user(named: username) else { return nil }
-        known[username] = user
+        if known.count >= capacity { evictLeastRecentlyUsed() }
+        known[username] = (user, clock)
         return user
     }
+
+    /// Drops the least recently used tenth at once, so the scan is paid once per many insertions.
+    private func evictLeastRecentlyUsed() {
+        let drop = max(1, capacity / 10)
+        let oldest = known.sorted { $0.value.used < $1.value.used }.prefix(drop).map(\.key)
+        for name in oldest { known[name] = nil }
+    }
+
+    var count: Int { known.count }
 }

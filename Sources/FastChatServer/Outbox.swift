@@ -12,6 +12,13 @@ struct Outbox: Sendable {
         send(Frame(requestID: requestID, body))
     }
 
+    var isWritable: Bool { writer.isWritable }
+
+    /// Returns once what was sent so far is in the channel's own buffer, so `isWritable` counts it.
+    func settle() async {
+        await writer.flush()
+    }
+
     func fail(_ requestID: UInt64, _ error: ProtocolError) {
         send(Frame(requestID: requestID, .error(error.wire)))
     }

@@ -34,6 +34,14 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration?
     /// Connections served at once, and from one address; beyond them a new connection is told why and closed.
     public var connectionLimits: ConnectionLimits
+    /// Bytes queued for one connection above which the node stops reading its requests and pauses its pushes,
+    /// and below which (having stopped) it resumes.
+    public var outboundHighWater: Int
+    public var outboundLowWater: Int
+    /// A connection whose queue stays above the high-water mark this long is closed (its peer stopped reading).
+    public var stuckOutboundTimeout: Duration
+    /// Sends and acknowledgements one connection may have waiting for their commit.
+    public var maxRequestsInFlight: Int
     /// The certificate served to clients and presented on node links; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
 
@@ -55,6 +63,10 @@ public struct ServerConfiguration: Sendable {
         firstFrameTimeout: Duration = .seconds(10),
         idleTimeout: Duration? = .seconds(120),
         connectionLimits: ConnectionLimits = ConnectionLimits(),
+        outboundHighWater: Int = 1 << 20,
+        outboundLowWater: Int = 256 << 10,
+        stuckOutboundTimeout: Duration = .seconds(60),
+        maxRequestsInFlight: Int = 64,
         tls: TLSIdentity?
     ) {
         self.host = host
@@ -74,6 +86,10 @@ public struct ServerConfiguration: Sendable {
         self.firstFrameTimeout = firstFrameTimeout
         self.idleTimeout = idleTimeout
         self.connectionLimits = connectionLimits
+        self.outboundHighWater = outboundHighWater
+        self.outboundLowWater = outboundLowWater
+        self.stuckOutboundTimeout = stuckOutboundTimeout
+        self.maxRequestsInFlight = maxRequestsInFlight
         self.tls = tls
     }
 }
