@@ -78,6 +78,9 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
   case notAMember // = 22
   case notAnAdmin // = 23
   case groupNameTaken // = 24
+
+  /// the group has as many members as the node allows (--max-group-members)
+  case groupFull // = 25
   case badImage // = 30
 
   /// The group's membership changed after the sender fetched it: fetch the members again and reseal.
@@ -112,6 +115,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case 22: self = .notAMember
     case 23: self = .notAnAdmin
     case 24: self = .groupNameTaken
+    case 25: self = .groupFull
     case 30: self = .badImage
     case 40: self = .staleMembers
     case 50: self = .rateLimited
@@ -138,6 +142,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case .notAMember: return 22
     case .notAnAdmin: return 23
     case .groupNameTaken: return 24
+    case .groupFull: return 25
     case .badImage: return 30
     case .staleMembers: return 40
     case .rateLimited: return 50
@@ -164,6 +169,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     .notAMember,
     .notAnAdmin,
     .groupNameTaken,
+    .groupFull,
     .badImage,
     .staleMembers,
     .rateLimited,
@@ -1680,7 +1686,7 @@ public nonisolated struct Fastchat_V1_BlobChunk: Sendable {
 fileprivate nonisolated let _protobuf_package = "fastchat.v1"
 
 nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERNAL\0\u{1}BAD_REQUEST\0\u{1}UNAVAILABLE\0\u{1}UNSUPPORTED_VERSION\0\u{1}FRAME_TOO_LARGE\0\u{1}NOT_SIGNED_IN\0\u{1}ALREADY_SIGNED_IN\0\u{2}\u{3}USERNAME_TAKEN\0\u{1}NO_SUCH_USER\0\u{1}INCORRECT_PASSWORD\0\u{1}ALREADY_LOGGED_IN\0\u{2}\u{7}NO_SUCH_GROUP\0\u{1}INCORRECT_GROUP_PASSWORD\0\u{1}NOT_A_MEMBER\0\u{1}NOT_AN_ADMIN\0\u{1}GROUP_NAME_TAKEN\0\u{2}\u{6}BAD_IMAGE\0\u{2}\u{a}STALE_MEMBERS\0\u{2}\u{a}RATE_LIMITED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERNAL\0\u{1}BAD_REQUEST\0\u{1}UNAVAILABLE\0\u{1}UNSUPPORTED_VERSION\0\u{1}FRAME_TOO_LARGE\0\u{1}NOT_SIGNED_IN\0\u{1}ALREADY_SIGNED_IN\0\u{2}\u{3}USERNAME_TAKEN\0\u{1}NO_SUCH_USER\0\u{1}INCORRECT_PASSWORD\0\u{1}ALREADY_LOGGED_IN\0\u{2}\u{7}NO_SUCH_GROUP\0\u{1}INCORRECT_GROUP_PASSWORD\0\u{1}NOT_A_MEMBER\0\u{1}NOT_AN_ADMIN\0\u{1}GROUP_NAME_TAKEN\0\u{1}GROUP_FULL\0\u{2}\u{5}BAD_IMAGE\0\u{2}\u{a}STALE_MEMBERS\0\u{2}\u{a}RATE_LIMITED\0")
 }
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

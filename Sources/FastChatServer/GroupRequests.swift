@@ -69,7 +69,8 @@ extension ConnectionHandler {
         }
         let outcome: GroupJoinOutcome
         do {
-            outcome = try await services.store.join(group: group.name, username: session.username)
+            outcome = try await services.store.join(
+                group: group.name, username: session.username, maxMembers: services.configuration.maxGroupMembers)
         } catch StoreError.noSuchGroup {
             throw ProtocolError(.noSuchGroup, "There is no group named \(group.name).")
         }
@@ -79,6 +80,9 @@ extension ConnectionHandler {
                 .notAMember,
                 "You were removed from \(group.name) and cannot rejoin until an admin unbans you."
             )
+        case .full:
+            throw ProtocolError(
+                .groupFull, "\(group.name) already has \(services.configuration.maxGroupMembers) members, as many as allowed.")
         case .alreadyMember:
             break
         case .joined:

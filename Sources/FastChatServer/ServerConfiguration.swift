@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable {
     public var stuckOutboundTimeout: Duration
     /// Sends and acknowledgements one connection may have waiting for their commit.
     public var maxRequestsInFlight: Int
+    /// Members one group may have (a group message is stored once per member).
+    public var maxGroupMembers: Int
     /// The certificate served to clients and presented on node links; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
 
@@ -67,6 +69,7 @@ public struct ServerConfiguration: Sendable {
         outboundLowWater: Int = 256 << 10,
         stuckOutboundTimeout: Duration = .seconds(60),
         maxRequestsInFlight: Int = 64,
+        maxGroupMembers: Int = 1_000,
         tls: TLSIdentity?
     ) {
         self.host = host
@@ -90,6 +93,7 @@ public struct ServerConfiguration: Sendable {
         self.outboundLowWater = outboundLowWater
         self.stuckOutboundTimeout = stuckOutboundTimeout
         self.maxRequestsInFlight = maxRequestsInFlight
+        self.maxGroupMembers = maxGroupMembers
         self.tls = tls
     }
 }

@@ -68,9 +68,9 @@ public protocol ChatStore: Sendable {
     func members(of group: String) async throws -> [GroupMember]
     /// The groups `username` belongs to, with their role in each, ordered by group name.
     func groups(of username: String) async throws -> [GroupMembership]
-    /// Adds `username` as a `member` unless banned (checked in the same transaction).
-    /// Throws `StoreError.noSuchGroup` if the group does not exist.
-    func join(group: String, username: String) async throws -> GroupJoinOutcome
+    /// Adds `username` as a `member` unless banned or the group already has `maxMembers` members (both checked in
+    /// the same transaction). Throws `StoreError.noSuchGroup` if the group does not exist.
+    func join(group: String, username: String, maxMembers: Int) async throws -> GroupJoinOutcome
     /// Deletes the membership, whatever its role; false if `username` was not a member.
     func leave(group: String, username: String) async throws -> Bool
     /// Admin removal: deletes the membership and bans `member` from rejoining (recording `admin`
@@ -116,6 +116,11 @@ public protocol ChatStore: Sendable {
 }
 
 extension ChatStore {
+    /// `join` with no member limit.
+    public func join(group: String, username: String) async throws -> GroupJoinOutcome {
+        try await join(group: group, username: username, maxMembers: .max)
+    }
+
     /// One acknowledgement after the other; stores that can do them in one transaction do.
     public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
         var results: [[MailboxEntry]] = []

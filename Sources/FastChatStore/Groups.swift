@@ -68,4 +68,6 @@ public enum GroupJoinOutcome: Sendable, Hashable {
     case alreadyMember
     /// An admin removed this user and nobody has unbanned them since; nothing changed.
     case banned
+    /// The group has as many members as allowed; nothing changed.
+    case full
 }

@@ -50,7 +50,7 @@ func exitCode(for code: ErrorCode) -> Int32 {
     case .unavailable: 3
     case .rateLimited: 5
     case .usernameTaken, .noSuchUser, .incorrectPassword, .alreadyLoggedIn,
-        .noSuchGroup, .incorrectGroupPassword, .notAMember, .notAnAdmin, .groupNameTaken, .badImage:
+        .noSuchGroup, .incorrectGroupPassword, .notAMember, .notAnAdmin, .groupNameTaken, .groupFull, .badImage:
         Int32(code.rawValue)
     default: 1
     }

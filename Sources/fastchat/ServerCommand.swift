@@ -39,6 +39,9 @@ struct ServerCommand: AsyncParsableCommand {
 
     @OptionGroup var connectionLimits: ConnectionLimitOptions
 
+    @Option(help: "Members one group may have; a join beyond it is refused (exit 25).")
+    var maxGroupMembers = 1_000
+
     @Option(help: "Seconds a connection may send no frame before it is closed (clients ping well within it); 0: never.")
     var idleTimeout: Double = 120
 
@@ -57,6 +60,9 @@ struct ServerCommand: AsyncParsableCommand {
         guard (1...10_000_000).contains(authLimit), (1...10_000_000).contains(authLimitPerAccount) else {
             throw ValidationError("--auth-limit and --auth-limit-per-account must be between 1 and 10000000.")
         }
+        guard (2...1_000_000).contains(maxGroupMembers) else {
+            throw ValidationError("--max-group-members must be between 2 and 1000000.")
+        }
         guard idleTimeout.isFinite, idleTimeout == 0 || (3...86_400).contains(idleTimeout) else {
             throw ValidationError("--idle-timeout must be 0 (never) or between 3 and 86400 seconds.")
         }
@@ -71,6 +77,7 @@ struct ServerCommand: AsyncParsableCommand {
             var configuration = ServerConfiguration(host: host, port: port, nodeName: name, tls: identity)
             configuration.deadAfter = deadAfter.duration
             configuration.connectionLimits = connectionLimits.limits
+            configuration.maxGroupMembers = maxGroupMembers
             configuration.idleTimeout = idleTimeout == 0 ? nil : .milliseconds(Int((idleTimeout * 1000).rounded()))
             configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)
             configuration.authLimits.perAccount = AuthRate(burst: authLimitPerAccount, perMinute: authLimitPerAccount)

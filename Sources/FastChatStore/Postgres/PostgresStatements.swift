@@ -128,8 +128,6 @@ enum PostgresStatements {
 
     /// Joins share the group row; removals and deletion take it exclusively, so a join never slips between a
     /// removal's check and its ban.
-    static let lockGroupForJoin = "SELECT 1 FROM groups WHERE name = $1 FOR SHARE"
-
     static let lockGroupForChange = "SELECT 1 FROM groups WHERE name = $1 FOR NO KEY UPDATE"
 
     static let updateGroupPassword = """
@@ -152,6 +150,9 @@ enum PostgresStatements {
         ON CONFLICT (group_name, username) DO NOTHING
         RETURNING 1
         """
+
+    /// Other members, no more than the limit asked: enough to tell whether a group is full.
+    static let selectOtherMembersUpTo = "SELECT 1 FROM group_members WHERE group_name = $1 AND username <> $2 LIMIT $3"
 
     static let selectMembers = """
         SELECT username, role, joined_at

@@ -194,11 +194,15 @@ public final class PostgresStore: ChatStore {
             .map(GroupMembership.init(postgresRow:))
     }
 
-    public func join(group: String, username: String) async throws -> GroupJoinOutcome {
+    public func join(group: String, username: String, maxMembers: Int) async throws -> GroupJoinOutcome {
         let joinedAt = UnixMillis.now().millis
         let outcome: GroupJoinOutcome? = try await transaction { runner in
-            guard try await runner.count(PostgresStatements.lockGroupForJoin, [group]) > 0 else { return nil }
+            // Exclusive, so two joins cannot both take the last place.
+            guard try await runner.count(PostgresStatements.lockGroupForChange, [group]) > 0 else { return nil }
             if try await runner.count(PostgresStatements.selectBanExists, [group, username]) > 0 { return .banned }
+            if try await runner.count(PostgresStatements.selectOtherMembersUpTo, [group, username, maxMembers]) >= maxMembers {
+                return .full
+            }
             let inserted = try await runner.count(
                 PostgresStatements.insertMember, [group, username, GroupRole.member.rawValue, joinedAt])
             return inserted > 0 ? .joined : .alreadyMember

@@ -99,6 +99,9 @@ enum SQLiteStatements {
         ON CONFLICT (group_name, username) DO NOTHING
         """
 
+    /// Other members, no more than the limit asked: enough to tell whether a group is full.
+    static let selectOtherMembersUpTo = "SELECT 1 FROM group_members WHERE group_name = ? AND username <> ? LIMIT ?"
+
     static let selectMembers = """
         SELECT username, role, joined_at
         FROM group_members WHERE group_name = ?

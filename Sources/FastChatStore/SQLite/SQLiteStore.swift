@@ -181,11 +181,15 @@ public final class SQLiteStore: ChatStore {
         }
     }
 
-    public func join(group: String, username: String) async throws -> GroupJoinOutcome {
+    public func join(group: String, username: String, maxMembers: Int) async throws -> GroupJoinOutcome {
         let joinedAt = UnixMillis.now().millis
         let outcome: GroupJoinOutcome? = try await pool.write { db in
             guard try Self.exists(SQLiteStatements.selectGroupExists, [group], in: db) else { return nil }
             if try Self.exists(SQLiteStatements.selectBanExists, [group, username], in: db) { return .banned }
+            let others = try Row.fetchAll(
+                db.cachedStatement(sql: SQLiteStatements.selectOtherMembersUpTo), arguments: [group, username, maxMembers]
+            ).count
+            if others >= maxMembers { return .full }
             try db.cachedStatement(sql: SQLiteStatements.insertMember)
                 .execute(arguments: [group, username, GroupRole.member.rawValue, joinedAt])
             return db.changesCount > 0 ? .joined : .alreadyMember
