@@ -24,14 +24,14 @@ extension ConnectionHandler {
         } else {
             copies = try await groupCopies(of: envelope, from: session.username)
         }
-        let message = IncomingMessage(sender: session.username, messageID: messageID, copies: copies)
+        let message = IncomingMessage(
+            sender: session.username, messageID: messageID, copies: copies, blobs: try Self.blobs(of: envelope))
         let outbox = self.outbox
         let services = self.services
         let accepted = Fastchat_V1_Accepted.with { $0.messageID = envelope.messageID }
         await services.mailbox.submit(message) { result in
             switch result {
             case .success(.stored(let entries)):
-                await Self.referenceBlobs(of: envelope, sender: message.sender, recipients: entries.count, services: services)
                 outbox.reply(to: requestID, .accepted(accepted))
                 await services.route(entries)
             case .success(.duplicate):

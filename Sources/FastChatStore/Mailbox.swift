@@ -18,17 +18,49 @@ public struct IncomingMessage: Sendable, Hashable {
     /// Chosen by the sender, so a retried send is recognised as the same message.
     public var messageID: UUID
     public var copies: [Copy]
+    /// The blobs (encrypted images) the message refers to. `accept` links each complete one the sender uploaded to
+    /// the message's mailbox entries in the same transaction, so the blob is kept until they are acknowledged.
+    public var blobs: [UUID]
 
-    public init(sender: String, messageID: UUID, copies: [Copy]) {
+    public init(sender: String, messageID: UUID, copies: [Copy], blobs: [UUID] = []) {
         self.sender = sender
         self.messageID = messageID
         self.copies = copies
+        self.blobs = blobs
     }
 
     /// The same envelope for every recipient.
-    public init(sender: String, messageID: UUID, recipients: [String], envelope: Data) {
-        self.init(sender: sender, messageID: messageID, copies: recipients.map { Copy(recipient: $0, envelope: envelope) })
+    public init(sender: String, messageID: UUID, recipients: [String], envelope: Data, blobs: [UUID] = []) {
+        self.init(
+            sender: sender, messageID: messageID, copies: recipients.map { Copy(recipient: $0, envelope: envelope) },
+            blobs: blobs)
     }
+
+    /// The links `accept` makes for this message, given its outcome: one per stored entry and blob; for a
+    /// duplicate, one per recipient and blob, to the entries of the original still in the mailbox (from seq 0),
+    /// since the node that accepted the original may not have linked them (a release before links, or a crash).
+    func blobLinks(for outcome: AcceptOutcome) -> [BlobLink] {
+        let targets: [(recipient: String, fromSeq: Int64)] =
+            switch outcome {
+            case .stored(let entries): entries.map { ($0.recipient, $0.seq) }
+            case .duplicate: Set(copies.map(\.recipient)).sorted().map { ($0, 0) }
+            }
+        return Set(blobs).sorted { $0.uuidString < $1.uuidString }.flatMap { blob in
+            targets.map {
+                BlobLink(blob: blob, sender: sender, messageID: messageID, recipient: $0.recipient, fromSeq: $0.fromSeq)
+            }
+        }
+    }
+}
+
+/// Links a blob to the mailbox entries of `(sender, messageID)` for `recipient` from seq `fromSeq` on, if the blob
+/// is complete and `sender` uploaded it (nobody can make another's upload fetchable).
+struct BlobLink: Hashable {
+    var blob: UUID
+    var sender: String
+    var messageID: UUID
+    var recipient: String
+    var fromSeq: Int64
 }
 
 /// One message waiting for one recipient until they acknowledge it.

@@ -142,7 +142,7 @@ public final class PostgresStore: ChatStore {
             }
 
             var nextSeq = seqs.makeIterator()
-            return stored.map { item in
+            let outcomes: [AcceptOutcome] = stored.map { item in
                 guard let (message, copies) = item else { return .duplicate }
                 return .stored(copies.map { copy in
                     MailboxEntry(
@@ -150,6 +150,14 @@ public final class PostgresStore: ChatStore {
                         messageID: message.messageID, envelope: copy.envelope, storedAt: now.date)
                 })
             }
+            let links = zip(messages, outcomes).flatMap { $0.blobLinks(for: $1) }
+            if !links.isEmpty {
+                try await runner.rows(PostgresStatements.linkBlobs, [
+                    links.map(\.blob), links.map(\.sender), links.map(\.messageID), links.map(\.recipient),
+                    links.map(\.fromSeq),
+                ])
+            }
+            return outcomes
         }
     }
 
@@ -162,8 +170,20 @@ public final class PostgresStore: ChatStore {
     public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
         let seqs = Set(seqs).sorted()
         guard !seqs.isEmpty else { return [] }
-        return try await run { try await $0.rows(PostgresStatements.deleteMailboxEntries, [recipient, seqs]) }
-            .map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq }
+        return try await transaction { runner in
+            let entries = try await runner.rows(PostgresStatements.deleteMailboxEntries, [recipient, seqs])
+                .map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq }
+            guard !entries.isEmpty else { return entries }
+            let unlinked = Set(
+                try await runner.rows(PostgresStatements.unlinkEntriesBlobs, [entries.map(\.seq)])
+                    .map { try $0.decode(UUID.self) }
+            ).sorted { $0.uuidString < $1.uuidString }
+            if !unlinked.isEmpty {
+                try await runner.rows(PostgresStatements.lockBlobs, [unlinked])
+                try await runner.rows(PostgresStatements.deleteUnlinkedBlobs, [unlinked])
+            }
+            return entries
+        }
     }
 
     // MARK: Groups
