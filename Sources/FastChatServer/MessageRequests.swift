@@ -36,6 +36,11 @@ extension ConnectionHandler {
                 await services.route(entries)
             case .success(.duplicate):
                 outbox.reply(to: requestID, .accepted(accepted))
+            case .success(.missingImage):
+                // No ✓ for an image no recipient could fetch.
+                outbox.fail(requestID, ProtocolError(
+                    .badImage, "The image is no longer on the server (an upload is kept for a while until a message "
+                        + "refers to it); send it again."))
             case .failure:
                 outbox.fail(requestID, ProtocolError(.unavailable, "The message could not be stored; send it again."))
             }

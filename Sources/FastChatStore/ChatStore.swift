@@ -43,9 +43,9 @@ public protocol ChatStore: Sendable {
     /// the same batch, or after the original was acknowledged) returns `.duplicate` and stores
     /// nothing. Otherwise each distinct recipient gets one mailbox entry.
     ///
-    /// In the same transaction, each of the message's `blobs` that is complete and uploaded by its sender is linked
-    /// to its entries (a duplicate's: to the original's entries still pending), so it is kept until they are
-    /// acknowledged. Other blob ids are ignored.
+    /// A new message whose `blobs` are not all complete uploads of its sender's is not accepted (`.missingImage`).
+    /// In the same transaction as its entries, each blob is linked to them (a duplicate's: to the original's entries
+    /// still pending), so it is kept until they are acknowledged.
     func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome]
     /// The recipient's entries with `seq > afterSeq`, oldest first, at most `limit`.
     ///

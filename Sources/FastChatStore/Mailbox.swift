@@ -44,6 +44,7 @@ public struct IncomingMessage: Sendable, Hashable {
             switch outcome {
             case .stored(let entries): entries.map { ($0.recipient, $0.seq) }
             case .duplicate: Set(copies.map(\.recipient)).sorted().map { ($0, 0) }
+            case .missingImage: []
             }
         return Set(blobs).sorted { $0.uuidString < $1.uuidString }.flatMap { blob in
             targets.map {
@@ -51,6 +52,24 @@ public struct IncomingMessage: Sendable, Hashable {
             }
         }
     }
+}
+
+extension IncomingMessage {
+    /// Its blobs as they must be found: complete uploads of the sender's.
+    var blobKeys: [BlobKey] { blobs.map { BlobKey(id: $0, uploader: sender) } }
+
+    /// What `accept` answers for a message naming a blob that is not there: a repeat is still a duplicate (its
+    /// blob may rightly be gone, deleted with the original's last acknowledgement); a new message is not accepted,
+    /// since a ✓ would promise an image no recipient can fetch.
+    static func outcomeWithoutItsBlobs(acceptedBefore: Bool) -> AcceptOutcome {
+        acceptedBefore ? .duplicate : .missingImage
+    }
+}
+
+/// A blob as a message names it.
+struct BlobKey: Hashable {
+    var id: UUID
+    var uploader: String
 }
 
 /// Links a blob to the mailbox entries of `(sender, messageID)` for `recipient` from seq `fromSeq` on, if the blob
@@ -89,6 +108,9 @@ public enum AcceptOutcome: Sendable, Hashable {
     case stored([MailboxEntry])
     /// This `(sender, messageID)` was accepted before; nothing was stored.
     case duplicate
+    /// The message names a blob that is not a complete upload of its sender's (never uploaded, unfinished, or
+    /// already swept): nothing was stored and the message id stays free, so a send after a new upload is accepted.
+    case missingImage
 }
 
 /// One recipient's acknowledgement of some of their entries.

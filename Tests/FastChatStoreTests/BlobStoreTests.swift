@@ -16,7 +16,7 @@ import Testing
     private func accept(_ store: any ChatStore, _ message: IncomingMessage) async throws -> [MailboxEntry] {
         switch try await store.accept([message]).first {
         case .stored(let entries): entries
-        case .duplicate, nil: []
+        case .duplicate, .missingImage, nil: []
         }
     }
 
@@ -80,10 +80,32 @@ import Testing
 
             // Nobody can make another's upload readable by naming it in their own message.
             let carols = try await upload(store, [Fixtures.bytes(8)], by: "carol")
-            _ = try await accept(store, IncomingMessage(
+            let mallorys = IncomingMessage(
                 sender: "mallory", messageID: UUID(), recipients: ["mallory"], envelope: Fixtures.bytes(8),
-                blobs: [carols]))
+                blobs: [carols])
+            #expect(try await store.accept([mallorys]) == [.missingImage])
             #expect(try await store.blobChunk(id: carols, index: 0, reader: "mallory") == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.configured)
+    func aNewMessageNamingAMissingImageIsNotAccepted(_ kind: StoreKind) async throws {
+        try await withStore(on: kind) { store in
+            let id = UUID()
+            let message = IncomingMessage(
+                sender: "alice", messageID: UUID(), recipients: ["bob"], envelope: Fixtures.bytes(8), blobs: [id])
+            let other = Fixtures.message(from: "alice", to: ["bob"])
+            #expect(try await store.accept([message, other]).dropLast() == [.missingImage], "never uploaded")
+            try await store.putBlobChunk(id: id, uploader: "alice", index: 0, data: Fixtures.bytes(8), last: false, size: 16)
+            #expect(try await store.accept([message]) == [.missingImage], "unfinished")
+            #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10).map(\.messageID) == [other.messageID])
+
+            try await store.putBlobChunk(id: id, uploader: "alice", index: 1, data: Fixtures.bytes(8), last: true, size: 16)
+            let entries = try await accept(store, message)
+            #expect(entries.count == 1, "the id was not taken by the refusals")
+            _ = try await store.acknowledge(recipient: "bob", seqs: entries.map(\.seq))
+            #expect(try await store.blobChunk(id: id, index: 0, reader: "alice") == nil)
+            #expect(try await store.accept([message]) == [.duplicate], "a repeat is a duplicate, its blob rightly gone")
         }
     }
 

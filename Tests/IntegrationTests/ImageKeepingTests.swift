@@ -49,6 +49,20 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.all)
+    func aMessageNamingAnImageNotOnTheServerGetsNoCheckmark(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
+            let alice = try await node.user("alice")
+            let bob = try await node.user("bob")
+            let content = try await alice.content(text: "where is it?", id: UUID())
+            let error = await #expect(throws: ProtocolError.self) {
+                _ = try await alice.send(content, to: "bob", blobIDs: [UUID().bytes])
+            }
+            #expect(error?.code == .badImage)
+            #expect(try await bob.firstArrivalAfterANoteToSelf() == "own note", "nothing was stored for bob")
+        }
+    }
+
     /// The original was accepted without its blob reference, as a node that crashed between accepting and
     /// referencing (or a release before references were written with the message) left it: the retried send, a
     /// duplicate, references it, so the unreferenced-upload sweep leaves it alone.

@@ -26,6 +26,24 @@ extension PostgresStatements {
                OR EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob_id = b.id AND r.recipient = $3))
         """
 
+    /// Which of the named blobs (arrays: id, uploader) are complete uploads of that uploader's, locked until the
+    /// accept commits so that no sweep or acknowledgement deletes one before it is linked.
+    static let selectCompleteBlobs = """
+        SELECT b.id, b.uploader
+        FROM blobs b JOIN UNNEST($1::uuid[], $2::text[]) AS wanted(id, uploader)
+          ON b.id = wanted.id AND b.uploader = wanted.uploader
+        WHERE b.complete
+        ORDER BY b.id
+        FOR KEY SHARE OF b
+        """
+
+    /// Which of these `(sender, message_id)` pairs were accepted before.
+    static let selectAcceptedMessages = """
+        SELECT a.sender, a.message_id
+        FROM accepted_messages a JOIN UNNEST($1::text[], $2::uuid[]) AS asked(sender, message_id)
+          ON a.sender = asked.sender AND a.message_id = asked.message_id
+        """
+
     /// Every `BlobLink` of an accept at once (arrays: blob, sender, messageID, recipient, fromSeq).
     static let linkBlobs = """
         INSERT INTO blob_refs (blob_id, recipient, seq)

@@ -172,6 +172,10 @@ enum SQLiteStatements {
                OR EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob_id = b.id AND r.recipient = ?))
         """
 
+    static let selectCompleteBlob = "SELECT 1 FROM blobs WHERE id = ? AND uploader = ? AND complete"
+
+    static let selectAcceptedMessage = "SELECT 1 FROM accepted_messages WHERE sender = ? AND message_id = ?"
+
     /// A `BlobLink`: arguments recipient, fromSeq, messageID, blob, sender.
     static let linkBlob = """
         INSERT INTO blob_refs (blob_id, recipient, seq)

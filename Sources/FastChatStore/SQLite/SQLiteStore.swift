@@ -120,6 +120,14 @@ public final class SQLiteStore: ChatStore {
         _ message: IncomingMessage, at now: (millis: Int64, date: Date), claim: Statement, insert: Statement,
         in db: Database
     ) throws -> AcceptOutcome {
+        let blobsMissing = try message.blobKeys.contains {
+            try !exists(SQLiteStatements.selectCompleteBlob, [$0.id, $0.uploader], in: db)
+        }
+        if blobsMissing {
+            let acceptedBefore = try exists(
+                SQLiteStatements.selectAcceptedMessage, [message.sender, message.messageID], in: db)
+            return IncomingMessage.outcomeWithoutItsBlobs(acceptedBefore: acceptedBefore)
+        }
         try claim.execute(arguments: [message.sender, message.messageID, now.millis])
         guard db.changesCount > 0 else { return .duplicate }
         var seen = Set<String>()
