@@ -112,23 +112,36 @@ extension PostgresStore {
             .map(MailboxEntry.init(postgresRow:))
     }
 
-    /// Deletes the entries, then, in the same transaction, the blobs no entry refers to any more.
     public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
-        let seqs = Set(seqs).sorted()
-        guard !seqs.isEmpty else { return [] }
+        try await acknowledge([Acknowledgement(recipient: recipient, seqs: seqs)])[0]
+    }
+
+    /// One transaction for the whole batch (group commit of acks): the entries, then the blobs no entry refers to
+    /// any more.
+    public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
+        guard batch.contains(where: { !$0.seqs.isEmpty }) else { return batch.map { _ in [] } }
         return try await transaction { runner in
-            let entries = try await runner.rows(PostgresStatements.deleteMailboxEntries, [recipient, seqs])
-                .map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq }
-            guard !entries.isEmpty else { return entries }
+            var removed: [[MailboxEntry]] = []
+            for acknowledgement in batch {
+                let seqs = Set(acknowledgement.seqs).sorted()
+                guard !seqs.isEmpty else {
+                    removed.append([])
+                    continue
+                }
+                removed.append(
+                    try await runner.rows(PostgresStatements.deleteMailboxEntries, [acknowledgement.recipient, seqs])
+                        .map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq })
+            }
+            let seqs = removed.flatMap { $0.map(\.seq) }
+            guard !seqs.isEmpty else { return removed }
             let unlinked = Array(Set(
-                try await runner.rows(PostgresStatements.unlinkEntriesBlobs, [entries.map(\.seq)])
-                    .map { try $0.decode(UUID.self) }
+                try await runner.rows(PostgresStatements.unlinkEntriesBlobs, [seqs]).map { try $0.decode(UUID.self) }
             ))
             if !unlinked.isEmpty {
                 try await runner.rows(PostgresStatements.lockBlobs, [unlinked])
                 try await runner.rows(PostgresStatements.deleteUnlinkedBlobs, [unlinked])
             }
-            return entries
+            return removed
         }
     }
 }
