@@ -18,8 +18,9 @@ public struct IncomingMessage: Sendable, Hashable {
     /// Chosen by the sender, so a retried send is recognised as the same message.
     public var messageID: UUID
     public var copies: [Copy]
-    /// The blobs (encrypted images) the message refers to. `accept` links each complete one the sender uploaded to
-    /// the message's mailbox entries in the same transaction, so the blob is kept until they are acknowledged.
+    /// The blobs (encrypted images) the message refers to. `accept` takes a new message only if each is a complete
+    /// upload of the sender's, and links them to its mailbox entries in the same transaction, so each is kept until
+    /// they are acknowledged.
     public var blobs: [UUID]
 
     public init(sender: String, messageID: UUID, copies: [Copy], blobs: [UUID] = []) {

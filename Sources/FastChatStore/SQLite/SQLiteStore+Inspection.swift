@@ -11,8 +11,8 @@ extension SQLiteStore {
         try await pool.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
     }
 
-    /// Writes the file as a release before login keys would have: migrated up to `migration` only (at most
-    /// "v4-blobs"), holding `users` and `groups` (each with a legacy hash; groups need "v2-groups").
+    /// Writes the file as an older release would have: migrated up to `migration` only, holding `users` and
+    /// `groups` (each with a legacy hash, so with any at most "v4-blobs"; groups need "v2-groups").
     static func writeFile(
         path: String, migratedUpTo migration: String, users: [UserRecord], groups: [GroupRecord] = []
     ) throws {
