@@ -64,8 +64,9 @@ extension ChatClient {
     }
 
     /// Fetches, checks (every chunk in place, size, SHA-256, really an image) and saves an attached image under
-    /// `<home>/<user>/downloads/` with a safe, never-overwriting name.
-    func download(_ image: Fastchat_V1_ImageRef) async throws -> URL {
+    /// `<home>/<user>/downloads/` with a safe, never-overwriting name. A save that fails (no space, no directory)
+    /// throws `ImageNotSaved`: the message is fine, this machine is not, so it must stay on the server.
+    func download(_ image: Fastchat_V1_ImageRef, from sender: String) async throws -> URL {
         let account = try signedIn()
         // The announced size bounds how many chunks are fetched (the node refused uploads over its limit).
         guard image.chunkCount > 0, UInt64(image.chunkCount) <= image.size / UInt64(AttachmentCrypto.chunkSize) + 1
@@ -95,6 +96,41 @@ extension ChatClient {
             throw ProtocolError(.badImage, "the attachment is not a supported image")
         }
         let directory = account.keystore.directory.appendingPathComponent("downloads", isDirectory: true)
-        return try DownloadName.save(data, as: DownloadName.safeBaseName(image.fileName, format: format), in: directory)
+        let name = DownloadName.safeBaseName(image.fileName, format: format)
+        do {
+            return try DownloadName.save(data, as: name, in: directory)
+        } catch {
+            throw ImageNotSaved(sender: sender, fileName: name, directory: directory.path, reason: Self.reason(error))
+        }
+    }
+
+    /// The cause of a failed save, in a few words: the POSIX one where there is one ("No space left on device"),
+    /// else Foundation's last sentence without its full stop (its first is only "The operation could not be
+    /// completed"), so the whole message stays one sentence.
+    private static func reason(_ error: any Error) -> String {
+        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        var text = error.localizedDescription
+        while text.hasSuffix(".") { text.removeLast() }
+        if let lastStop = text.range(of: ". ", options: .backwards) {
+            text = String(text[lastStop.upperBound...])
+        }
+        return text
+    }
+}
+
+/// A received image that checked out but could not be written to this machine's disk. The message is not
+/// acknowledged: it stays in the mailbox, and the next sign-in (once there is space) saves it.
+public struct ImageNotSaved: Error, Sendable, Hashable, CustomStringConvertible {
+    public var sender: String
+    public var fileName: String
+    public var directory: String
+    public var reason: String
+
+    /// One sentence, for a terminal once made safe.
+    public var description: String {
+        "The image \(fileName) from \(sender) could not be saved in \(directory) (\(reason)), so the message stays "
+            + "on the server for the next receive"
     }
 }

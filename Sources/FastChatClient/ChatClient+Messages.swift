@@ -149,7 +149,7 @@ extension ChatClient {
             else {
                 throw ProtocolError(.badRequest, "the sealed header does not match the envelope")
             }
-            let image = content.hasImage ? try await download(content.image).path : nil
+            let image = content.hasImage ? try await download(content.image, from: sender).path : nil
             let message = ReceivedMessage(
                 id: id,
                 seq: deliver.seq,
@@ -163,6 +163,11 @@ extension ChatClient {
             )
             unacknowledged.insert(id)
             eventContinuation.yield(.message(message))
+        } catch let error as ImageNotSaved {
+            // This machine's fault, not the message's: not acknowledged, so it comes again on the next sign-in.
+            // Info, not warning: the event carries the sentence, and a script's stderr gets it once.
+            options.logger.info("Could not save an image", metadata: ["from": "\(sender)", "error": "\(error)"])
+            eventContinuation.yield(.imageNotSaved(error))
         } catch let error as ProtocolError where error.code == .unavailable {
             // Not the message's fault: it stays in the mailbox and comes again on the next sign-in.
             options.logger.warning("Could not open a message now", metadata: ["error": "\(error)"])

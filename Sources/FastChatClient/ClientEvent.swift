@@ -40,6 +40,9 @@ public enum ClientEvent: Sendable {
     case keyChanged(peer: String, oldFingerprint: String, newFingerprint: String)
     /// A message that failed verification or decryption; it is acknowledged (it can never be opened) and not shown.
     case rejected(from: String, reason: String)
+    /// A message with an image that could not be saved on this machine (disk full, downloads directory not
+    /// writable). It is not acknowledged, so the next sign-in delivers it again; not shown meanwhile.
+    case imageNotSaved(ImageNotSaved)
     /// Everything pending at sign-in has been delivered.
     case synced(pending: Int)
     case disconnected(reason: String)

@@ -72,6 +72,10 @@ extension ClientEvent {
         case .keyChanged(let peer, let old, let new):
             .keyChanged(peer: safe(peer), oldFingerprint: safe(old), newFingerprint: safe(new))
         case .rejected(let from, let reason): .rejected(from: safe(from), reason: safe(reason))
+        case .imageNotSaved(let failure):
+            .imageNotSaved(ImageNotSaved(
+                sender: safe(failure.sender), fileName: safe(failure.fileName), directory: safe(failure.directory),
+                reason: safe(failure.reason)))
         case .synced: self
         case .disconnected(let reason): .disconnected(reason: safe(reason))
         case .reconnected(let node): .reconnected(node: safe(node))

@@ -975,7 +975,7 @@ public nonisolated struct Fastchat_V1_Envelope: Sendable {
 
   public var keys: [Fastchat_V1_WrappedKey] = []
 
-  /// blobs (encrypted images) the sealed content refers to, so the node can delete
+  /// blobs (encrypted images) the sealed content refers to, so the node can keep
   public var blobIds: [Data] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1650,7 +1650,8 @@ public nonisolated struct Fastchat_V1_UploadBlob: Sendable {
   public init() {}
 }
 
-/// Answered with BlobChunk.
+/// Answered with BlobChunk, only for the uploader and the recipients of a message listing the blob (anyone else
+/// gets BAD_IMAGE, as for an unknown id). Fetching deletes nothing.
 public nonisolated struct Fastchat_V1_FetchBlob: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

@@ -34,11 +34,14 @@ extension ConnectionHandler {
         outbox.reply(to: requestID, .ok(.init()))
     }
 
+    /// Only the uploader and the recipients of a message referring to the blob get it; anyone else hears that it is
+    /// not on the server, as for an id that never existed, so that ids leak nothing. Fetching deletes nothing: the
+    /// blob goes with the acknowledgement of the last message referring to it (`ChatStore.acknowledge`).
     func fetchBlob(_ request: Fastchat_V1_FetchBlob, requestID: UInt64) async throws {
         let session = try signedInUser()
         let blobs = try blobStore()
         guard let id = UUID(bytes: request.blobID),
-            let chunk = try await blobs.blobChunk(id: id, index: Int(request.index))
+            let chunk = try await blobs.blobChunk(id: id, index: Int(request.index), reader: session.username)
         else {
             throw ProtocolError(.badImage, "That image is not on the server (it may have expired).")
         }
@@ -50,17 +53,23 @@ extension ConnectionHandler {
                 $0.last = chunk.last
             })
         )
-        if chunk.last, try await blobs.blobFetched(id: id, by: session.username) {
-            logger.debug("Image fetched by every recipient; deleted", metadata: ["blob": "\(id)"])
-        }
     }
 
-    /// After a message referring to blobs was stored for `recipients` copies: keep them until each has fetched.
-    static func referenceBlobs(of envelope: Envelope, sender: String, recipients: Int, services: NodeServices) async {
-        guard let blobs = services.blobs else { return }
-        for blobID in envelope.blobIds {
-            guard let id = UUID(bytes: blobID) else { continue }
-            _ = try? await blobs.referenceBlob(id: id, uploader: sender, recipients: recipients)
+    /// Most blobs one message may refer to: each is linked to every recipient's entry, so this bounds the rows a
+    /// group message adds.
+    static let maxBlobsPerMessage = 16
+
+    /// The blob ids an envelope names, for `accept` to link to its entries (it ignores any that is not a complete
+    /// upload of the sender's).
+    static func blobs(of envelope: Envelope) throws -> [UUID] {
+        guard envelope.blobIds.count <= maxBlobsPerMessage else {
+            throw ProtocolError(.badRequest, "A message may refer to at most \(maxBlobsPerMessage) images.")
+        }
+        return try envelope.blobIds.map { bytes in
+            guard let id = UUID(bytes: bytes) else {
+                throw ProtocolError(.badRequest, "An image id must be 16 bytes.")
+            }
+            return id
         }
     }
 

@@ -29,7 +29,8 @@ extension ConnectionHandler {
             throw ProtocolError(
                 .frameTooLarge, "The message is too large: this server delivers at most \(largest) sealed bytes per recipient.")
         }
-        let message = IncomingMessage(sender: session.username, messageID: messageID, copies: copies)
+        let message = IncomingMessage(
+            sender: session.username, messageID: messageID, copies: copies, blobs: try Self.blobs(of: envelope))
         let outbox = self.outbox
         let services = self.services
         let accepted = Fastchat_V1_Accepted.with { $0.messageID = envelope.messageID }
@@ -39,11 +40,15 @@ extension ConnectionHandler {
             await window.release()
             switch result {
             case .success(.stored(let entries)):
-                await Self.referenceBlobs(of: envelope, sender: message.sender, recipients: entries.count, services: services)
                 outbox.reply(to: requestID, .accepted(accepted))
                 await services.route(entries)
             case .success(.duplicate):
                 outbox.reply(to: requestID, .accepted(accepted))
+            case .success(.missingImage):
+                // No ✓ for an image no recipient could fetch.
+                outbox.fail(requestID, ProtocolError(
+                    .badImage, "The image is no longer on the server (an upload is kept for a while until a message "
+                        + "refers to it); send it again."))
             case .failure:
                 outbox.fail(requestID, ProtocolError(.unavailable, "The message could not be stored; send it again."))
             }

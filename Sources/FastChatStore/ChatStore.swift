@@ -42,6 +42,10 @@ public protocol ChatStore: Sendable {
     /// A message is accepted once per `(sender, messageID)`, forever: a repeat (in a later call, in
     /// the same batch, or after the original was acknowledged) returns `.duplicate` and stores
     /// nothing. Otherwise each distinct recipient gets one mailbox entry.
+    ///
+    /// A new message whose `blobs` are not all complete uploads of its sender's is not accepted (`.missingImage`).
+    /// In the same transaction as its entries, each blob is linked to them (a duplicate's: to the original's entries
+    /// still pending), so it is kept until they are acknowledged.
     func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome]
     /// The recipient's entries with `seq > afterSeq`, oldest first, at most `limit`.
     ///
@@ -49,7 +53,8 @@ public protocol ChatStore: Sendable {
     /// so the last seq a client has seen is a safe cursor: later entries always have higher seqs.
     func pending(for recipient: String, afterSeq: Int64, limit: Int) async throws -> [MailboxEntry]
     /// Deletes the recipient's entries with these seqs and returns them, ordered by seq. Seqs that
-    /// are unknown, already deleted or belong to another recipient are ignored.
+    /// are unknown, already deleted or belong to another recipient are ignored. A blob linked to them and to no
+    /// other entry is deleted in the same transaction.
     func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry]
     /// Several acknowledgements at once (group commit of acks), one result per acknowledgement, in order.
     func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]]

@@ -18,17 +18,69 @@ public struct IncomingMessage: Sendable, Hashable {
     /// Chosen by the sender, so a retried send is recognised as the same message.
     public var messageID: UUID
     public var copies: [Copy]
+    /// The blobs (encrypted images) the message refers to. `accept` takes a new message only if each is a complete
+    /// upload of the sender's, and links them to its mailbox entries in the same transaction, so each is kept until
+    /// they are acknowledged.
+    public var blobs: [UUID]
 
-    public init(sender: String, messageID: UUID, copies: [Copy]) {
+    public init(sender: String, messageID: UUID, copies: [Copy], blobs: [UUID] = []) {
         self.sender = sender
         self.messageID = messageID
         self.copies = copies
+        self.blobs = blobs
     }
 
     /// The same envelope for every recipient.
-    public init(sender: String, messageID: UUID, recipients: [String], envelope: Data) {
-        self.init(sender: sender, messageID: messageID, copies: recipients.map { Copy(recipient: $0, envelope: envelope) })
+    public init(sender: String, messageID: UUID, recipients: [String], envelope: Data, blobs: [UUID] = []) {
+        self.init(
+            sender: sender, messageID: messageID, copies: recipients.map { Copy(recipient: $0, envelope: envelope) },
+            blobs: blobs)
     }
+
+    /// The links `accept` makes for this message, given its outcome: one per stored entry and blob; for a
+    /// duplicate, one per recipient and blob, to the entries of the original still in the mailbox (from seq 0),
+    /// since the node that accepted the original may not have linked them (a release before links, or a crash).
+    func blobLinks(for outcome: AcceptOutcome) -> [BlobLink] {
+        let targets: [(recipient: String, fromSeq: Int64)] =
+            switch outcome {
+            case .stored(let entries): entries.map { ($0.recipient, $0.seq) }
+            case .duplicate: Set(copies.map(\.recipient)).sorted().map { ($0, 0) }
+            case .missingImage: []
+            }
+        return Set(blobs).sorted { $0.uuidString < $1.uuidString }.flatMap { blob in
+            targets.map {
+                BlobLink(blob: blob, sender: sender, messageID: messageID, recipient: $0.recipient, fromSeq: $0.fromSeq)
+            }
+        }
+    }
+}
+
+extension IncomingMessage {
+    /// Its blobs as they must be found: complete uploads of the sender's.
+    var blobKeys: [BlobKey] { blobs.map { BlobKey(id: $0, uploader: sender) } }
+
+    /// What `accept` answers for a message naming a blob that is not there: a repeat is still a duplicate (its
+    /// blob may rightly be gone, deleted with the original's last acknowledgement); a new message is not accepted,
+    /// since a ✓ would promise an image no recipient can fetch.
+    static func outcomeWithoutItsBlobs(acceptedBefore: Bool) -> AcceptOutcome {
+        acceptedBefore ? .duplicate : .missingImage
+    }
+}
+
+/// A blob as a message names it.
+struct BlobKey: Hashable {
+    var id: UUID
+    var uploader: String
+}
+
+/// Links a blob to the mailbox entries of `(sender, messageID)` for `recipient` from seq `fromSeq` on, if the blob
+/// is complete and `sender` uploaded it (nobody can make another's upload fetchable).
+struct BlobLink: Hashable {
+    var blob: UUID
+    var sender: String
+    var messageID: UUID
+    var recipient: String
+    var fromSeq: Int64
 }
 
 /// One message waiting for one recipient until they acknowledge it.
@@ -57,6 +109,9 @@ public enum AcceptOutcome: Sendable, Hashable {
     case stored([MailboxEntry])
     /// This `(sender, messageID)` was accepted before; nothing was stored.
     case duplicate
+    /// The message names a blob that is not a complete upload of its sender's (never uploaded, unfinished, or
+    /// already swept): nothing was stored and the message id stays free, so a send after a new upload is accepted.
+    case missingImage
 }
 
 /// One recipient's acknowledgement of some of their entries.

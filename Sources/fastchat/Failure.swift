@@ -7,7 +7,8 @@ import Foundation
 
 /// Prints one plain sentence on stderr and returns the exit code the contract gives the failure:
 /// 1 any other failure; 3 cannot reach the server; 4 the server is not the one trusted; 5 rate-limited; 10 username taken; 11 no such user; 12 incorrect password;
-/// 13 already logged in elsewhere; 14 a peer's key changed and is not trusted; 20–24 groups; 30 images.
+/// 13 already logged in elsewhere; 14 a peer's key changed and is not trusted; 20–24 groups; 30 images; 31 a received
+/// image could not be saved (the message stays pending).
 /// `user` (the signed-in user, if any) completes the command a sentence suggests.
 func fail(_ error: any Error, user: String? = nil) -> ExitCode {
     let (code, sentence): (Int32, String) =
@@ -28,6 +29,8 @@ func fail(_ error: any Error, user: String? = nil) -> ExitCode {
                 "The server presents \(error.presented) as \(error.peer)'s key, not \(error.expected), "
                     + "so nothing was trusted."
             )
+        case let error as ImageNotSaved:
+            (31, error.description)
         case let error as ServerNotTrusted:
             (4, error.description)
         case let error as StoreError:

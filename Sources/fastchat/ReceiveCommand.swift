@@ -10,7 +10,8 @@ struct ReceiveCommand: AsyncParsableCommand {
         discussion: """
             With --count N it exits as soon as N messages (group notices included) have been shown, however long \
             --wait is; with --count and no --wait it waits for them without a time limit. Messages it did not show \
-            stay pending for the next receive.
+            stay pending for the next receive. An image it cannot save (a full disk, a downloads directory that \
+            cannot be written) stops it with exit code 31, that message and those after it still pending.
             """
     )
 
@@ -88,6 +89,9 @@ struct ReceiveCommand: AsyncParsableCommand {
                     case .event(.rejected(let from, let reason)):
                         Terminal.warn(
                             "Rejected a message claiming to be from \(TerminalText.safe(from)): \(TerminalText.safe(reason))")
+                    case .event(.imageNotSaved(let failure)):
+                        // Stops here: what came after it stays pending too, so the next receive keeps the order.
+                        throw failure
                     case .event(.disconnected(let reason)), .event(.connectionLost(let reason)):
                         throw ProtocolError(.unavailable, reason)
                     case .event(.delivered), .event(.reconnected), .event(.downloading):

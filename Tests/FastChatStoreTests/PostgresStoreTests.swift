@@ -21,6 +21,7 @@ struct PostgresStoreTests {
             #expect(try await postgres.appliedMigrations() == PostgresMigrations.all.map(\.id))
             #expect(try await postgres.appliedMigrations() == [
                 "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
+                "v6-blob-refs",
             ])
             try await store.close()
             await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
@@ -50,7 +51,9 @@ struct PostgresStoreTests {
             try await writeOldDatabase(storage, migrations: 3, users: [alice])
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().suffix(4) == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys"])
+            #expect(
+                try await store.appliedMigrations().suffix(5)
+                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -98,7 +101,7 @@ struct PostgresStoreTests {
             try await writeOldDatabase(storage, migrations: 6, users: [alice], groups: [team])
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v5-login-keys")
+            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
             #expect(try await store.user(named: "alice") == alice)
             #expect(try await store.group(named: "team") == team)
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -106,6 +109,31 @@ struct PostgresStoreTests {
             let key = Fixtures.bytes(32)
             #expect(try await store.upgradeGroupLogin(group: "team", legacyHash: hash, loginKey: key))
             #expect(try await store.group(named: "team")?.verifier == .loginKey(key))
+            try await store.close()
+        }
+    }
+
+    @Test func upgradesAV5DatabaseKeepingReferencedBlobs() async throws {
+        try await withDatabase { storage in
+            let throughLoginKeys = try #require(PostgresMigrations.all.firstIndex { $0.id == "v5-login-keys" }) + 1
+            try await writeOldDatabase(storage, migrations: throughLoginKeys, users: [])
+            let (referenced, unreferenced) = (UUID(), UUID())
+            try await storage.withRunner { runner in
+                for (id, recipients) in [(referenced, Int64(1)), (unreferenced, Int64(-1))] {
+                    try await runner.rows(
+                        """
+                        INSERT INTO blobs (id, uploader, size, chunk_count, complete, recipients, created_at)
+                        VALUES ($1, 'alice', 4, 1, TRUE, NULLIF($2, -1), $3)
+                        """,
+                        [id, recipients, UnixMillis.now().millis])
+                    try await runner.rows(
+                        "INSERT INTO blob_chunks (blob_id, idx, data) VALUES ($1, 0, '\\x01020304'::bytea)", [id])
+                }
+            }
+
+            let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
+            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
             try await store.close()
         }
     }

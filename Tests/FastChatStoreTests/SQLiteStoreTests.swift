@@ -14,6 +14,7 @@ import Testing
             #expect(try await store.journalMode() == "wal")
             #expect(try await store.appliedMigrations() == [
                 "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
+                "v6-blob-refs",
             ])
             try await store.close()
         }
@@ -62,7 +63,9 @@ import Testing
             try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v1-mailbox", users: [alice])
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().suffix(4) == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys"])
+            #expect(
+                try await store.appliedMigrations().suffix(5)
+                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -80,7 +83,7 @@ import Testing
             try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v4-blobs", users: [alice], groups: [team])
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v5-login-keys")
+            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
             #expect(try await store.user(named: "alice") == alice)
             #expect(try await store.group(named: "team") == team)
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -90,6 +93,20 @@ import Testing
             #expect(try await store.user(named: "alice")?.verifier == .loginKey(key))
             #expect(try await store.deleteGroup("team").map(\.username) == ["alice"])
             #expect(try await store.groups(of: "alice").isEmpty, "memberships still go with their group")
+            try await store.close()
+        }
+    }
+
+    @Test func upgradesAV5DatabaseKeepingReferencedBlobs() async throws {
+        try await withStorage { storage in
+            try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v5-login-keys", users: [])
+            let (referenced, unreferenced) = (UUID(), UUID())
+            try SQLiteStore.writeLegacyBlob(path: storage.path, id: referenced, uploader: "alice", referenced: true)
+            try SQLiteStore.writeLegacyBlob(path: storage.path, id: unreferenced, uploader: "alice", referenced: false)
+
+            let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
+            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
             try await store.close()
         }
     }

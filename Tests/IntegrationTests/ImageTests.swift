@@ -35,13 +35,7 @@ import Testing
             let bob = try await node.user("bob", password: "pw")
             #expect(try await bob.pendingMessages().isEmpty)
             // A real uploaded chunk, so the download gets as far as the size.
-            let sealed = try AttachmentCrypto.seal(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
-            let blobID = UUID().bytes
-            _ = try await mallory.request(
-                .uploadBlob(.with {
-                    $0.blobID = blobID; $0.index = 0; $0.chunk = sealed.chunks[0]; $0.last = true
-                    $0.size = UInt64(sealed.size)
-                }))
+            let (blobID, sealed) = try await mallory.uploadPNGSignature()
             var content = try await mallory.content(text: "", id: UUID())
             content.image = .with {
                 $0.blobID = blobID; $0.key = sealed.key; $0.size = .max; $0.sha256 = sealed.sha256
@@ -69,7 +63,7 @@ import Testing
             let image = try makeImage(in: node)
             try await alice.sendImage(at: image.path, caption: "holiday", to: "bob")
             #expect(storeBytes(node).range(of: Data(image.marker.utf8)) == nil, "no plaintext image bytes in the store")
-            #expect(try await blobCount(node) == 1)
+            #expect(try await node.blobCount() == 1)
 
             // Bob was offline when it was sent.
             let bob = node.client(home: "bob")
@@ -79,7 +73,7 @@ import Testing
             let path = try #require(received.first?.image)
             #expect(path.hasSuffix("/bob/downloads/photo.png"))
             #expect(FileManager.default.contents(atPath: path) == image.data)
-            #expect(try await blobCount(node) == 0, "deleted once every recipient fetched it")
+            #expect(try await node.blobCount() == 0, "deleted once every recipient acknowledged it")
         }
     }
 
@@ -99,7 +93,7 @@ import Testing
                 #expect(message.group == "team")
                 #expect(FileManager.default.contents(atPath: try #require(message.image)) == image.data)
             }
-            #expect(try await blobCount(node) == 0)
+            #expect(try await node.blobCount() == 0)
         }
     }
 
@@ -134,7 +128,7 @@ import Testing
             for path in [text.path, big.path, node.directory.appendingPathComponent("missing.png").path, node.directory.path] {
                 #expect(try await code { try await alice.sendImage(at: path, to: "bob") } == .badImage, "\(path)")
             }
-            #expect(try await blobCount(node) == 0, "nothing was uploaded")
+            #expect(try await node.blobCount() == 0, "nothing was uploaded")
         }
     }
 
@@ -159,9 +153,6 @@ import Testing
     }
 }
 
-private func blobCount(_ node: NodeHarness) async throws -> Int {
-    try await node.database.count("SELECT COUNT(*) FROM blobs")
-}
 
 /// Changes the stored ciphertext of chunk 1, as someone with write access to the database could.
 private func tamperWithSecondChunk(_ node: NodeHarness) async throws {

@@ -152,5 +152,22 @@ enum PostgresMigrations {
             "ALTER TABLE groups DROP CONSTRAINT IF EXISTS groups_one_verifier",
             "ALTER TABLE groups ADD CONSTRAINT groups_one_verifier CHECK ((password_hash IS NULL) <> (login_key IS NULL))",
         ]),
+        Migration(id: "v6-blob-refs", statements: [
+            // Which mailbox entries refer to which blob: a blob is kept until the last of them is acknowledged (or
+            // it expires), and only their recipients (and its uploader) may fetch it. Blobs referred to before this
+            // migration have `recipients` set but no rows here (the old schema did not record which entries): they
+            // keep the old rule, any signed-in user may fetch them, until they expire. Fetches no longer count.
+            """
+            CREATE TABLE IF NOT EXISTS blob_refs (
+                blob_id UUID NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+                recipient TEXT COLLATE "C" NOT NULL,
+                seq BIGINT NOT NULL,
+                PRIMARY KEY (blob_id, recipient, seq)
+            )
+            """,
+            // For acknowledgements, which know seqs.
+            "CREATE INDEX IF NOT EXISTS blob_refs_on_seq ON blob_refs (seq)",
+            "DROP TABLE IF EXISTS blob_fetches",
+        ]),
     ]
 }

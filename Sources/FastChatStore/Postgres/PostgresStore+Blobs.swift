@@ -26,24 +26,10 @@ extension PostgresStore: BlobStore {
         }
     }
 
-    public func blobChunk(id: UUID, index: Int) async throws -> (data: Data, last: Bool)? {
-        try await run { try await $0.rows(PostgresStatements.selectBlobChunk, [id, index]) }
+    public func blobChunk(id: UUID, index: Int, reader: String) async throws -> (data: Data, last: Bool)? {
+        try await run { try await $0.rows(PostgresStatements.selectBlobChunk, [id, index, reader]) }
             .first.map { try $0.decode((Data, Bool).self) }
             .map { (data: $0.0, last: $0.1) }
-    }
-
-    public func referenceBlob(id: UUID, uploader: String, recipients: Int) async throws -> Bool {
-        try await run { try await $0.count(PostgresStatements.referenceBlob, [recipients, id, uploader]) } > 0
-    }
-
-    public func blobFetched(id: UUID, by recipient: String) async throws -> Bool {
-        try await transaction { runner in
-            // Two recipients finishing at once would otherwise each miss the other's uncommitted fetch, and neither
-            // would delete the blob: the row lock makes the second count the first's fetch.
-            guard try await runner.count(PostgresStatements.lockBlob, [id]) > 0 else { return false }
-            try await runner.rows(PostgresStatements.insertBlobFetch, [id, recipient])
-            return try await runner.count(PostgresStatements.deleteFullyFetchedBlob, [id]) > 0
-        }
     }
 
     public func deleteBlobs(createdBefore cutoff: Date) async throws -> Int {

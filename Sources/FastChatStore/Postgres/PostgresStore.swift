@@ -102,70 +102,6 @@ public final class PostgresStore: ChatStore {
         return count
     }
 
-    // MARK: Mailbox
-
-    public func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome] {
-        guard !messages.isEmpty else { return [] }
-        let now = UnixMillis.now()
-        return try await transaction { runner in
-            // One accept at a time across every node sharing the database: seqs are handed out under this lock and
-            // commit before the next accept takes them, so entries become visible in seq order.
-            try await runner.lock(PostgresStatements.mailboxLockKey)
-            var fresh = Set<MessageKey>()
-            for row in try await runner.rows(PostgresStatements.claimMessageIDs, [
-                messages.map(\.sender), messages.map(\.messageID), now.millis,
-            ]) {
-                let (sender, messageID) = try row.decode((String, UUID).self)
-                fresh.insert(MessageKey(sender: sender, messageID: messageID))
-            }
-
-            // Each fresh message's distinct recipients, in order; a key repeated in the batch is fresh only once.
-            var stored: [(message: IncomingMessage, copies: [IncomingMessage.Copy])?] = []
-            for message in messages {
-                guard fresh.remove(MessageKey(sender: message.sender, messageID: message.messageID)) != nil else {
-                    stored.append(nil)
-                    continue
-                }
-                var seen = Set<String>()
-                stored.append((message, message.copies.filter { seen.insert($0.recipient).inserted }))
-            }
-            let rows = stored.compactMap { $0 }.flatMap { item in item.copies.map { (item.message, $0) } }
-            var seqs: [Int64] = []
-            if !rows.isEmpty {
-                seqs = try await runner.rows(PostgresStatements.insertMailboxEntries, [
-                    rows.map(\.1.recipient), rows.map(\.0.sender), rows.map(\.0.messageID),
-                    rows.map { ByteBuffer(bytes: $0.1.envelope) }, now.millis,
-                ]).map { try $0.decode(Int64.self) }.sorted()
-            }
-            guard seqs.count == rows.count else {
-                throw StoreError.cannotOpen("The PostgreSQL database \(url) stored \(seqs.count) of \(rows.count) messages.")
-            }
-
-            var nextSeq = seqs.makeIterator()
-            return stored.map { item in
-                guard let (message, copies) = item else { return .duplicate }
-                return .stored(copies.map { copy in
-                    MailboxEntry(
-                        seq: nextSeq.next()!, recipient: copy.recipient, sender: message.sender,
-                        messageID: message.messageID, envelope: copy.envelope, storedAt: now.date)
-                })
-            }
-        }
-    }
-
-    public func pending(for recipient: String, afterSeq: Int64, limit: Int) async throws -> [MailboxEntry] {
-        guard limit > 0 else { return [] }
-        return try await run { try await $0.rows(PostgresStatements.selectPending, [recipient, afterSeq, limit]) }
-            .map(MailboxEntry.init(postgresRow:))
-    }
-
-    public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
-        let seqs = Set(seqs).sorted()
-        guard !seqs.isEmpty else { return [] }
-        return try await run { try await $0.rows(PostgresStatements.deleteMailboxEntries, [recipient, seqs]) }
-            .map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq }
-    }
-
     // MARK: Groups
 
     public func createGroup(_ group: GroupRecord) async throws {
@@ -354,12 +290,6 @@ public final class PostgresStore: ChatStore {
     func appliedMigrations() async throws -> [String] {
         try await run { try await Self.appliedMigrations($0) }
     }
-}
-
-/// A message's identity for duplicate detection.
-private struct MessageKey: Hashable {
-    let sender: String
-    let messageID: UUID
 }
 
 /// Whether `close()` has run; checked before each statement so a closed store fails at once.

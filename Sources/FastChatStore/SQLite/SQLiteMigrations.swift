@@ -131,6 +131,22 @@ enum SQLiteMigrations {
                 after: [("created_by", .text), ("created_at", .integer)])
         }
 
+        migrator.registerMigration("v6-blob-refs") { db in
+            // Which mailbox entries refer to which blob: a blob is kept until the last of them is acknowledged (or
+            // it expires), and only their recipients (and its uploader) may fetch it. Blobs referred to before this
+            // migration have `recipients` set but no rows here (the old schema did not record which entries): they
+            // keep the old rule, any signed-in user may fetch them, until they expire. Fetches no longer count.
+            try db.create(table: "blob_refs", options: [.withoutRowID]) { t in
+                t.column("blob_id", .blob).notNull().references("blobs", onDelete: .cascade)
+                t.column("recipient", .text).notNull()
+                t.column("seq", .integer).notNull()
+                t.primaryKey(["blob_id", "recipient", "seq"])
+            }
+            // For acknowledgements, which know seqs.
+            try db.create(index: "blob_refs_on_seq", on: "blob_refs", columns: ["seq"])
+            try db.drop(table: "blob_fetches")
+        }
+
         return migrator
     }
 

@@ -165,28 +165,41 @@ enum SQLiteStatements {
 
     static let advanceBlob = "UPDATE blobs SET chunk_count = chunk_count + 1, complete = ? WHERE id = ?"
 
+    /// Served only to its uploader and to the recipients of entries linked to it (and, for a blob referred to
+    /// before links existed, `recipients` set, to anyone signed in); to anyone else it is as missing as no blob.
     static let selectBlobChunk = """
         SELECT c.data, c.idx = b.chunk_count - 1 AS last
         FROM blob_chunks c JOIN blobs b ON b.id = c.blob_id
         WHERE c.blob_id = ? AND c.idx = ? AND b.complete
+          AND (b.uploader = ? OR b.recipients IS NOT NULL
+               OR EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob_id = b.id AND r.recipient = ?))
         """
 
-    static let referenceBlob = """
-        UPDATE blobs SET recipients = coalesce(recipients, 0) + ?
-        WHERE id = ? AND uploader = ? AND complete
-        """
+    static let selectCompleteBlob = "SELECT 1 FROM blobs WHERE id = ? AND uploader = ? AND complete"
 
-    static let insertBlobFetch = """
-        INSERT INTO blob_fetches (blob_id, recipient) SELECT id, ? FROM blobs WHERE id = ?
+    static let selectAcceptedMessage = "SELECT 1 FROM accepted_messages WHERE sender = ? AND message_id = ?"
+
+    /// A `BlobLink`: arguments recipient, fromSeq, messageID, blob, sender.
+    static let linkBlob = """
+        INSERT INTO blob_refs (blob_id, recipient, seq)
+        SELECT b.id, m.recipient, m.seq
+        FROM blobs b JOIN mailbox m
+          ON m.recipient = ? AND m.seq >= ? AND m.sender = b.uploader AND m.message_id = ?
+        WHERE b.id = ? AND b.uploader = ? AND b.complete
         ON CONFLICT DO NOTHING
         """
 
-    static let deleteFullyFetchedBlob = """
-        DELETE FROM blobs WHERE id = ? AND recipients IS NOT NULL
-          AND recipients <= (SELECT COUNT(*) FROM blob_fetches WHERE blob_id = ?)
+    static let unlinkEntryBlobs = "DELETE FROM blob_refs WHERE seq = ? RETURNING blob_id"
+
+    /// After an acknowledgement unlinked it: gone once no entry refers to it any more.
+    static let deleteBlobIfUnlinked = """
+        DELETE FROM blobs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM blob_refs WHERE blob_id = ?)
         """
 
     static let deleteBlobsCreatedBefore = "DELETE FROM blobs WHERE created_at < ?"
 
-    static let deleteUnreferencedBlobsCreatedBefore = "DELETE FROM blobs WHERE recipients IS NULL AND created_at < ?"
+    static let deleteUnreferencedBlobsCreatedBefore = """
+        DELETE FROM blobs WHERE recipients IS NULL AND created_at < ?
+          AND NOT EXISTS (SELECT 1 FROM blob_refs WHERE blob_id = blobs.id)
+        """
 }

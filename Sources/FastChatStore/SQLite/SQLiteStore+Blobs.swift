@@ -22,25 +22,11 @@ extension SQLiteStore: BlobStore {
         }
     }
 
-    public func blobChunk(id: UUID, index: Int) async throws -> (data: Data, last: Bool)? {
+    public func blobChunk(id: UUID, index: Int, reader: String) async throws -> (data: Data, last: Bool)? {
         try await pool.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectBlobChunk), arguments: [id, index])
-                .map { row in (row["data"] as Data? ?? Data(), row["last"] as Bool) }
-        }
-    }
-
-    public func referenceBlob(id: UUID, uploader: String, recipients: Int) async throws -> Bool {
-        try await pool.write { db in
-            try db.cachedStatement(sql: SQLiteStatements.referenceBlob).execute(arguments: [recipients, id, uploader])
-            return db.changesCount > 0
-        }
-    }
-
-    public func blobFetched(id: UUID, by recipient: String) async throws -> Bool {
-        try await pool.write { db in
-            try db.cachedStatement(sql: SQLiteStatements.insertBlobFetch).execute(arguments: [recipient, id])
-            try db.cachedStatement(sql: SQLiteStatements.deleteFullyFetchedBlob).execute(arguments: [id, id])
-            return db.changesCount > 0
+            try Row.fetchOne(
+                db.cachedStatement(sql: SQLiteStatements.selectBlobChunk), arguments: [id, index, reader, reader]
+            ).map { row in (row["data"] as Data? ?? Data(), row["last"] as Bool) }
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// What tests look at, and how they write files as older releases did.
@@ -10,8 +11,8 @@ extension SQLiteStore {
         try await pool.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
     }
 
-    /// Writes the file as a release before login keys would have: migrated up to `migration` only (at most
-    /// "v4-blobs"), holding `users` and `groups` (each with a legacy hash; groups need "v2-groups").
+    /// Writes the file as an older release would have: migrated up to `migration` only, holding `users` and
+    /// `groups` (each with a legacy hash, so with any at most "v4-blobs"; groups need "v2-groups").
     static func writeFile(
         path: String, migratedUpTo migration: String, users: [UserRecord], groups: [GroupRecord] = []
     ) throws {
@@ -44,6 +45,23 @@ extension SQLiteStore {
                     sql: SQLiteStatements.insertMember,
                     arguments: [group.name, group.createdBy, GroupRole.admin.rawValue, UnixMillis.from(group.createdAt)])
             }
+        }
+        try pool.close()
+    }
+
+    /// Adds a complete one-chunk blob of `uploader`'s as a release before blob links ("v6-blob-refs") would have
+    /// left it: `recipients` set if a stored message referred to it.
+    static func writeLegacyBlob(path: String, id: UUID, uploader: String, referenced: Bool) throws {
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO blobs (id, uploader, size, chunk_count, complete, recipients, created_at)
+                    VALUES (?, ?, 4, 1, 1, ?, ?)
+                    """,
+                arguments: [id, uploader, referenced ? 1 : nil, UnixMillis.now().millis])
+            try db.execute(
+                sql: "INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?, 0, x'01020304')", arguments: [id])
         }
         try pool.close()
     }

@@ -103,21 +103,40 @@ public final class SQLiteStore: ChatStore {
         return try await pool.write { db in
             let claim = try db.cachedStatement(sql: SQLiteStatements.claimMessageID)
             let insert = try db.cachedStatement(sql: SQLiteStatements.insertMailboxEntry)
+            let link = try db.cachedStatement(sql: SQLiteStatements.linkBlob)
             return try messages.map { message in
-                try claim.execute(arguments: [message.sender, message.messageID, now.millis])
-                guard db.changesCount > 0 else { return .duplicate }
-                var seen = Set<String>()
-                let entries = try message.copies.filter { seen.insert($0.recipient).inserted }.map { copy in
-                    try insert.execute(arguments: [
-                        copy.recipient, message.sender, message.messageID, copy.envelope, now.millis,
+                let outcome = try Self.accept(message, at: now, claim: claim, insert: insert, in: db)
+                for blobLink in message.blobLinks(for: outcome) {
+                    try link.execute(arguments: [
+                        blobLink.recipient, blobLink.fromSeq, blobLink.messageID, blobLink.blob, blobLink.sender,
                     ])
-                    return MailboxEntry(
-                        seq: db.lastInsertedRowID, recipient: copy.recipient, sender: message.sender,
-                        messageID: message.messageID, envelope: copy.envelope, storedAt: now.date)
                 }
-                return .stored(entries)
+                return outcome
             }
         }
+    }
+
+    private static func accept(
+        _ message: IncomingMessage, at now: (millis: Int64, date: Date), claim: Statement, insert: Statement,
+        in db: Database
+    ) throws -> AcceptOutcome {
+        let blobsMissing = try message.blobKeys.contains {
+            try !exists(SQLiteStatements.selectCompleteBlob, [$0.id, $0.uploader], in: db)
+        }
+        if blobsMissing {
+            let acceptedBefore = try exists(
+                SQLiteStatements.selectAcceptedMessage, [message.sender, message.messageID], in: db)
+            return IncomingMessage.outcomeWithoutItsBlobs(acceptedBefore: acceptedBefore)
+        }
+        try claim.execute(arguments: [message.sender, message.messageID, now.millis])
+        guard db.changesCount > 0 else { return .duplicate }
+        var seen = Set<String>()
+        return .stored(try message.copies.filter { seen.insert($0.recipient).inserted }.map { copy in
+            try insert.execute(arguments: [copy.recipient, message.sender, message.messageID, copy.envelope, now.millis])
+            return MailboxEntry(
+                seq: db.lastInsertedRowID, recipient: copy.recipient, sender: message.sender,
+                messageID: message.messageID, envelope: copy.envelope, storedAt: now.date)
+        })
     }
 
     public func pending(for recipient: String, afterSeq: Int64, limit: Int) async throws -> [MailboxEntry] {
@@ -139,11 +158,23 @@ public final class SQLiteStore: ChatStore {
         guard batch.contains(where: { !$0.seqs.isEmpty }) else { return batch.map { _ in [] } }
         return try await pool.write { db in
             let delete = try db.cachedStatement(sql: SQLiteStatements.deleteMailboxEntry)
-            return try batch.map { acknowledgement in
+            let unlink = try db.cachedStatement(sql: SQLiteStatements.unlinkEntryBlobs)
+            var unlinked = Set<UUID>()
+            let removed = try batch.map { acknowledgement in
                 try Set(acknowledgement.seqs).sorted().flatMap { seq in
-                    try Row.fetchAll(delete, arguments: [seq, acknowledgement.recipient]).map(MailboxEntry.init(sqliteRow:))
+                    let entries = try Row.fetchAll(delete, arguments: [seq, acknowledgement.recipient])
+                        .map(MailboxEntry.init(sqliteRow:))
+                    for entry in entries {
+                        unlinked.formUnion(try UUID.fetchAll(unlink, arguments: [entry.seq]))
+                    }
+                    return entries
                 }
             }
+            let deleteBlob = try db.cachedStatement(sql: SQLiteStatements.deleteBlobIfUnlinked)
+            for blob in unlinked {
+                try deleteBlob.execute(arguments: [blob, blob])
+            }
+            return removed
         }
     }
 

@@ -183,6 +183,8 @@ actor ChatScreen {
             emit(ChatStyle.keyChanged(peer: peer, old: old, new: new), toStandardError: true)
         case .rejected(let sender, let reason):
             emit(ChatStyle.rejected(from: sender, reason: reason), toStandardError: true)
+        case .imageNotSaved(let failure):
+            emit("⚠ \(failure).", toStandardError: true)
         case .synced:
             synced = true
             endSyncWait()

@@ -160,6 +160,11 @@ final class NodeHarness: Sendable {
         return client
     }
 
+    /// How many blobs (encrypted images) the store holds.
+    func blobCount() async throws -> Int {
+        try await database.count("SELECT COUNT(*) FROM blobs")
+    }
+
     /// Stops serving (connections are closed) but keeps the store and the files.
     func stop() async throws {
         serving.cancel()

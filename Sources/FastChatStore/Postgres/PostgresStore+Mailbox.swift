@@ -1,0 +1,153 @@
+import Foundation
+import PostgresNIO
+
+extension PostgresStore {
+    public func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome] {
+        guard !messages.isEmpty else { return [] }
+        let now = UnixMillis.now()
+        let url = self.url
+        return try await transaction { runner in
+            // One accept at a time across every node sharing the database: seqs are handed out under this lock and
+            // commit before the next accept takes them, so entries become visible in seq order.
+            try await runner.lock(PostgresStatements.mailboxLockKey)
+            let plans = try await Self.plan(messages, at: now.millis, runner)
+            let rows = plans.flatMap { plan -> [(IncomingMessage, IncomingMessage.Copy)] in
+                guard case .store(let message, let copies) = plan else { return [] }
+                return copies.map { (message, $0) }
+            }
+            var seqs: [Int64] = []
+            if !rows.isEmpty {
+                seqs = try await runner.rows(PostgresStatements.insertMailboxEntries, [
+                    rows.map(\.1.recipient), rows.map(\.0.sender), rows.map(\.0.messageID),
+                    rows.map { ByteBuffer(bytes: $0.1.envelope) }, now.millis,
+                ]).map { try $0.decode(Int64.self) }.sorted()
+            }
+            guard seqs.count == rows.count else {
+                throw StoreError.cannotOpen("The PostgreSQL database \(url) stored \(seqs.count) of \(rows.count) messages.")
+            }
+
+            var nextSeq = seqs.makeIterator()
+            let outcomes: [AcceptOutcome] = plans.map { plan in
+                switch plan {
+                case .answer(let outcome):
+                    return outcome
+                case .store(let message, let copies):
+                    return .stored(copies.map { copy in
+                        MailboxEntry(
+                            seq: nextSeq.next()!, recipient: copy.recipient, sender: message.sender,
+                            messageID: message.messageID, envelope: copy.envelope, storedAt: now.date)
+                    })
+                }
+            }
+            let links = zip(messages, outcomes).flatMap { $0.blobLinks(for: $1) }
+            if !links.isEmpty {
+                try await runner.rows(PostgresStatements.linkBlobs, [
+                    links.map(\.blob), links.map(\.sender), links.map(\.messageID), links.map(\.recipient),
+                    links.map(\.fromSeq),
+                ])
+            }
+            return outcomes
+        }
+    }
+
+    /// What becomes of each message, in order.
+    private enum Plan {
+        /// Fresh: one entry per copy (distinct recipients, in order).
+        case store(IncomingMessage, [IncomingMessage.Copy])
+        case answer(AcceptOutcome)
+    }
+
+    /// Claims the ids of the messages whose blobs are all there and decides each message's fate. A message naming a
+    /// missing blob is not claimed, so its id stays free for a send after a new upload; a key repeated in the batch
+    /// is fresh only once.
+    private static func plan(
+        _ messages: [IncomingMessage], at now: Int64, _ runner: PostgresRunner
+    ) async throws -> [Plan] {
+        var present = Set<BlobKey>()
+        let wanted = messages.flatMap(\.blobKeys)
+        if !wanted.isEmpty {
+            for row in try await runner.rows(PostgresStatements.selectCompleteBlobs, [
+                wanted.map(\.id), wanted.map(\.uploader),
+            ]) {
+                let (id, uploader) = try row.decode((UUID, String).self)
+                present.insert(BlobKey(id: id, uploader: uploader))
+            }
+        }
+        let complete = messages.map { $0.blobKeys.allSatisfy(present.contains) }
+        let claimable = zip(messages, complete).filter(\.1).map(\.0)
+        let incomplete = zip(messages, complete).filter { !$0.1 }.map(\.0)
+        var fresh = Set<MessageKey>()
+        if !claimable.isEmpty {
+            fresh = try await keys(runner.rows(PostgresStatements.claimMessageIDs, [
+                claimable.map(\.sender), claimable.map(\.messageID), now,
+            ]))
+        }
+        var acceptedBefore = Set<MessageKey>()
+        if !incomplete.isEmpty {
+            acceptedBefore = try await keys(runner.rows(PostgresStatements.selectAcceptedMessages, [
+                incomplete.map(\.sender), incomplete.map(\.messageID),
+            ]))
+        }
+        return zip(messages, complete).map { message, complete in
+            let key = MessageKey(sender: message.sender, messageID: message.messageID)
+            guard complete else {
+                return .answer(IncomingMessage.outcomeWithoutItsBlobs(acceptedBefore: acceptedBefore.contains(key)))
+            }
+            guard fresh.remove(key) != nil else { return .answer(.duplicate) }
+            var seen = Set<String>()
+            return .store(message, message.copies.filter { seen.insert($0.recipient).inserted })
+        }
+    }
+
+    private static func keys(_ rows: [PostgresRow]) throws -> Set<MessageKey> {
+        Set(try rows.map { row in
+            let (sender, messageID) = try row.decode((String, UUID).self)
+            return MessageKey(sender: sender, messageID: messageID)
+        })
+    }
+
+    public func pending(for recipient: String, afterSeq: Int64, limit: Int) async throws -> [MailboxEntry] {
+        guard limit > 0 else { return [] }
+        return try await run { try await $0.rows(PostgresStatements.selectPending, [recipient, afterSeq, limit]) }
+            .map(MailboxEntry.init(postgresRow:))
+    }
+
+    public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
+        try await acknowledge([Acknowledgement(recipient: recipient, seqs: seqs)])[0]
+    }
+
+    /// One transaction for the whole batch (group commit of acks): the entries, then the blobs no entry refers to
+    /// any more.
+    public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
+        guard batch.contains(where: { !$0.seqs.isEmpty }) else { return batch.map { _ in [] } }
+        return try await transaction { runner in
+            var removed: [[MailboxEntry]] = []
+            for acknowledgement in batch {
+                let seqs = Set(acknowledgement.seqs).sorted()
+                guard !seqs.isEmpty else {
+                    removed.append([])
+                    continue
+                }
+                removed.append(
+                    try await runner.rows(PostgresStatements.deleteMailboxEntries, [acknowledgement.recipient, seqs])
+                        .map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq })
+            }
+            let seqs = removed.flatMap { $0.map(\.seq) }
+            guard !seqs.isEmpty else { return removed }
+            let unlinked = Array(Set(
+                try await runner.rows(PostgresStatements.unlinkEntriesBlobs, [seqs]).map { try $0.decode(UUID.self) }
+            ))
+            if !unlinked.isEmpty {
+                try await runner.rows(PostgresStatements.lockBlobs, [unlinked])
+                try await runner.rows(PostgresStatements.deleteUnlinkedBlobs, [unlinked])
+            }
+            return removed
+        }
+    }
+}
+
+/// A message's identity for duplicate detection.
+private struct MessageKey: Hashable {
+    let sender: String
+    let messageID: UUID
+}
