@@ -73,6 +73,9 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// the account has a live session somewhere in the cluster
   case alreadyLoggedIn // = 13
+
+  /// a recipient has as much waiting as the node allows; nothing was stored
+  case mailboxFull // = 15
   case noSuchGroup // = 20
   case incorrectGroupPassword // = 21
   case notAMember // = 22
@@ -110,6 +113,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case 11: self = .noSuchUser
     case 12: self = .incorrectPassword
     case 13: self = .alreadyLoggedIn
+    case 15: self = .mailboxFull
     case 20: self = .noSuchGroup
     case 21: self = .incorrectGroupPassword
     case 22: self = .notAMember
@@ -137,6 +141,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case .noSuchUser: return 11
     case .incorrectPassword: return 12
     case .alreadyLoggedIn: return 13
+    case .mailboxFull: return 15
     case .noSuchGroup: return 20
     case .incorrectGroupPassword: return 21
     case .notAMember: return 22
@@ -164,6 +169,7 @@ public nonisolated enum Fastchat_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     .noSuchUser,
     .incorrectPassword,
     .alreadyLoggedIn,
+    .mailboxFull,
     .noSuchGroup,
     .incorrectGroupPassword,
     .notAMember,
@@ -1687,7 +1693,7 @@ public nonisolated struct Fastchat_V1_BlobChunk: Sendable {
 fileprivate nonisolated let _protobuf_package = "fastchat.v1"
 
 nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERNAL\0\u{1}BAD_REQUEST\0\u{1}UNAVAILABLE\0\u{1}UNSUPPORTED_VERSION\0\u{1}FRAME_TOO_LARGE\0\u{1}NOT_SIGNED_IN\0\u{1}ALREADY_SIGNED_IN\0\u{2}\u{3}USERNAME_TAKEN\0\u{1}NO_SUCH_USER\0\u{1}INCORRECT_PASSWORD\0\u{1}ALREADY_LOGGED_IN\0\u{2}\u{7}NO_SUCH_GROUP\0\u{1}INCORRECT_GROUP_PASSWORD\0\u{1}NOT_A_MEMBER\0\u{1}NOT_AN_ADMIN\0\u{1}GROUP_NAME_TAKEN\0\u{1}GROUP_FULL\0\u{2}\u{5}BAD_IMAGE\0\u{2}\u{a}STALE_MEMBERS\0\u{2}\u{a}RATE_LIMITED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERNAL\0\u{1}BAD_REQUEST\0\u{1}UNAVAILABLE\0\u{1}UNSUPPORTED_VERSION\0\u{1}FRAME_TOO_LARGE\0\u{1}NOT_SIGNED_IN\0\u{1}ALREADY_SIGNED_IN\0\u{2}\u{3}USERNAME_TAKEN\0\u{1}NO_SUCH_USER\0\u{1}INCORRECT_PASSWORD\0\u{1}ALREADY_LOGGED_IN\0\u{2}\u{2}MAILBOX_FULL\0\u{2}\u{5}NO_SUCH_GROUP\0\u{1}INCORRECT_GROUP_PASSWORD\0\u{1}NOT_A_MEMBER\0\u{1}NOT_AN_ADMIN\0\u{1}GROUP_NAME_TAKEN\0\u{1}GROUP_FULL\0\u{2}\u{5}BAD_IMAGE\0\u{2}\u{a}STALE_MEMBERS\0\u{2}\u{a}RATE_LIMITED\0")
 }
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

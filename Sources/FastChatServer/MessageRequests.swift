@@ -30,7 +30,8 @@ extension ConnectionHandler {
                 .frameTooLarge, "The message is too large: this server delivers at most \(largest) sealed bytes per recipient.")
         }
         let message = IncomingMessage(
-            sender: session.username, messageID: messageID, copies: copies, blobs: try Self.blobs(of: envelope))
+            sender: session.username, messageID: messageID, copies: copies, blobs: try Self.blobs(of: envelope),
+            quota: services.configuration.mailboxQuota)
         let outbox = self.outbox
         let services = self.services
         let accepted = Fastchat_V1_Accepted.with { $0.messageID = envelope.messageID }
@@ -49,6 +50,12 @@ extension ConnectionHandler {
                 outbox.fail(requestID, ProtocolError(
                     .badImage, "The image is no longer on the server (an upload is kept for a while until a message "
                         + "refers to it); send it again."))
+            case .success(.mailboxFull(let recipients)):
+                let quota = services.configuration.mailboxQuota
+                outbox.fail(requestID, ProtocolError(
+                    .mailboxFull,
+                    "The mailbox of \(recipients.joined(separator: ", ")) is full (at most \(quota.entries) messages or "
+                        + "\(quota.bytes >> 20) MiB waiting); nothing was stored; send it again once they have read some."))
             case .failure:
                 outbox.fail(requestID, ProtocolError(.unavailable, "The message could not be stored; send it again."))
             }

@@ -1,5 +1,6 @@
 import FastChatProtocol
 import FastChatTLS
+import FastChatStore
 
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -44,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var maxRequestsInFlight: Int
     /// Members one group may have (a group message is stored once per member).
     public var maxGroupMembers: Int
+    /// What one user's mailbox may hold; a message beyond it is refused with `MAILBOX_FULL`.
+    public var mailboxQuota: MailboxQuota
     /// The certificate served to clients and presented on node links; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
 
@@ -70,6 +73,7 @@ public struct ServerConfiguration: Sendable {
         stuckOutboundTimeout: Duration = .seconds(60),
         maxRequestsInFlight: Int = 64,
         maxGroupMembers: Int = 1_000,
+        mailboxQuota: MailboxQuota = MailboxQuota(entries: 10_000, bytes: 256 << 20),
         tls: TLSIdentity?
     ) {
         self.host = host
@@ -94,6 +98,7 @@ public struct ServerConfiguration: Sendable {
         self.stuckOutboundTimeout = stuckOutboundTimeout
         self.maxRequestsInFlight = maxRequestsInFlight
         self.maxGroupMembers = maxGroupMembers
+        self.mailboxQuota = mailboxQuota
         self.tls = tls
     }
 }

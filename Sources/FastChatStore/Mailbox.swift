@@ -22,12 +22,15 @@ public struct IncomingMessage: Sendable, Hashable {
     /// upload of the sender's, and links them to its mailbox entries in the same transaction, so each is kept until
     /// they are acknowledged.
     public var blobs: [UUID]
+    /// What each recipient's mailbox may hold with this message in it; checked in the accepting transaction.
+    public var quota: MailboxQuota
 
-    public init(sender: String, messageID: UUID, copies: [Copy], blobs: [UUID] = []) {
+    public init(sender: String, messageID: UUID, copies: [Copy], blobs: [UUID] = [], quota: MailboxQuota = .unlimited) {
         self.sender = sender
         self.messageID = messageID
         self.copies = copies
         self.blobs = blobs
+        self.quota = quota
     }
 
     /// The same envelope for every recipient.
@@ -45,7 +48,7 @@ public struct IncomingMessage: Sendable, Hashable {
             switch outcome {
             case .stored(let entries): entries.map { ($0.recipient, $0.seq) }
             case .duplicate: Set(copies.map(\.recipient)).sorted().map { ($0, 0) }
-            case .missingImage: []
+            case .missingImage, .mailboxFull: []
             }
         return Set(blobs).sorted { $0.uuidString < $1.uuidString }.flatMap { blob in
             targets.map {
@@ -112,6 +115,9 @@ public enum AcceptOutcome: Sendable, Hashable {
     /// The message names a blob that is not a complete upload of its sender's (never uploaded, unfinished, or
     /// already swept): nothing was stored and the message id stays free, so a send after a new upload is accepted.
     case missingImage
+    /// These recipients' mailboxes have no room under the message's quota: nothing was stored and the message id
+    /// stays free.
+    case mailboxFull([String])
 }
 
 /// One recipient's acknowledgement of some of their entries.

@@ -52,7 +52,7 @@ func exitCode(for code: ErrorCode) -> Int32 {
     switch code {
     case .unavailable: 3
     case .rateLimited: 5
-    case .usernameTaken, .noSuchUser, .incorrectPassword, .alreadyLoggedIn,
+    case .usernameTaken, .noSuchUser, .incorrectPassword, .alreadyLoggedIn, .mailboxFull,
         .noSuchGroup, .incorrectGroupPassword, .notAMember, .notAnAdmin, .groupNameTaken, .groupFull, .badImage:
         Int32(code.rawValue)
     default: 1

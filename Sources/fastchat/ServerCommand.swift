@@ -39,6 +39,12 @@ struct ServerCommand: AsyncParsableCommand {
 
     @OptionGroup var connectionLimits: ConnectionLimitOptions
 
+    @Option(help: "Messages (and group notices) waiting for one user beyond which a send to them is refused (exit 15).")
+    var mailboxQuotaMessages = 10_000
+
+    @Option(help: "The same, in MiB of stored ciphertext.")
+    var mailboxQuotaMb = 256
+
     @Option(help: "Members one group may have; a join beyond it is refused (exit 25).")
     var maxGroupMembers = 1_000
 
@@ -60,6 +66,9 @@ struct ServerCommand: AsyncParsableCommand {
         guard (1...10_000_000).contains(authLimit), (1...10_000_000).contains(authLimitPerAccount) else {
             throw ValidationError("--auth-limit and --auth-limit-per-account must be between 1 and 10000000.")
         }
+        guard (1...100_000_000).contains(mailboxQuotaMessages), (1...1_000_000).contains(mailboxQuotaMb) else {
+            throw ValidationError("--mailbox-quota-messages must be between 1 and 100000000, --mailbox-quota-mb between 1 and 1000000.")
+        }
         guard (2...1_000_000).contains(maxGroupMembers) else {
             throw ValidationError("--max-group-members must be between 2 and 1000000.")
         }
@@ -78,6 +87,7 @@ struct ServerCommand: AsyncParsableCommand {
             configuration.deadAfter = deadAfter.duration
             configuration.connectionLimits = connectionLimits.limits
             configuration.maxGroupMembers = maxGroupMembers
+            configuration.mailboxQuota = MailboxQuota(entries: mailboxQuotaMessages, bytes: mailboxQuotaMb << 20)
             configuration.idleTimeout = idleTimeout == 0 ? nil : .milliseconds(Int((idleTimeout * 1000).rounded()))
             configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)
             configuration.authLimits.perAccount = AuthRate(burst: authLimitPerAccount, perMinute: authLimitPerAccount)

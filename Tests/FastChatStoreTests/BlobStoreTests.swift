@@ -16,7 +16,7 @@ import Testing
     private func accept(_ store: any ChatStore, _ message: IncomingMessage) async throws -> [MailboxEntry] {
         switch try await store.accept([message]).first {
         case .stored(let entries): entries
-        case .duplicate, .missingImage, nil: []
+        case .duplicate, .missingImage, .mailboxFull, nil: []
         }
     }
 

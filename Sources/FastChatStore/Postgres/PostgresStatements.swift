@@ -154,6 +154,12 @@ enum PostgresStatements {
     /// Other members, no more than the limit asked: enough to tell whether a group is full.
     static let selectOtherMembersUpTo = "SELECT 1 FROM group_members WHERE group_name = $1 AND username <> $2 LIMIT $3"
 
+    /// Each recipient's entries and their stored bytes, for the mailbox quota.
+    static let selectMailboxUsage = """
+        SELECT recipient, COUNT(*), COALESCE(SUM(octet_length(envelope)), 0) FROM mailbox
+        WHERE recipient = ANY($1) GROUP BY recipient
+        """
+
     static let selectMembers = """
         SELECT username, role, joined_at
         FROM group_members WHERE group_name = $1

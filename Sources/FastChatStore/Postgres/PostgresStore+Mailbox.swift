@@ -74,8 +74,12 @@ extension PostgresStore {
             }
         }
         let complete = messages.map { $0.blobKeys.allSatisfy(present.contains) }
-        let claimable = zip(messages, complete).filter(\.1).map(\.0)
-        let incomplete = zip(messages, complete).filter { !$0.1 }.map(\.0)
+        var usage = try await Self.usage(of: zip(messages, complete).filter(\.1).flatMap(\.0.quotaRecipients), runner)
+        // In order: each message admitted counts against the next one's room.
+        let full = zip(messages, complete).map { message, complete in complete ? message.fullRecipients(&usage) : [] }
+        let admitted = zip(complete, full).map { $0 && $1.isEmpty }
+        let claimable = zip(messages, admitted).filter(\.1).map(\.0)
+        let incomplete = zip(messages, admitted).filter { !$0.1 }.map(\.0)
         var fresh = Set<MessageKey>()
         if !claimable.isEmpty {
             fresh = try await keys(runner.rows(PostgresStatements.claimMessageIDs, [
@@ -88,15 +92,29 @@ extension PostgresStore {
                 incomplete.map(\.sender), incomplete.map(\.messageID),
             ]))
         }
-        return zip(messages, complete).map { message, complete in
+        return zip(messages, zip(complete, full)).map { message, verdict in
+            let (complete, full) = verdict
             let key = MessageKey(sender: message.sender, messageID: message.messageID)
             guard complete else {
                 return .answer(IncomingMessage.outcomeWithoutItsBlobs(acceptedBefore: acceptedBefore.contains(key)))
+            }
+            guard full.isEmpty else {
+                return .answer(IncomingMessage.outcomeWithoutRoom(for: full, acceptedBefore: acceptedBefore.contains(key)))
             }
             guard fresh.remove(key) != nil else { return .answer(.duplicate) }
             var seen = Set<String>()
             return .store(message, message.copies.filter { seen.insert($0.recipient).inserted })
         }
+    }
+
+    private static func usage(of recipients: [String], _ runner: PostgresRunner) async throws -> [String: MailboxUsage] {
+        guard !recipients.isEmpty else { return [:] }
+        var usage: [String: MailboxUsage] = [:]
+        for row in try await runner.rows(PostgresStatements.selectMailboxUsage, [Array(Set(recipients))]) {
+            let (recipient, entries, bytes) = try row.decode((String, Int64, Int64).self)
+            usage[recipient] = MailboxUsage(entries: Int(clamping: entries), bytes: Int(clamping: bytes))
+        }
+        return usage
     }
 
     private static func keys(_ rows: [PostgresRow]) throws -> Set<MessageKey> {

@@ -55,6 +55,9 @@ enum SQLiteStatements {
         VALUES (?, ?, ?, coalesce(?, x''), ?)
         """
 
+    /// A recipient's entries and their stored bytes, for the mailbox quota.
+    static let selectMailboxUsage = "SELECT COUNT(*), COALESCE(SUM(length(envelope)), 0) FROM mailbox WHERE recipient = ?"
+
     static let selectPending = """
         SELECT seq, recipient, sender, message_id, envelope, stored_at
         FROM mailbox WHERE recipient = ? AND seq > ?

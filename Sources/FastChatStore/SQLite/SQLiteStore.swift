@@ -104,8 +104,9 @@ public final class SQLiteStore: ChatStore {
             let claim = try db.cachedStatement(sql: SQLiteStatements.claimMessageID)
             let insert = try db.cachedStatement(sql: SQLiteStatements.insertMailboxEntry)
             let link = try db.cachedStatement(sql: SQLiteStatements.linkBlob)
+            var usage: [String: MailboxUsage] = [:]
             return try messages.map { message in
-                let outcome = try Self.accept(message, at: now, claim: claim, insert: insert, in: db)
+                let outcome = try Self.accept(message, at: now, claim: claim, insert: insert, usage: &usage, in: db)
                 for blobLink in message.blobLinks(for: outcome) {
                     try link.execute(arguments: [
                         blobLink.recipient, blobLink.fromSeq, blobLink.messageID, blobLink.blob, blobLink.sender,
@@ -118,7 +119,7 @@ public final class SQLiteStore: ChatStore {
 
     private static func accept(
         _ message: IncomingMessage, at now: (millis: Int64, date: Date), claim: Statement, insert: Statement,
-        in db: Database
+        usage: inout [String: MailboxUsage], in db: Database
     ) throws -> AcceptOutcome {
         let blobsMissing = try message.blobKeys.contains {
             try !exists(SQLiteStatements.selectCompleteBlob, [$0.id, $0.uploader], in: db)
@@ -127,6 +128,16 @@ public final class SQLiteStore: ChatStore {
             let acceptedBefore = try exists(
                 SQLiteStatements.selectAcceptedMessage, [message.sender, message.messageID], in: db)
             return IncomingMessage.outcomeWithoutItsBlobs(acceptedBefore: acceptedBefore)
+        }
+        for recipient in message.quotaRecipients where usage[recipient] == nil {
+            let row = try Row.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectMailboxUsage), arguments: [recipient])
+            usage[recipient] = MailboxUsage(entries: row?[0] ?? 0, bytes: row?[1] ?? 0)
+        }
+        let full = message.fullRecipients(&usage)
+        if !full.isEmpty {
+            let acceptedBefore = try exists(
+                SQLiteStatements.selectAcceptedMessage, [message.sender, message.messageID], in: db)
+            return IncomingMessage.outcomeWithoutRoom(for: full, acceptedBefore: acceptedBefore)
         }
         try claim.execute(arguments: [message.sender, message.messageID, now.millis])
         guard db.changesCount > 0 else { return .duplicate }

@@ -47,6 +47,33 @@ extension ChatStoreContract {
         #expect(try await store.pending(for: "carol", afterSeq: 0, limit: 10).map(\.envelope) == [forCarol])
     }
 
+    static func mailboxQuotaRefusesWhatHasNoRoom(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let quota = MailboxQuota(entries: 2, bytes: 100)
+        func message(to recipients: [String], bytes: Int = 10, id: UUID = UUID()) -> IncomingMessage {
+            var message = Fixtures.message(from: "alice", to: recipients, id: id, envelope: Fixtures.bytes(bytes))
+            message.quota = quota
+            return message
+        }
+        let first = message(to: ["bob"])
+        // In one batch: the second fills bob's two places, the third finds none, carol's has room.
+        let outcomes = try await store.accept([first, message(to: ["bob"]), message(to: ["bob", "carol"]), message(to: ["carol"])])
+        #expect(outcomes.map(\.entries.count) == [1, 1, 0, 1])
+        #expect(outcomes[2] == .mailboxFull(["bob"]))
+        // A repeat of an accepted message is still a duplicate, full or not.
+        #expect(try await store.accept([first]) == [.duplicate])
+        // Bytes count too: 95 more would take carol past 100.
+        #expect(try await store.accept([message(to: ["carol"], bytes: 95)]) == [.mailboxFull(["carol"])])
+        // A refused message's id stays free: once bob has read one, the same message goes in.
+        let refusedID = UUID()
+        #expect(try await store.accept([message(to: ["bob"], id: refusedID)]) == [.mailboxFull(["bob"])])
+        let bobs = try await store.pending(for: "bob", afterSeq: 0, limit: 10)
+        #expect(try await store.acknowledge(recipient: "bob", seqs: [bobs[0].seq]).count == 1)
+        #expect(try await store.accept([message(to: ["bob"], id: refusedID)]).map(\.entries.count) == [1])
+        // Notices (and anything else without a quota) always go in.
+        #expect(try await store.accept([Fixtures.message(from: "alice", to: ["bob"])]).map(\.entries.count) == [1])
+    }
+
     static func duplicateAfterAcknowledge(_ context: ContractContext) async throws {
         let store = try await context.open()
         let message = Fixtures.message(from: "alice", to: ["bob"])

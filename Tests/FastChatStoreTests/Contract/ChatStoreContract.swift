@@ -34,6 +34,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case acknowledgeOnlyOwnEntries
     case seqsAreNeverReused
     case copiesKeepTheirOwnEnvelopes
+    case mailboxQuotaRefusesWhatHasNoRoom
     // groups
     case createGroupMakesCreatorAdmin
     case takenGroupName
@@ -92,6 +93,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .acknowledgeOnlyOwnEntries: try await Self.acknowledgeOnlyOwnEntries(context)
             case .seqsAreNeverReused: try await Self.seqsAreNeverReused(context)
             case .copiesKeepTheirOwnEnvelopes: try await Self.copiesKeepTheirOwnEnvelopes(context)
+            case .mailboxQuotaRefusesWhatHasNoRoom: try await Self.mailboxQuotaRefusesWhatHasNoRoom(context)
             case .createGroupMakesCreatorAdmin: try await Self.createGroupMakesCreatorAdmin(context)
             case .takenGroupName: try await Self.takenGroupName(context)
             case .joinAndAlreadyMember: try await Self.joinAndAlreadyMember(context)
