@@ -27,9 +27,12 @@ extension ConnectionHandler {
         do {
             try await blobs.putBlobChunk(
                 id: id, uploader: session.username, index: Int(request.index), data: request.chunk,
-                last: request.last, size: Int(request.size))
+                last: request.last, size: Int(request.size), quota: services.configuration.uploadQuotaBytes)
         } catch StoreError.blobRejected(let sentence) {
             throw ProtocolError(.badRequest, sentence)
+        } catch let error as StoreError {
+            guard case .uploadQuotaExceeded = error else { throw error }
+            throw ProtocolError(.badImage, error.description)
         }
         outbox.reply(to: requestID, .ok(.init()))
     }

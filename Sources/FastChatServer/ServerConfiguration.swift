@@ -47,6 +47,9 @@ public struct ServerConfiguration: Sendable {
     public var maxGroupMembers: Int
     /// What one user's mailbox may hold; a message beyond it is refused with `MAILBOX_FULL`.
     public var mailboxQuota: MailboxQuota
+    /// Bytes of images one user's uploads may keep on the server at once (until their recipients acknowledge them,
+    /// or they expire).
+    public var uploadQuotaBytes: Int
     /// The certificate served to clients and presented on node links; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
 
@@ -74,6 +77,7 @@ public struct ServerConfiguration: Sendable {
         maxRequestsInFlight: Int = 64,
         maxGroupMembers: Int = 1_000,
         mailboxQuota: MailboxQuota = MailboxQuota(entries: 10_000, bytes: 256 << 20),
+        uploadQuotaBytes: Int = 1 << 30,
         tls: TLSIdentity?
     ) {
         self.host = host
@@ -99,6 +103,7 @@ public struct ServerConfiguration: Sendable {
         self.maxRequestsInFlight = maxRequestsInFlight
         self.maxGroupMembers = maxGroupMembers
         self.mailboxQuota = mailboxQuota
+        self.uploadQuotaBytes = uploadQuotaBytes
         self.tls = tls
     }
 }

@@ -7,9 +7,10 @@ import Foundation
 /// store is not a `BlobStore` announces a maximum image size of 0.
 public protocol BlobStore: Sendable {
     /// Appends chunk `index` of blob `id`. Chunk 0 creates the blob (owned by `uploader`, announcing `size`
-    /// plaintext bytes); later chunks must come in order from the same uploader, and none after the last one.
-    /// Throws `StoreError.blobRejected` otherwise.
-    func putBlobChunk(id: UUID, uploader: String, index: Int, data: Data, last: Bool, size: Int) async throws
+    /// plaintext bytes) if the sizes of the uploader's blobs still stored, with this one, stay within `quota`
+    /// (`StoreError.uploadQuotaExceeded` otherwise); later chunks must come in order from the same uploader, and
+    /// none after the last one. Throws `StoreError.blobRejected` otherwise.
+    func putBlobChunk(id: UUID, uploader: String, index: Int, data: Data, last: Bool, size: Int, quota: Int) async throws
     /// Chunk `index` of a complete blob and whether it is the last, for `reader`: its uploader, or the recipient of
     /// a mailbox entry linked to it. Nil if there is no such complete blob or chunk, or `reader` may not have it (the
     /// same answer, so a stranger learns nothing). Fetching changes nothing.
@@ -18,4 +19,11 @@ public protocol BlobStore: Sendable {
     func deleteBlobs(createdBefore cutoff: Date) async throws -> Int
     /// Deletes uploads created before `cutoff` that no mailbox entry refers to; returns how many.
     func deleteUnreferencedBlobs(createdBefore cutoff: Date) async throws -> Int
+}
+
+extension BlobStore {
+    /// `putBlobChunk` without an upload quota.
+    public func putBlobChunk(id: UUID, uploader: String, index: Int, data: Data, last: Bool, size: Int) async throws {
+        try await putBlobChunk(id: id, uploader: uploader, index: index, data: data, last: last, size: size, quota: .max)
+    }
 }

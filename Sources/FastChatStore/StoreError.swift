@@ -5,6 +5,8 @@ public enum StoreError: Error, Sendable, Equatable {
     case noSuchGroup
     /// The associated text is a complete sentence meant for the user.
     case blobRejected(String)
+    /// The uploader's stored images, with the new one, would exceed their upload quota.
+    case uploadQuotaExceeded(storedBytes: Int, quota: Int)
     /// The associated text is a complete sentence meant for the user.
     case unsupportedURL(String)
     /// The associated text is a complete sentence meant for the user.
@@ -24,6 +26,9 @@ extension StoreError: CustomStringConvertible {
             "This group does not exist."
         case .unsupportedURL(let sentence), .cannotOpen(let sentence), .blobRejected(let sentence):
             sentence
+        case .uploadQuotaExceeded(let stored, let quota):
+            "Your images waiting on the server (\(stored >> 20) MiB) leave no room for this one (at most \(quota >> 20) MiB); "
+                + "try again once recipients have read them."
         }
     }
 }

@@ -45,6 +45,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The same, in MiB of stored ciphertext.")
     var mailboxQuotaMb = 256
 
+    @Option(help: "MiB of images one user's uploads may keep on the server at once; an upload beyond is refused (exit 30).")
+    var uploadQuotaMb = 1024
+
     @Option(help: "Members one group may have; a join beyond it is refused (exit 25).")
     var maxGroupMembers = 1_000
 
@@ -69,6 +72,9 @@ struct ServerCommand: AsyncParsableCommand {
         guard (1...100_000_000).contains(mailboxQuotaMessages), (1...1_000_000).contains(mailboxQuotaMb) else {
             throw ValidationError("--mailbox-quota-messages must be between 1 and 100000000, --mailbox-quota-mb between 1 and 1000000.")
         }
+        guard (1...10_000_000).contains(uploadQuotaMb) else {
+            throw ValidationError("--upload-quota-mb must be between 1 and 10000000.")
+        }
         guard (2...1_000_000).contains(maxGroupMembers) else {
             throw ValidationError("--max-group-members must be between 2 and 1000000.")
         }
@@ -87,6 +93,7 @@ struct ServerCommand: AsyncParsableCommand {
             configuration.deadAfter = deadAfter.duration
             configuration.connectionLimits = connectionLimits.limits
             configuration.maxGroupMembers = maxGroupMembers
+            configuration.uploadQuotaBytes = uploadQuotaMb << 20
             configuration.mailboxQuota = MailboxQuota(entries: mailboxQuotaMessages, bytes: mailboxQuotaMb << 20)
             configuration.idleTimeout = idleTimeout == 0 ? nil : .milliseconds(Int((idleTimeout * 1000).rounded()))
             configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)

@@ -29,6 +29,23 @@ import Testing
     }
 
     @Test(arguments: StoreKind.configured)
+    func anUploadBeyondTheUploadersQuotaIsRefused(_ kind: StoreKind) async throws {
+        try await withStore(on: kind) { store in
+            try await store.putBlobChunk(id: UUID(), uploader: "alice", index: 0, data: Fixtures.bytes(8), last: true, size: 60, quota: 100)
+            let refused = UUID()
+            await #expect(throws: StoreError.uploadQuotaExceeded(storedBytes: 60, quota: 100)) {
+                try await store.putBlobChunk(id: refused, uploader: "alice", index: 0, data: Fixtures.bytes(8), last: true, size: 50, quota: 100)
+            }
+            // Another uploader has their own room; alice still fits what is left.
+            try await store.putBlobChunk(id: UUID(), uploader: "bob", index: 0, data: Fixtures.bytes(8), last: true, size: 90, quota: 100)
+            try await store.putBlobChunk(id: UUID(), uploader: "alice", index: 0, data: Fixtures.bytes(8), last: true, size: 40, quota: 100)
+            // Once her images are gone, the refused one fits, under the same id.
+            _ = try await store.deleteBlobs(createdBefore: Date().addingTimeInterval(3600))
+            try await store.putBlobChunk(id: refused, uploader: "alice", index: 0, data: Fixtures.bytes(8), last: true, size: 50, quota: 100)
+        }
+    }
+
+    @Test(arguments: StoreKind.configured)
     func chunksComeBackInOrderOnceComplete(_ kind: StoreKind) async throws {
         try await withStore(on: kind) { store in
             let chunks = [Fixtures.bytes(10), Fixtures.bytes(20), Fixtures.bytes(5)]

@@ -5,6 +5,9 @@ extension PostgresStatements {
     static let lockBlob = "SELECT uploader, chunk_count, complete FROM blobs WHERE id = $1 FOR UPDATE"
 
     /// No row back: the id is taken (perhaps by an upload that began at the same moment).
+    /// The announced sizes of an uploader's stored blobs, for the upload quota.
+    static let selectUploadedBytes = "SELECT COALESCE(SUM(size), 0)::BIGINT FROM blobs WHERE uploader = $1"
+
     static let insertBlob = """
         INSERT INTO blobs (id, uploader, size, chunk_count, complete, recipients, created_at)
         VALUES ($1, $2, $3, 0, FALSE, NULL, $4)

@@ -2,10 +2,18 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore: BlobStore {
-    public func putBlobChunk(id: UUID, uploader: String, index: Int, data: Data, last: Bool, size: Int) async throws {
+    public func putBlobChunk(
+        id: UUID, uploader: String, index: Int, data: Data, last: Bool, size: Int, quota: Int
+    ) async throws {
         let now = UnixMillis.now().millis
         try await transaction { runner in
             if index == 0 {
+                // Two uploads of one user racing can both fit: the quota bounds storage, give or take one image.
+                let stored = try await runner.rows(PostgresStatements.selectUploadedBytes, [uploader]).first?
+                    .decode(Int64.self) ?? 0
+                guard Int64(size) <= Int64(quota) - stored else {
+                    throw StoreError.uploadQuotaExceeded(storedBytes: Int(clamping: stored), quota: quota)
+                }
                 guard try await runner.count(PostgresStatements.insertBlob, [id, uploader, size, now]) > 0 else {
                     throw StoreError.blobRejected("That upload id is already in use.")
                 }

@@ -159,6 +159,9 @@ enum SQLiteStatements {
 
     static let selectBlob = "SELECT uploader, chunk_count, complete, recipients FROM blobs WHERE id = ?"
 
+    /// The announced sizes of an uploader's stored blobs, for the upload quota.
+    static let selectUploadedBytes = "SELECT COALESCE(SUM(size), 0) FROM blobs WHERE uploader = ?"
+
     static let insertBlob = """
         INSERT INTO blobs (id, uploader, size, chunk_count, complete, recipients, created_at)
         VALUES (?, ?, ?, 0, 0, NULL, ?)

@@ -2,12 +2,17 @@ import Foundation
 import GRDB
 
 extension SQLiteStore: BlobStore {
-    public func putBlobChunk(id: UUID, uploader: String, index: Int, data: Data, last: Bool, size: Int) async throws {
+    public func putBlobChunk(
+        id: UUID, uploader: String, index: Int, data: Data, last: Bool, size: Int, quota: Int
+    ) async throws {
         let now = UnixMillis.now().millis
         try await pool.write { db in
             let blob = try Row.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectBlob), arguments: [id])
             if index == 0 {
                 guard blob == nil else { throw StoreError.blobRejected("That upload id is already in use.") }
+                let stored = try Int.fetchOne(
+                    db.cachedStatement(sql: SQLiteStatements.selectUploadedBytes), arguments: [uploader]) ?? 0
+                guard size <= quota - stored else { throw StoreError.uploadQuotaExceeded(storedBytes: stored, quota: quota) }
                 try db.cachedStatement(sql: SQLiteStatements.insertBlob).execute(arguments: [id, uploader, size, now])
             } else {
                 guard let blob, blob["uploader"] as String == uploader else {
