@@ -6,7 +6,7 @@ import Testing
     private static let contractKeys: Set<String> = [
         "strategy", "servers", "clients", "offered_per_s", "delivered_per_s", "latency_ms", "lost", "duplicates",
         "reordered", "connections_per_node", "server_rss_mb", "server_cpu_s", "server_cpu_us_per_msg", "group_size",
-        "duration_s", "crypto",
+        "duration_s", "crypto", "peak_rss_mb",
     ]
     private static let latencyKeys: Set<String> = ["p50", "p90", "p99", "p999", "max"]
 
@@ -15,8 +15,9 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Self.contractKeys.isSubset(of: Set(object.keys)))
         #expect(Set(object.keys).isSubset(of: Self.contractKeys.union([
-            "target_rate_per_s", "rate_curve", "member_messages_per_s", "rss_kb_per_idle_conn",
+            "target_rate_per_s", "rate_curve", "member_messages_per_s", "rss_kb_per_idle_conn", "slow_readers",
         ])))
+        #expect(object["peak_rss_mb"] as? Double == 41, "the highest node's peak RSS")
         let latency = try #require(object["latency_ms"] as? [String: Any])
         #expect(Set(latency.keys) == Self.latencyKeys)
         #expect(latency["p999"] as? Double == 48)

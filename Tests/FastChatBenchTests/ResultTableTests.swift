@@ -11,9 +11,10 @@ import Testing
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("strategy"))
         #expect(lines[0].contains("p99.9 ms"))
+        #expect(lines[0].contains("peak RSS MB"))
         #expect(lines[2].hasPrefix("round-robin "))
         #expect(lines[3].hasPrefix("least-connections "))
-        for expected in ["10000", "9877", "1.25", "3.50", "12.8", "48.0", "130", "56.6", "121.0"] {
+        for expected in ["10000", "9877", "1.25", "3.50", "12.8", "48.0", "130", "56.6", "121.0", "41.0"] {
             #expect(lines[2].contains(expected), "\(expected) missing from \(lines[2])")
         }
         #expect(lines[3].contains("123457"))

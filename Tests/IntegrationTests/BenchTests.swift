@@ -15,7 +15,7 @@ import Darwin
     /// Every key the `--json` contract promises for a measured run.
     static let contractKeys = [
         "strategy", "servers", "clients", "offered_per_s", "delivered_per_s", "latency_ms", "lost", "duplicates",
-        "reordered", "connections_per_node", "server_rss_mb", "server_cpu_s", "server_cpu_us_per_msg",
+        "reordered", "connections_per_node", "server_rss_mb", "server_cpu_s", "server_cpu_us_per_msg", "peak_rss_mb",
     ]
     static let latencyKeys = ["p50", "p90", "p99", "p999", "max"]
 
@@ -57,9 +57,7 @@ import Darwin
         #expect(number(json["clients"]) == 6)
         #expect(number(json["offered_per_s"]).map { $0 > 0 } == true)
         #expect(number(json["target_rate_per_s"]) == 200)
-        #expect(number(json["lost"]) == 0)
-        #expect(number(json["duplicates"]) == 0)
-        #expect(number(json["reordered"]) == 0)
+        expectExactDelivery(json)
         #expect(number(json["delivered_per_s"]).map { $0 > 0 } == true, "something was delivered")
 
         let connections = try #require(json["connections_per_node"] as? [String: Any])
@@ -90,9 +88,7 @@ import Darwin
         #expect(number(json["group_size"]) == 3)
         let members = try #require(number(json["member_messages_per_s"]), "member_messages_per_s is there")
         #expect(members > 0)
-        #expect(number(json["lost"]) == 0)
-        #expect(number(json["duplicates"]) == 0)
-        #expect(number(json["reordered"]) == 0)
+        expectExactDelivery(json)
     }
 
     @Test func idleConnectionsReportMemoryPerConnection() async throws {
@@ -110,10 +106,38 @@ import Darwin
         #expect(connections.values.compactMap(number).reduce(0, +) == 20, "\(connections)")
     }
 
+    @Test func slowReadersGetEveryMessageOnceAndThePeakRSSIsReported() async throws {
+        let scratch = try Scratch("bench-slow")
+        defer { scratch.remove() }
+        // --slow-readers runs one node, whatever --servers says: 20 clients write to 20 readers that do not read
+        // for the 3 s (plus warm-up), then read; the bench itself fails (exit 1) unless each message came once.
+        let result = try await bench(
+            ["--slow-readers", "20", "--clients", "20", "--rate", "400", "--duration", "3", "--warmup", "0.5",
+             "--json", scratch.file("s.json")],
+            servers: 1, in: scratch)
+        #expect(result.exitCode == 0, "\(result)")
+
+        let json = try object(at: scratch.file("s.json"))
+        #expect(number(json["slow_readers"]) == 20)
+        let peak = try #require(number(json["peak_rss_mb"]), "peak_rss_mb is there")
+        #expect(peak > 0)
+        expectExactDelivery(json)
+        #expect(number(json["offered_per_s"]).map { $0 > 0 } == true)
+        // The timed pair's messages: the only ones delivered in the window, and their latency measured.
+        #expect(number(json["delivered_per_s"]).map { $0 > 0 } == true, "the pair's messages arrived")
+        let latency = try #require(json["latency_ms"] as? [String: Any])
+        #expect(number(latency["p50"]).map { $0 > 0 } == true, "\(latency)")
+        let connections = try #require(json["connections_per_node"] as? [String: Any])
+        #expect(connections.count == 1, "one node: \(connections)")
+        #expect(connections.values.compactMap(number).reduce(0, +) == 42, "20 clients, the pair and 20 readers")
+    }
+
     @Test(arguments: [
         (["--strategy", "nonsense"], "--strategy"),
         (["--clients", "1"], "--clients"),
         (["--clients", "6", "--group-size", "1"], "--group-size"),
+        (["--slow-readers", "0"], "--slow-readers"),
+        (["--clients", "4", "--slow-readers", "5"], "--slow-readers"),
     ])
     func usageErrorsExitOneWithASentence(_ arguments: [String], _ option: String) async throws {
         let scratch = try Scratch("bench-usage")
@@ -124,6 +148,13 @@ import Darwin
         #expect(sentence != nil, "stderr names \(option): \(result.stderr)")
         #expect(sentence.map { $0.trimmingCharacters(in: .whitespaces).hasSuffix(".") } == true, "a sentence: \(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.file("bench")), "no cluster was started")
+    }
+}
+
+/// Nothing lost, duplicated or reordered.
+private func expectExactDelivery(_ json: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) {
+    for key in ["lost", "duplicates", "reordered"] {
+        #expect(number(json[key]) == 0, "\(key): \(json[key] ?? "absent")", sourceLocation: sourceLocation)
     }
 }
 

@@ -13,14 +13,15 @@ struct BenchChannel: Sendable {
     /// Signed into every login proof, as by a real client (`FrameConnection.channelBinding`); empty without TLS.
     var channelBinding: [UInt8]
 
-    /// Connects through a balancer or straight to a node, following redirects, and says Hello.
+    /// Connects through a balancer or straight to a node, following redirects, and says Hello. `receiveBuffer`
+    /// (bytes) caps the socket's receive buffer, and so the TCP window it offers.
     static func open(
-        to endpoint: Endpoint, tls: ClientTLS?, load: NIOLoopBound<LoopLoad>
+        to endpoint: Endpoint, tls: ClientTLS?, load: NIOLoopBound<LoopLoad>, receiveBuffer: Int? = nil
     ) async throws -> (BenchChannel, String) {
         var target = endpoint
         var tls = tls
         for _ in 0..<4 {
-            var (channel, check) = try await connect(to: target, tls: tls, load: load)
+            var (channel, check) = try await connect(to: target, tls: tls, load: load, receiveBuffer: receiveBuffer)
             let reply: Frame.OneOf_Body
             do {
                 reply = try await channel.request(
@@ -48,14 +49,19 @@ struct BenchChannel: Sendable {
     }
 
     private static func connect(
-        to endpoint: Endpoint, tls: ClientTLS?, load: NIOLoopBound<LoopLoad>
+        to endpoint: Endpoint, tls: ClientTLS?, load: NIOLoopBound<LoopLoad>, receiveBuffer: Int?
     ) async throws -> (BenchChannel, ServerCheck?) {
         let channel: any Channel
         let check: ServerCheck?
+        var bootstrap = ClientBootstrap(group: load.eventLoop)
+            .connectTimeout(.seconds(10))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        if let receiveBuffer {
+            // Set before connecting: the window scale is agreed in the handshake.
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer))
+        }
         do {
-            (channel, check) = try await ClientBootstrap(group: load.eventLoop)
-                .connectTimeout(.seconds(10))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            (channel, check) = try await bootstrap
                 .connect(host: endpoint.host, port: endpoint.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let check = try tls?.addHandler(to: channel, host: endpoint.host, port: endpoint.port)

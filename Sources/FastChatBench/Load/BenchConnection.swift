@@ -19,7 +19,11 @@ final class BenchConnection: ChannelInboundHandler {
     /// Whether the loop has this connection on its list of ones to flush.
     private var listed = false
     /// This recipient's view of every sender's sequence: duplicates and reordering are judged per recipient.
-    private(set) var tracker = DeliveryTracker()
+    /// A slow reader's tracker moves to its new connection when it signs in again, so a copy the old one received is
+    /// still a duplicate on the new one.
+    var tracker = DeliveryTracker()
+    /// False for a `--slow-readers` reader: its copies arrive late on purpose and do not count as latency.
+    var timed = true
 
     /// Set once signed in.
     var user: BenchUser?
@@ -54,7 +58,7 @@ final class BenchConnection: ChannelInboundHandler {
             listForFlush()
             if let user, let stamp = MessageStamp(bytes: deliver.envelope.messageID) {
                 let verdict = tracker.received(sender: stamp.sender, sequence: UInt64(stamp.sequence))
-                load.delivered(deliver, stamp: stamp, verdict: verdict, to: user)
+                load.delivered(deliver, stamp: stamp, verdict: verdict, to: user, timed: timed)
             }
         case .accepted(let accepted):
             load.accepted(accepted.messageID, copies: outgoing?.copies ?? 1)

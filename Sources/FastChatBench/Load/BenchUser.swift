@@ -37,6 +37,11 @@ struct BenchUser: Sendable {
         signUp.identity = WirePublicIdentity(identity.publicIdentity)
         signUp.keyBackup = keyBackup
         _ = try await channel.request(.signUp(signUp))
+        try await signIn(on: channel)
+    }
+
+    /// Signs in to the account made before, as on a new connection.
+    func signIn(on channel: BenchChannel) async throws {
         let challenge = try await channel.challenge(.getAuthParams(.with { $0.username = username }))
         let signature = try channel.sign(.signIn, subject: username, actor: "", by: loginKey, challenge: challenge)
         _ = try await channel.request(.signIn(.with { $0.username = username; $0.signature = signature }))

@@ -24,7 +24,8 @@ extension LoadGenerator {
         let start = NIODeadline.now().uptimeNanoseconds + 20_000_000
         let windowStart = start + warmup.nanoseconds
         let windowEnd = windowStart + duration.nanoseconds
-        let total = Double(channels.count)
+        // Slow readers do not send: the rate is shared by the connections that do.
+        let total = Double(channels.count - plan.slowReaders)
         try await eachLoad { load in
             load.measure(windowStart..<windowEnd)
             load.startSending(ratePerSecond: rate * Double(load.connections.count) / total, startNanos: start)
@@ -48,21 +49,26 @@ extension LoadGenerator {
         }
         let after = sample()
         try await eachLoad { $0.stopSending() }
-        let counters = try await drain()
+        // Slow readers hold everything sent to them in the window: they read now, and all of it must arrive once.
+        let backlog = plan.slowReaders > 0
+        if backlog { try await resumeSlowReaders() }
+        let counters = try await drain(for: backlog ? .seconds(300) : .seconds(30))
+        // The peak (VmHWM) only grows: read after the readers' backlog went out, it covers the whole run.
+        let end = sample()
         if counters.sendErrors + counters.connectionsLost > 0 {
             // Refused sends are not lost (a client would send them again), but the run did not go cleanly.
             logger.warning("Some sends were refused or connections lost", metadata: [
                 "refused": "\(counters.sendErrors)", "connections_lost": "\(counters.connectionsLost)",
             ])
         }
-        return outcome(counters, rate: rate, duration: duration, before: before, after: after)
+        return outcome(counters, rate: rate, duration: duration, before: before, after: after, end: end)
     }
 
     /// Waits until every copy of every message stored in the window has arrived, or nothing has moved for a while.
-    private func drain() async throws -> LoadCounters {
+    private func drain(for patience: TimeAmount) async throws -> LoadCounters {
         var previous = try await merged()
         var still = 0
-        let deadline = NIODeadline.now() + .seconds(30)
+        let deadline = NIODeadline.now() + patience
         while NIODeadline.now() < deadline {
             try await Task.sleep(for: .milliseconds(100))
             let counters = try await merged()
@@ -78,14 +84,16 @@ extension LoadGenerator {
 
     private func outcome(
         _ counters: LoadCounters, rate: Double, duration: Duration, before: [String: ProcessSample],
-        after: [String: ProcessSample]
+        after: [String: ProcessSample], end: [String: ProcessSample]
     ) -> LoadOutcome {
         let seconds = Double(duration.nanoseconds) / 1e9
         var cpu: [String: Double] = [:]
         var peak: [String: Int] = [:]
-        for (node, end) in after {
-            cpu[node] = end.cpuSeconds - (before[node]?.cpuSeconds ?? end.cpuSeconds)
-            peak[node] = end.peakRSSBytes
+        for (node, last) in after {
+            cpu[node] = last.cpuSeconds - (before[node]?.cpuSeconds ?? last.cpuSeconds)
+        }
+        for (node, sample) in end.merging(after, uniquingKeysWith: { end, _ in end }) {
+            peak[node] = sample.peakRSSBytes
         }
         let delivered = Double(counters.receivedDuringWindow) / seconds
         return LoadOutcome(

@@ -21,24 +21,37 @@ public actor LoadGenerator {
         public var threads: Int
         /// Simultaneous sign-ups while connecting.
         public var setupConcurrency: Int = 32
+        /// `--slow-readers`: this many more users who stop reading once signed in; client i sends to reader
+        /// i mod N, and two more users write to each other so other users' latency is measured meanwhile.
+        public var slowReaders: Int
 
-        public init(clients: Int, groupSize: Int = 0, crypto: Bool = false, threads: Int = 1) {
+        public init(clients: Int, groupSize: Int = 0, crypto: Bool = false, threads: Int = 1, slowReaders: Int = 0) {
             self.clients = clients
             self.groupSize = groupSize
             self.crypto = crypto
             self.threads = threads
+            self.slowReaders = slowReaders
         }
+
+        /// Every simulated user: the clients, and with slow readers the timed pair and the readers.
+        public var users: Int { clients + (slowReaders > 0 ? 2 + slowReaders : 0) }
+        /// Index of the first slow reader (after the clients and the timed pair).
+        var firstReader: Int { clients + 2 }
     }
 
-    private let endpoint: Endpoint
-    private let tls: ClientTLS?
+    /// A slow reader's receive buffer: small, so what it does not read piles up in the node rather than in the
+    /// reader's kernel.
+    static let slowReaderReceiveBuffer = 4096
+
+    let endpoint: Endpoint
+    let tls: ClientTLS?
     let plan: Plan
     let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let prefix = "b\(UInt32.random(in: 0...UInt32.max))u"
     private(set) var loads: [NIOLoopBound<LoopLoad>] = []
-    private(set) var channels: [BenchChannel] = []
-    private var users: [BenchUser] = []
+    var channels: [BenchChannel] = []
+    private(set) var users: [BenchUser] = []
     public private(set) var connectionsPerNode: [String: Int] = [:]
     private var closed = false
 
@@ -65,11 +78,16 @@ public actor LoadGenerator {
 
         let users = self.users
         var opened = [(BenchChannel, String)?](repeating: nil, count: users.count)
+        let firstReader = plan.slowReaders > 0 ? plan.firstReader : users.count
         try await forEach(Array(users.indices), concurrency: plan.setupConcurrency) { [endpoint, tls] index in
             let user = users[index]
             let load = loads[index % loads.count]
-            let (channel, node) = try await BenchChannel.open(to: endpoint, tls: tls, load: load)
+            let reader = index >= firstReader
+            let (channel, node) = try await BenchChannel.open(
+                to: endpoint, tls: tls, load: load, receiveBuffer: reader ? Self.slowReaderReceiveBuffer : nil)
             try await user.signUpAndIn(on: channel)
+            // From here on the reader's socket is not read at all: what the node sends fills its buffers.
+            if reader { try await channel.channel.setOption(.autoRead, value: false).get() }
             return (index, (channel, node))
         } collect: { index, value in
             opened[index] = value
@@ -83,8 +101,8 @@ public actor LoadGenerator {
 
     private func makeUsers() async throws -> [BenchUser] {
         let prefix = self.prefix
-        var made = [BenchUser?](repeating: nil, count: plan.clients)
-        try await forEach(Array(0..<plan.clients), concurrency: ProcessInfo.processInfo.activeProcessorCount) { index in
+        var made = [BenchUser?](repeating: nil, count: plan.users)
+        try await forEach(Array(0..<plan.users), concurrency: ProcessInfo.processInfo.activeProcessorCount) { index in
             (index, try BenchUser(index: UInt32(index), prefix: prefix, kdf: .fast))
         } collect: { index, user in
             made[index] = user
@@ -135,6 +153,13 @@ public actor LoadGenerator {
                     targets.append(.group(name: groupName(range), recipients: recipients))
                 }
             }
+        } else if plan.slowReaders > 0 {
+            // Client i writes to reader i mod N; the timed pair to each other.
+            targets = (0..<plan.clients).map { (plan.firstReader + $0 % plan.slowReaders) }
+                .map { .direct(recipient: users[$0].username, key: users[$0].identity.publicIdentity) }
+            for partner in [plan.clients + 1, plan.clients] {
+                targets.append(.direct(recipient: users[partner].username, key: users[partner].identity.publicIdentity))
+            }
         } else {
             targets = (0..<count).map { index in
                 let partner = users[(index + count / 2) % count]
@@ -143,6 +168,15 @@ public actor LoadGenerator {
         }
         for (index, channel) in channels.enumerated() {
             let user = users[index]
+            if index >= targets.count {
+                let load = loads[index % loads.count]
+                try await channel.onLoop { connection in
+                    connection.user = user
+                    connection.timed = false
+                    load.value.addReader(connection)
+                }
+                continue
+            }
             let outgoing = try OutgoingMessages(target: targets[index], from: user, sealEach: plan.crypto)
             let load = loads[index % loads.count]
             try await channel.onLoop { connection in
@@ -154,7 +188,7 @@ public actor LoadGenerator {
     }
 
     /// Runs `work` for each item with at most `concurrency` at once; `collect` sees each result on this actor.
-    private func forEach<Item: Sendable, Value: Sendable>(
+    func forEach<Item: Sendable, Value: Sendable>(
         _ items: [Item], concurrency: Int,
         _ work: @escaping @Sendable (Item) async throws -> (Int, Value),
         collect: (Int, Value) -> Void

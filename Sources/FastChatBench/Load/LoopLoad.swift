@@ -13,7 +13,10 @@ final class LoopLoad {
     let eventLoop: any EventLoop
     /// Public keys by user index, to open and verify every message with `--crypto`; nil: count without opening.
     private let directory: [PublicIdentity]?
+    /// The connections that send, in turn, on this loop's schedule.
     private(set) var connections: [BenchConnection] = []
+    /// `--slow-readers`: connections that only receive (and only once they read again); counted, never scheduled.
+    private(set) var readers: [BenchConnection] = []
     /// Connections with writes or acks waiting for the next tick.
     private var toFlush: [BenchConnection] = []
     private var counters = LoadCounters()
@@ -31,6 +34,16 @@ final class LoopLoad {
 
     func add(_ connection: BenchConnection) {
         connections.append(connection)
+    }
+
+    func addReader(_ connection: BenchConnection) {
+        readers.append(connection)
+    }
+
+    /// A reader's connection was replaced by a new one (signed in again): only the new one is counted from now on.
+    func replaceReader(_ old: BenchConnection, with new: BenchConnection) {
+        readers.removeAll { $0 === old }
+        readers.append(new)
     }
 
     // MARK: Schedule
@@ -60,7 +73,7 @@ final class LoopLoad {
 
     var snapshot: LoadCounters {
         var snapshot = counters
-        for connection in connections { snapshot.tracker.merge(connection.tracker) }
+        for connection in connections + readers { snapshot.tracker.merge(connection.tracker) }
         return snapshot
     }
 
@@ -116,7 +129,11 @@ final class LoopLoad {
     }
 
     /// Counts one delivered copy; the connection's tracker has already judged it new, duplicate or reordered.
-    func delivered(_ deliver: Fastchat_V1_Deliver, stamp: MessageStamp, verdict: DeliveryTracker.Verdict, to user: BenchUser) {
+    /// `timed`: false for a slow reader, whose copies arrive late on purpose; latency is that of the other users.
+    func delivered(
+        _ deliver: Fastchat_V1_Deliver, stamp: MessageStamp, verdict: DeliveryTracker.Verdict, to user: BenchUser,
+        timed: Bool
+    ) {
         let now = NIODeadline.now().uptimeNanoseconds
         counters.deliveredTotal += 1
         if window.contains(now) { counters.receivedDuringWindow += 1 }
@@ -125,6 +142,7 @@ final class LoopLoad {
         }
         guard verdict != .duplicate, window.contains(stamp.intendedNanos) else { return }
         counters.deliveredInWindow += 1
+        guard timed else { return }
         counters.latency.record(nanoseconds: now > stamp.intendedNanos ? now - stamp.intendedNanos : 0)
     }
 

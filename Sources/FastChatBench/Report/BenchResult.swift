@@ -48,6 +48,10 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var rssKilobytesPerIdleConnection: Double?
     /// Whether clients spoke TLS to the nodes (absent in results from before TLS).
     public var tls: Bool?
+    /// The highest peak resident set size of any node during the run, MB (absent in results from before it).
+    public var peakRSSMegabytes: Double?
+    /// The `--slow-readers N` mode: the number of readers that stopped reading (absent otherwise).
+    public var slowReaders: Int?
 
     public init(
         strategy: String,
@@ -91,6 +95,7 @@ public struct BenchResult: Codable, Sendable, Equatable {
         self.rateCurve = rateCurve
         self.memberMessagesPerSecond = memberMessagesPerSecond
         self.rssKilobytesPerIdleConnection = rssKilobytesPerIdleConnection
+        peakRSSMegabytes = serverRSSMegabytes.values.max()
     }
 
     enum CodingKeys: String, CodingKey {
@@ -108,6 +113,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
         case rateCurve = "rate_curve"
         case memberMessagesPerSecond = "member_messages_per_s"
         case rssKilobytesPerIdleConnection = "rss_kb_per_idle_conn"
+        case peakRSSMegabytes = "peak_rss_mb"
+        case slowReaders = "slow_readers"
     }
 
     public func with(tls: Bool) -> BenchResult {

@@ -24,6 +24,7 @@ public enum ResultTable {
         Column(title: "reord", leftAligned: false) { String($0.reordered) },
         Column(title: "µs CPU/msg", leftAligned: false) { Format.decimal($0.serverCPUMicrosecondsPerMessage, 1) },
         Column(title: "RSS MB", leftAligned: false) { Format.decimal($0.totalServerRSSMegabytes, 1) },
+        Column(title: "peak RSS MB", leftAligned: false) { $0.peakRSSMegabytes.map { Format.decimal($0, 1) } ?? "-" },
     ]
 
     /// One row per run, columns aligned; ends with a newline.

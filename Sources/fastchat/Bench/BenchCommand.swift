@@ -51,6 +51,14 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Open N idle signed-in connections to one node and report its memory per connection.")
     var idle: Int?
 
+    @Option(help: ArgumentHelp(
+        "One node, N more users who stop reading once signed in, client i sending to reader i mod N, and a pair of users timing their own messages; the readers then read and must get every message once.",
+        discussion: "Without --rate the clients offer \(Int(Self.slowReaderRate)) messages/s."))
+    var slowReaders: Int?
+
+    /// `--slow-readers` without `--rate`: a fixed load, since a saturation search would end with readers that read.
+    static let slowReaderRate = 2000.0
+
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
 
@@ -91,6 +99,14 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("--group-size must be 0 or between 2 and --clients.")
         }
         guard (idle ?? 2) >= 2 else { throw ValidationError("--idle needs at least 2 connections.") }
+        guard (slowReaders ?? 1) >= 1 else { throw ValidationError("--slow-readers needs at least 1 reader.") }
+        guard clients >= (slowReaders ?? 0) else {
+            throw ValidationError("--slow-readers needs at least as many --clients to send to every reader.")
+        }
+        guard slowReaders == nil || groupSize == 0 else {
+            throw ValidationError("--slow-readers sends one-to-one messages: --group-size must be 0.")
+        }
+        guard idle == nil || slowReaders == nil else { throw ValidationError("--idle and --slow-readers exclude each other.") }
         guard (1...16).contains(threads) else { throw ValidationError("--threads must be between 1 and 16.") }
         guard tls == "on" || tls == "off" else { throw ValidationError("--tls must be on or off.") }
         guard connect == nil || tls == "off" || caFile != nil else {
@@ -102,7 +118,7 @@ struct BenchCommand: AsyncParsableCommand {
         let logger = makeLogger(label: "fastchat.bench", level: .warning)
         do {
             var results: [BenchResult] = []
-            for strategy in idle == nil ? strategies : [.single] {
+            for strategy in oneNode ? [.single] : strategies {
                 results.append(try await measure(strategy, logger: logger))
             }
             Terminal.line(ResultTable.render(results))
@@ -123,14 +139,15 @@ struct BenchCommand: AsyncParsableCommand {
             let trust = try caFile.map { try ClientTLS(trust: .authority(pemFile: $0)) }
             cluster = try await BenchCluster.connect(to: try Endpoint(parsing: connect), tls: tls == "on" ? trust : nil)
         } else {
-            Terminal.line("\(strategy.rawValue): starting \(idle == nil ? servers : 1) nodes and a balancer…")
+            Terminal.line("\(strategy.rawValue): starting \(oneNode ? 1 : servers) nodes and a balancer…")
             cluster = try await BenchCluster.start(
-                servers: idle == nil ? servers : 1, strategy: strategy, database: database,
+                servers: oneNode ? 1 : servers, strategy: strategy, database: database,
                 directory: URL(fileURLWithPath: data).appendingPathComponent(strategy.rawValue), port: port,
                 logLevel: logLevel, tls: tls == "on")
         }
         defer { cluster.stop() }
-        let plan = LoadGenerator.Plan(clients: idle ?? clients, groupSize: groupSize, crypto: crypto, threads: threads)
+        let plan = LoadGenerator.Plan(
+            clients: idle ?? clients, groupSize: groupSize, crypto: crypto, threads: threads, slowReaders: slowReaders ?? 0)
         let generator = LoadGenerator(endpoint: cluster.endpoint, tls: cluster.tls, plan: plan, logger: logger)
         do {
             let result = try await measure(strategy, on: cluster, with: generator, plan: plan)
@@ -147,7 +164,7 @@ struct BenchCommand: AsyncParsableCommand {
     ) async throws -> BenchResult {
         let before = cluster.sampler()
         try await generator.prepare { signedIn in
-            if signedIn % 100 == 0 || signedIn == plan.clients { Progress.show("signed in \(signedIn)/\(plan.clients)") }
+            if signedIn % 100 == 0 || signedIn == plan.users { Progress.show("signed in \(signedIn)/\(plan.users)") }
         }
         Progress.end()
         let connections = await generator.connectionsPerNode
@@ -164,8 +181,8 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         let window = Duration.seconds(duration)
-        let result: BenchResult
-        if let rate {
+        var result: BenchResult
+        if let rate = rate ?? (slowReaders == nil ? nil : Self.slowReaderRate) {
             let outcome = try await generator.run(
                 rate: rate, warmup: .seconds(warmup), duration: window, sample: cluster.sampler, progress: Progress.show)
             result = BenchResult(
@@ -187,8 +204,12 @@ struct BenchCommand: AsyncParsableCommand {
                 connectionsPerNode: connections, targetRate: nil, curve: curve)
         }
         Progress.end()
+        result.slowReaders = slowReaders
         return result
     }
+
+    /// `--idle` and `--slow-readers` measure one node's memory: one node, whatever --servers says.
+    private var oneNode: Bool { idle != nil || slowReaders != nil }
 }
 
 /// The one line that shows how a run is going, rewritten in place.
