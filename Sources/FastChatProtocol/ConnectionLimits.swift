@@ -44,8 +44,6 @@ public actor ConnectionCounts {
         let left = perAddress[address, default: 1] - 1
         perAddress[address] = left > 0 ? left : nil
     }
-
-    public var count: Int { total }
 }
 
 extension Channel {

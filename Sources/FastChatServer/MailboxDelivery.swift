@@ -167,17 +167,18 @@ actor MailboxDelivery {
     private func send(_ entries: [MailboxEntry]) async -> Int {
         var sent = 0
         var unsettled = 0
-        for entry in entries where !pushed.contains(entry.seq) {
+        for entry in entries {
             if unsettled >= Self.settleEvery {
                 // Lets the writer hand what was sent to the channel, whose buffer then says whether there is room.
                 await outbox.settle()
                 unsettled = 0
             }
+            // Checked here, after any suspension: another push may have sent it meanwhile.
+            guard !pushed.contains(entry.seq) else { continue }
             guard outbox.isWritable else {
                 behind = true
                 break
             }
-            guard !pushed.contains(entry.seq) else { continue }
             guard let item = try? Fastchat_V1_MailboxItem(serializedBytes: entry.envelope), let content = item.item,
                 let seq = UInt64(exactly: entry.seq)
             else {

@@ -107,9 +107,12 @@ enum PostgresStatements {
         ORDER BY seq LIMIT $3
         """
 
+    /// The entries named by (recipient, seq) pairs, as two parallel arrays: a whole batch of acknowledgements in
+    /// one statement.
     static let deleteMailboxEntries = """
-        DELETE FROM mailbox WHERE recipient = $1 AND seq = ANY($2::bigint[])
-        RETURNING seq, recipient, sender, message_id, envelope, stored_at
+        DELETE FROM mailbox m USING unnest($1::text[], $2::bigint[]) AS a(recipient, seq)
+        WHERE m.recipient = a.recipient AND m.seq = a.seq
+        RETURNING m.seq, m.recipient, m.sender, m.message_id, m.envelope, m.stored_at
         """
 
     // MARK: Groups

@@ -138,19 +138,21 @@ extension PostgresStore {
     /// any more.
     public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
         guard batch.contains(where: { !$0.seqs.isEmpty }) else { return batch.map { _ in [] } }
+        let pairs = batch.flatMap { acknowledgement in Set(acknowledgement.seqs).map { (acknowledgement.recipient, $0) } }
         return try await transaction { runner in
-            var removed: [[MailboxEntry]] = []
-            for acknowledgement in batch {
-                let seqs = Set(acknowledgement.seqs).sorted()
-                guard !seqs.isEmpty else {
-                    removed.append([])
-                    continue
+            let deleted = try await runner.rows(
+                PostgresStatements.deleteMailboxEntries, [pairs.map(\.0), pairs.map(\.1)]
+            ).map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq }
+            // Each entry to the first acknowledgement of the batch that named it.
+            var unclaimed = Dictionary(deleted.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
+            let removed = batch.map { acknowledgement in
+                Set(acknowledgement.seqs).sorted().compactMap { seq -> MailboxEntry? in
+                    guard let entry = unclaimed[seq], entry.recipient == acknowledgement.recipient else { return nil }
+                    unclaimed[seq] = nil
+                    return entry
                 }
-                removed.append(
-                    try await runner.rows(PostgresStatements.deleteMailboxEntries, [acknowledgement.recipient, seqs])
-                        .map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq })
             }
-            let seqs = removed.flatMap { $0.map(\.seq) }
+            let seqs = deleted.map(\.seq)
             guard !seqs.isEmpty else { return removed }
             let unlinked = Array(Set(
                 try await runner.rows(PostgresStatements.unlinkEntriesBlobs, [seqs]).map { try $0.decode(UUID.self) }
