@@ -24,15 +24,33 @@ struct NodeRegistration: Sendable {
         )
     }
 
-    /// Runs until cancelled. A failing store only costs heartbeats: the loop logs and tries again. Expired images
-    /// and forgotten uploads are swept about once a minute.
+    /// Runs until cancelled, on a thread of its own (`HeartbeatExecutor`). A failing store only costs heartbeats:
+    /// the loop logs and tries again. Expired images and forgotten uploads are swept about once a minute.
     func run() async {
+        let executor = HeartbeatExecutor()
+        await withTaskExecutorPreference(executor) {
+            await beatUntilCancelled()
+        }
+        await executor.shutdown()
+    }
+
+    private func beatUntilCancelled() async {
         let services = self.services
+        // Links are kept in step beside the beats, not in them: dialing a node that just died waits for its connect
+        // timeout, and a heartbeat that waited with it could make this node look dead in turn.
+        let (liveNodes, liveNodesInput) = AsyncStream.makeStream(of: [NodeRecord].self, bufferingPolicy: .bufferingNewest(1))
         await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await live in liveNodes {
+                    await services.links.update(liveNodes: live)
+                }
+            }
             var lastSweep = ContinuousClock.now - .seconds(60)
             while !Task.isCancelled {
                 do {
-                    if try await beat() == .registeredAgain {
+                    let (beat, live) = try await beat()
+                    liveNodesInput.yield(live)
+                    if beat == .registeredAgain {
                         // Not awaited here: replaying thousands of mailboxes must not delay the next heartbeat.
                         group.addTask { await services.resync(nil) }
                     }
@@ -45,6 +63,7 @@ struct NodeRegistration: Sendable {
                 }
                 try? await Task.sleep(for: configuration.heartbeatInterval)
             }
+            liveNodesInput.finish()
             group.cancelAll()
         }
     }
@@ -66,11 +85,11 @@ struct NodeRegistration: Sendable {
         }
     }
 
-    /// One heartbeat.
-    func beat() async throws -> Beat {
+    /// One heartbeat; answers the nodes that are live as of it.
+    func beat() async throws -> (Beat, live: [NodeRecord]) {
         let store = services.store
         let now = Date()
-        let connections = await services.sessions.count
+        let connections = services.sessions.count
         var beat = Beat.registered
         if try await !store.heartbeat(node: configuration.nodeName, connections: connections, at: now) {
             // Held from before this node is visible again, so nothing forwarded to it from now on overtakes what
@@ -88,8 +107,7 @@ struct NodeRegistration: Sendable {
             services.logger.notice("Nodes stopped heartbeating; their sessions are cleared", metadata: ["nodes": "\(reaped)"])
         }
         let live = try await store.nodes().filter { $0.heartbeatAt >= cutoff }
-        await services.links.update(liveNodes: live)
-        return beat
+        return (beat, live)
     }
 
     /// This node's row was gone: another node took it for dead (a stall longer than `deadAfter`, such as a busy

@@ -1,5 +1,6 @@
 import FastChatProtocol
 import Foundation
+import Synchronization
 
 /// A signed-in user on this node: where their pushes go.
 final class Session: Sendable {
@@ -18,7 +19,11 @@ final class Session: Sendable {
 /// The users signed in on this node. The store's session table says who is signed in anywhere; this says how to
 /// reach those who are here.
 actor SessionDirectory {
-    private var sessions: [String: Session] = [:]
+    private var sessions: [String: Session] = [:] {
+        didSet { signedIn.store(sessions.count, ordering: .relaxed) }
+    }
+    /// Read without a hop onto this actor, which message routing keeps busy: the heartbeat reports it.
+    private let signedIn = Atomic<Int>(0)
 
     func register(_ session: Session) {
         sessions[session.username] = session
@@ -30,11 +35,11 @@ actor SessionDirectory {
         }
     }
 
+    nonisolated var count: Int { signedIn.load(ordering: .relaxed) }
+
     func session(for username: String) -> Session? {
         sessions[username]
     }
-
-    var count: Int { sessions.count }
 
     var usernames: [String] { Array(sessions.keys) }
 }
