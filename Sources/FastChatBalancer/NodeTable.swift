@@ -91,10 +91,10 @@ public actor NodeTable {
     }
 
     /// Picks the node for the next client by the strategy and counts the client against it. Nil when no node is
-    /// alive.
+    /// alive and not draining.
     public func place() -> NodeRecord? {
         let now = now()
-        let live = records.filter { isAlive($0, at: now) }
+        let live = records.filter { isAlive($0, at: now) && !$0.draining }
         guard !live.isEmpty else { return nil }
         let candidates = live.map { Candidate(name: $0.name, load: load(of: $0)) }
         let index = strategy.pick(from: candidates, placed: placed, random: &random)

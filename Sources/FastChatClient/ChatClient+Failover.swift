@@ -29,9 +29,23 @@ extension ChatClient {
         await withCheckedContinuation { reconnectWaiters.append($0) }
     }
 
+    /// The node is draining (`Move`): what is in flight is answered there first, then the session moves through the
+    /// endpoint (the balancer skips draining nodes) at once. Not a loss, so no `.disconnected`: what the old node
+    /// held back is replayed by the next one, and what was already shown is not shown again (`unacknowledged`).
+    func move(from old: FrameConnection) async {
+        guard connection === old, account != nil, !reconnecting else { return }
+        reconnecting = true
+        await old.waitUntilAnswered(within: options.answerTimeout)
+        connection = nil
+        await old.close()
+        options.logger.info("The node is draining; moving to another")
+        reconnecting = false
+        await reconnect(firstDelay: 0)
+    }
+
     /// Reconnects through the endpoint (the balancer picks a live node) with exponential backoff and jitter, and
     /// signs in again. "Already logged in" is expected for a few seconds, until the dead node's session is reaped.
-    func reconnect() async {
+    func reconnect(firstDelay: Double = 0.1) async {
         guard !reconnecting, let account else { return }
         reconnecting = true
         defer {
@@ -40,7 +54,7 @@ extension ChatClient {
             reconnectWaiters = []
             for waiter in waiters { waiter.resume() }
         }
-        var delay = 0.1
+        var delay = firstDelay
         let deadline = ContinuousClock.now + options.reconnectTimeout
         while self.account != nil, !Task.isCancelled {
             guard ContinuousClock.now < deadline else {
@@ -49,7 +63,7 @@ extension ChatClient {
                 return
             }
             try? await Task.sleep(for: .seconds(delay * Double.random(in: 0.5...1.5)))
-            delay = min(delay * 2, 3)
+            delay = min(max(delay * 2, 0.1), 3)
             do {
                 connection = nil
                 try await connect()

@@ -85,6 +85,8 @@ extension ChatClient {
                 // A count from the node, only reported: clamped, since a conversion that traps would let any
                 // node (or whatever answers in its place) crash the client.
                 eventContinuation.yield(.synced(pending: Int(clamping: synced.pendingDelivered)))
+            case .move:
+                await move(from: connection)
             case .error(let error):
                 options.logger.warning("The server reported: \(error.message)")
             default:

@@ -235,6 +235,14 @@ public actor FrameConnection {
 
     public var isClosed: Bool { closedReason != nil }
 
+    /// Returns once every request sent so far has its answer (or the connection closed), or after `limit`.
+    func waitUntilAnswered(within limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while !waiting.isEmpty, closedReason == nil, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     public func close() async {
         outgoing.finish()
         try? await channel.close()

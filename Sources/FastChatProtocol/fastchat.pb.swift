@@ -248,6 +248,14 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     set {body = .pong(newValue)}
   }
 
+  public var move: Fastchat_V1_Move {
+    get {
+      if case .move(let v)? = body {return v}
+      return Fastchat_V1_Move()
+    }
+    set {body = .move(newValue)}
+  }
+
   public var signUp: Fastchat_V1_SignUp {
     get {
       if case .signUp(let v)? = body {return v}
@@ -530,6 +538,7 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     case ok(Fastchat_V1_Ok)
     case ping(Fastchat_V1_Ping)
     case pong(Fastchat_V1_Pong)
+    case move(Fastchat_V1_Move)
     case signUp(Fastchat_V1_SignUp)
     case getAuthParams(Fastchat_V1_GetAuthParams)
     case authParams(Fastchat_V1_AuthParams)
@@ -629,6 +638,21 @@ public nonisolated struct Fastchat_V1_Pong: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Pushed by a node that is draining (SIGTERM or `fastchat drain`): it stops pushing, answers what is in flight, and
+/// expects the client to connect through the balancer again and sign in there. Nothing pending is lost: it waits in
+/// the mailbox for that sign-in.
+public nonisolated struct Fastchat_V1_Move: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var reason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1698,7 +1722,7 @@ nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{1}ping\0\u{1}pong\0\u{4}\u{4}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{1}ping\0\u{1}pong\0\u{1}move\0\u{4}\u{3}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1796,6 +1820,19 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.body = .pong(v)
+        }
+      }()
+      case 17: try {
+        var v: Fastchat_V1_Move?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .move(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .move(v)
         }
       }()
       case 20: try {
@@ -2282,6 +2319,10 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
       guard case .pong(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
     }()
+    case .move?: try {
+      guard case .move(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+    }()
     case .signUp?: try {
       guard case .signUp(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
@@ -2554,6 +2595,36 @@ nonisolated extension Fastchat_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf._Me
   }
 
   public static func ==(lhs: Fastchat_V1_Pong, rhs: Fastchat_V1_Pong) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_Move: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Move"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_Move, rhs: Fastchat_V1_Move) -> Bool {
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -10,13 +10,16 @@ import ServiceLifecycle
 /// A FastChat node: accepts client connections and runs the protocol against the shared store.
 ///
 /// `bind` opens the listening socket (so callers, tests among them, learn the port before serving); `run` serves
-/// until the task is cancelled or a graceful shutdown is signalled, then stops accepting, closes the connections,
-/// flushes the mailbox batch and clears this node's sessions.
+/// until the task is cancelled, or until it has drained (a graceful shutdown, or `fastchat drain` seen in the
+/// registry: `NodeDrain`); it then stops accepting, closes the connections, flushes the mailbox batch and clears
+/// this node's sessions.
 public final class ChatNode: Service, Sendable {
     public let localAddress: SocketAddress
     private let serverChannel: NIOAsyncChannel<any Channel, Never>
     private let services: NodeServices
     private let registration: NodeRegistration
+    private let drainRequests: AsyncStream<Void>
+    private let drainRequested: AsyncStream<Void>.Continuation
 
     private init(serverChannel: NIOAsyncChannel<any Channel, Never>, services: NodeServices) throws {
         self.serverChannel = serverChannel
@@ -28,7 +31,10 @@ public final class ChatNode: Service, Sendable {
         let advertised =
             services.configuration.advertisedAddress
             ?? "\(services.configuration.host):\(address.port ?? services.configuration.port)"
-        registration = NodeRegistration(services: services, address: advertised)
+        (drainRequests, drainRequested) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        registration = NodeRegistration(services: services, address: advertised) { [drainRequested] in
+            drainRequested.yield()
+        }
     }
 
     public static func bind(
@@ -107,8 +113,18 @@ public final class ChatNode: Service, Sendable {
         // Said here, not at bind: under a ServiceGroup its signal handlers are in place by now, so whoever waits
         // for this line (a script, a test) may send SIGTERM at once and get a graceful stop, not a killed process.
         logger.info("Node \(services.configuration.nodeName) listening on \(localAddress)")
+        let drainRequests = self.drainRequests
+        let drainRequested = self.drainRequested
+        let services = self.services
         await withDiscardingTaskGroup { group in
             group.addTask { await registration.run() }
+            group.addTask {
+                for await _ in drainRequests {
+                    await NodeDrain(services: services).run(until: .now + services.configuration.drainTimeout)
+                    serverChannel.channel.close(promise: nil)
+                    return
+                }
+            }
             await withGracefulShutdownHandler {
                 await serveConnections(of: serverChannel, limits: connectionCounts) { error in
                     logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
@@ -116,7 +132,7 @@ public final class ChatNode: Service, Sendable {
                     await self.serve(connection)
                 }
             } onGracefulShutdown: {
-                serverChannel.channel.close(promise: nil)
+                drainRequested.yield()
             }
             group.cancelAll()
         }

@@ -7,6 +7,8 @@ import Logging
 struct NodeRegistration: Sendable {
     let services: NodeServices
     let address: String
+    /// Called when the registry says this node is to drain (`fastchat drain`).
+    var onDrainRequested: @Sendable () -> Void = {}
 
     private var configuration: ServerConfiguration { services.configuration }
 
@@ -50,6 +52,9 @@ struct NodeRegistration: Sendable {
                 do {
                     let (beat, live) = try await beat()
                     liveNodesInput.yield(live)
+                    if live.contains(where: { $0.name == configuration.nodeName && $0.draining }) {
+                        onDrainRequested()
+                    }
                     if beat == .registeredAgain {
                         // Not awaited here: replaying thousands of mailboxes must not delay the next heartbeat.
                         group.addTask { await services.resync(nil) }

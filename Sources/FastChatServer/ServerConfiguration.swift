@@ -50,6 +50,9 @@ public struct ServerConfiguration: Sendable {
     /// Bytes of images one user's uploads may keep on the server at once (until their recipients acknowledge them,
     /// or they expire).
     public var uploadQuotaBytes: Int
+    /// How long a draining node (SIGTERM, `fastchat drain`) waits for its clients to move before it closes the
+    /// connections that are left and stops.
+    public var drainTimeout: Duration
     /// The certificate served to clients and presented on node links; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
 
@@ -78,6 +81,7 @@ public struct ServerConfiguration: Sendable {
         maxGroupMembers: Int = 1_000,
         mailboxQuota: MailboxQuota = MailboxQuota(entries: 10_000, bytes: 256 << 20),
         uploadQuotaBytes: Int = 1 << 30,
+        drainTimeout: Duration = .seconds(30),
         tls: TLSIdentity?
     ) {
         self.host = host
@@ -104,6 +108,7 @@ public struct ServerConfiguration: Sendable {
         self.maxGroupMembers = maxGroupMembers
         self.mailboxQuota = mailboxQuota
         self.uploadQuotaBytes = uploadQuotaBytes
+        self.drainTimeout = drainTimeout
         self.tls = tls
     }
 }

@@ -42,4 +42,6 @@ actor SessionDirectory {
     }
 
     var usernames: [String] { Array(sessions.keys) }
+
+    var all: [Session] { Array(sessions.values) }
 }

@@ -108,6 +108,8 @@ public protocol ChatStore: Sendable {
     func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool
     /// Every registered node, dead or alive, ordered by name.
     func nodes() async throws -> [NodeRecord]
+    /// Marks the node draining (`NodeRecord.draining`). False if no node has that name.
+    func drainNode(_ name: String) async throws -> Bool
     /// A graceful stop: deletes the node's row and its sessions in one transaction. Unknown names are ignored.
     func removeNode(_ name: String) async throws
     /// Nodes whose heartbeat is older than cutoff: deletes their sessions and rows in one transaction; returns their

@@ -12,13 +12,20 @@ public struct NodeRecord: Sendable, Hashable {
     public var connections: Int
     public var startedAt: Date
     public var heartbeatAt: Date
+    /// Asked to drain (`fastchat drain`, or its own SIGTERM): balancers send it no new clients, and it moves the
+    /// ones it has to other nodes before it stops. A (re)registration clears it.
+    public var draining: Bool
 
-    public init(name: String, address: String, pid: Int, connections: Int, startedAt: Date, heartbeatAt: Date) {
+    public init(
+        name: String, address: String, pid: Int, connections: Int, startedAt: Date, heartbeatAt: Date,
+        draining: Bool = false
+    ) {
         self.name = name
         self.address = address
         self.pid = pid
         self.connections = connections
         self.startedAt = startedAt
         self.heartbeatAt = heartbeatAt
+        self.draining = draining
     }
 }

@@ -9,6 +9,7 @@ struct FastChatCommand: AsyncParsableCommand {
         subcommands: [
             ServerCommand.self,
             BalancerCommand.self,
+            DrainCommand.self,
             SignUpCommand.self,
             PasswdCommand.self,
             SendCommand.self,

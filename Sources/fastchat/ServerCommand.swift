@@ -54,6 +54,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection may send no frame before it is closed (clients ping well within it); 0: never.")
     var idleTimeout: Double = 120
 
+    @Option(help: "Seconds a draining node (SIGTERM, fastchat drain) waits for its clients to move before it stops.")
+    var drainTimeout: Double = 30
+
     @Option(
         name: .customLong("auth-limit"),
         help: "Password proofs (sign-ups, sign-ins, password changes, group creations and joins) per minute from one address; as many at once.")
@@ -81,6 +84,9 @@ struct ServerCommand: AsyncParsableCommand {
         guard idleTimeout.isFinite, idleTimeout == 0 || (3...86_400).contains(idleTimeout) else {
             throw ValidationError("--idle-timeout must be 0 (never) or between 3 and 86400 seconds.")
         }
+        guard drainTimeout.isFinite, (0...86_400).contains(drainTimeout) else {
+            throw ValidationError("--drain-timeout must be between 0 and 86400 seconds.")
+        }
     }
 
     func run() async throws {
@@ -96,6 +102,7 @@ struct ServerCommand: AsyncParsableCommand {
             configuration.uploadQuotaBytes = uploadQuotaMb << 20
             configuration.mailboxQuota = MailboxQuota(entries: mailboxQuotaMessages, bytes: mailboxQuotaMb << 20)
             configuration.idleTimeout = idleTimeout == 0 ? nil : .milliseconds(Int((idleTimeout * 1000).rounded()))
+            configuration.drainTimeout = .milliseconds(Int((drainTimeout * 1000).rounded()))
             configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)
             configuration.authLimits.perAccount = AuthRate(burst: authLimitPerAccount, perMinute: authLimitPerAccount)
             let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)

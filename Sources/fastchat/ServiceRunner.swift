@@ -5,7 +5,8 @@ import ServiceLifecycle
 func runUntilSignalled(_ service: some Service, logger: Logger) async throws {
     let group = ServiceGroup(
         configuration: .init(
-            services: [.init(service: service)],
+            // A node also returns by itself, once drained (`fastchat drain`): a clean stop, not a failure.
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

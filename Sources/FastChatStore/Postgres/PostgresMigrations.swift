@@ -169,5 +169,8 @@ enum PostgresMigrations {
             "CREATE INDEX IF NOT EXISTS blob_refs_on_seq ON blob_refs (seq)",
             "DROP TABLE IF EXISTS blob_fetches",
         ]),
+        Migration(id: "v8-node-draining", statements: [
+            "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS draining BOOLEAN NOT NULL DEFAULT FALSE",
+        ]),
     ]
 }

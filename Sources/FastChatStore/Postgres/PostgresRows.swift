@@ -62,15 +62,15 @@ extension GroupMembership {
 
 extension NodeRecord {
     init(postgresRow row: PostgresRow) throws {
-        let (name, address, pid, connections, startedAt, heartbeatAt) =
-            try row.decode((String, String, Int, Int, Int64, Int64).self)
+        let (name, address, pid, connections, startedAt, heartbeatAt, draining) =
+            try row.decode((String, String, Int, Int, Int64, Int64, Bool).self)
         self.init(
             name: name, address: address, pid: pid, connections: connections,
-            startedAt: UnixMillis.date(startedAt), heartbeatAt: UnixMillis.date(heartbeatAt))
+            startedAt: UnixMillis.date(startedAt), heartbeatAt: UnixMillis.date(heartbeatAt), draining: draining)
     }
 
     var postgresBinds: [any PostgresThrowingDynamicTypeEncodable] {
-        [name, address, pid, connections, UnixMillis.from(startedAt), UnixMillis.from(heartbeatAt)]
+        [name, address, pid, connections, UnixMillis.from(startedAt), UnixMillis.from(heartbeatAt), draining]
     }
 }
 

@@ -193,19 +193,22 @@ enum PostgresStatements {
     // MARK: Nodes
 
     static let upsertNode = """
-        INSERT INTO nodes (name, address, pid, connections, started_at, heartbeat_at)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO nodes (name, address, pid, connections, started_at, heartbeat_at, draining)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (name) DO UPDATE SET
             address = excluded.address, pid = excluded.pid, connections = excluded.connections,
-            started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
+            started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+            draining = excluded.draining
         """
 
     static let updateHeartbeat = "UPDATE nodes SET connections = $1, heartbeat_at = $2 WHERE name = $3 RETURNING 1"
 
     static let selectNodes = """
-        SELECT name, address, pid, connections, started_at, heartbeat_at
+        SELECT name, address, pid, connections, started_at, heartbeat_at, draining
         FROM nodes ORDER BY name
         """
+
+    static let drainNode = "UPDATE nodes SET draining = TRUE WHERE name = $1 RETURNING 1"
 
     static let deleteNode = "DELETE FROM nodes WHERE name = $1"
 

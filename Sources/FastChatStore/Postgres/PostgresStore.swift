@@ -208,6 +208,10 @@ public final class PostgresStore: ChatStore {
         try await run { try await $0.rows(PostgresStatements.selectNodes) }.map(NodeRecord.init(postgresRow:))
     }
 
+    public func drainNode(_ name: String) async throws -> Bool {
+        try await run { try await $0.count(PostgresStatements.drainNode, [name]) } > 0
+    }
+
     public func removeNode(_ name: String) async throws {
         let sessions = try await transaction { runner in
             try await runner.rows(PostgresStatements.deleteNode, [name])

@@ -147,6 +147,12 @@ enum SQLiteMigrations {
             try db.drop(table: "blob_fetches")
         }
 
+        migrator.registerMigration("v8-node-draining") { db in
+            try db.alter(table: "nodes") { t in
+                t.add(column: "draining", .boolean).notNull().defaults(to: false)
+            }
+        }
+
         return migrator
     }
 

@@ -85,10 +85,11 @@ extension NodeRecord {
             pid: row["pid"],
             connections: row["connections"],
             startedAt: UnixMillis.date(row["started_at"]),
-            heartbeatAt: UnixMillis.date(row["heartbeat_at"]))
+            heartbeatAt: UnixMillis.date(row["heartbeat_at"]),
+            draining: row["draining"])
     }
 
     var sqliteArguments: StatementArguments {
-        [name, address, pid, connections, UnixMillis.from(startedAt), UnixMillis.from(heartbeatAt)]
+        [name, address, pid, connections, UnixMillis.from(startedAt), UnixMillis.from(heartbeatAt), draining]
     }
 }

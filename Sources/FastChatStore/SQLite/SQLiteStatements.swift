@@ -133,19 +133,22 @@ enum SQLiteStatements {
     // MARK: Nodes
 
     static let upsertNode = """
-        INSERT INTO nodes (name, address, pid, connections, started_at, heartbeat_at)
-        VALUES (?, ?, ?, ?, ?, ?)
+        INSERT INTO nodes (name, address, pid, connections, started_at, heartbeat_at, draining)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (name) DO UPDATE SET
             address = excluded.address, pid = excluded.pid, connections = excluded.connections,
-            started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
+            started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+            draining = excluded.draining
         """
 
     static let updateHeartbeat = "UPDATE nodes SET connections = ?, heartbeat_at = ? WHERE name = ?"
 
     static let selectNodes = """
-        SELECT name, address, pid, connections, started_at, heartbeat_at
+        SELECT name, address, pid, connections, started_at, heartbeat_at, draining
         FROM nodes ORDER BY name
         """
+
+    static let drainNode = "UPDATE nodes SET draining = 1 WHERE name = ?"
 
     static let deleteNode = "DELETE FROM nodes WHERE name = ?"
 

@@ -321,6 +321,13 @@ public final class SQLiteStore: ChatStore {
         }
     }
 
+    public func drainNode(_ name: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.cachedStatement(sql: SQLiteStatements.drainNode).execute(arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
     public func removeNode(_ name: String) async throws {
         let sessions = try await pool.write { db in
             try db.cachedStatement(sql: SQLiteStatements.deleteNode).execute(arguments: [name])

@@ -57,6 +57,20 @@ extension ChatStoreContract {
         #expect(try await store.nodes().map(\.name) == ["s1"])
     }
 
+    /// `fastchat drain` marks a node; heartbeats keep the mark, and only a (re)registration clears it.
+    static func drainNodeMarksItUntilItRegistersAgain(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        #expect(try await store.drainNode("s1") == false, "no such node")
+        let s1 = Fixtures.node("s1", port: 7001)
+        try await store.registerNode(s1)
+        try await store.registerNode(Fixtures.node("s2", port: 7002))
+        #expect(try await store.drainNode("s1"))
+        #expect(try await store.heartbeat(node: "s1", connections: 2, at: Fixtures.createdAt))
+        #expect(try await store.nodes().map(\.draining) == [true, false])
+        try await store.registerNode(s1)
+        #expect(try await store.nodes().map(\.draining) == [false, false])
+    }
+
     static func removeNodeClearsItsSessions(_ context: ContractContext) async throws {
         let store = try await context.open()
         try await store.registerNode(Fixtures.node("s1", port: 7001))

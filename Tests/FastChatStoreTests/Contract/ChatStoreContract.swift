@@ -58,6 +58,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case registerNodeReplacesByName
     case heartbeatUpdatesConnectionsAndTime
     case heartbeatOnRemovedNodeIsFalse
+    case drainNodeMarksItUntilItRegistersAgain
     case removeNodeClearsItsSessions
     case reapClearsDeadNodesSessions
     case freshNodeIsNotReaped
@@ -114,6 +115,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .registerNodeReplacesByName: try await Self.registerNodeReplacesByName(context)
             case .heartbeatUpdatesConnectionsAndTime: try await Self.heartbeatUpdatesConnectionsAndTime(context)
             case .heartbeatOnRemovedNodeIsFalse: try await Self.heartbeatOnRemovedNodeIsFalse(context)
+            case .drainNodeMarksItUntilItRegistersAgain: try await Self.drainNodeMarksItUntilItRegistersAgain(context)
             case .removeNodeClearsItsSessions: try await Self.removeNodeClearsItsSessions(context)
             case .reapClearsDeadNodesSessions: try await Self.reapClearsDeadNodesSessions(context)
             case .freshNodeIsNotReaped: try await Self.freshNodeIsNotReaped(context)
