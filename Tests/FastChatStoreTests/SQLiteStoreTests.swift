@@ -14,7 +14,7 @@ import Testing
             #expect(try await store.journalMode() == "wal")
             #expect(try await store.appliedMigrations() == [
                 "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
-                "v6-blob-refs",
+                "v6-blob-refs", "v7-shared-bodies",
             ])
             try await store.close()
         }
@@ -56,6 +56,21 @@ import Testing
         }
     }
 
+    /// A file from before shared bodies keeps its entries whole: they are delivered and acknowledged as before,
+    /// beside group messages stored the new way.
+    @Test func upgradesAV6DatabaseKeepingWholeEntries() async throws {
+        try await withStorage { storage in
+            try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v6-blob-refs", users: [])
+            let (id, item) = (UUID(), Fixtures.bytes(300))
+            try SQLiteStore.writeLegacyMailboxEntry(path: storage.path, recipient: "bob", sender: "alice", messageID: id, item: item)
+
+            let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
+            #expect(try await store.appliedMigrations().last == "v7-shared-bodies")
+            try await SharedBodyStorageTests.expectOldEntryStaysWhole(store, messageID: id, item: item)
+            try await store.close()
+        }
+    }
+
     /// A file written before groups (and the node registry) existed gains them on open and keeps what it held.
     @Test func upgradesAV1Database() async throws {
         try await withStorage { storage in
@@ -64,8 +79,8 @@ import Testing
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
             #expect(
-                try await store.appliedMigrations().suffix(5)
-                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs"])
+                try await store.appliedMigrations().suffix(6)
+                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -83,7 +98,7 @@ import Testing
             try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v4-blobs", users: [alice], groups: [team])
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            #expect(try await store.appliedMigrations().last == "v7-shared-bodies")
             #expect(try await store.user(named: "alice") == alice)
             #expect(try await store.group(named: "team") == team)
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -105,7 +120,7 @@ import Testing
             try SQLiteStore.writeLegacyBlob(path: storage.path, id: unreferenced, uploader: "alice", referenced: false)
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            #expect(try await store.appliedMigrations().last == "v7-shared-bodies")
             try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
             try await store.close()
         }
