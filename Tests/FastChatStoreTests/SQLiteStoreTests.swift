@@ -154,6 +154,36 @@ import Testing
         }
     }
 
+    /// What one 1 MiB message to twelve members adds to the file (database and WAL, right after the commit): stored
+    /// as twelve whole copies, as before shared bodies, against one body and twelve small rows.
+    @Test func aGroupMessageToTwelveMembersGrowsTheFileByItsCiphertextOnce() async throws {
+        let shared = SharedBodyStorageTests.groupMessage(to: SharedBodyStorageTests.twelve, bodyBytes: 1 << 20)
+        var whole = shared
+        whole.copies = shared.copies.map { .init(recipient: $0.recipient, envelope: $0.envelope + shared.sharedBody!) }
+        whole.sharedBody = nil
+        let (before, after) = (try await fileGrowth(accepting: whole), try await fileGrowth(accepting: shared))
+        #expect(before > 24 << 20, "twelve copies, in the WAL and again in the database: \(before) bytes")
+        #expect(after < 3 << 20, "one body and twelve small rows: \(after) bytes")
+    }
+
+    private func fileGrowth(accepting message: IncomingMessage) async throws -> Int {
+        var growth = 0
+        try await withStorage { storage in
+            func size() -> Int {
+                ["", "-wal"].reduce(0) { total, suffix in
+                    let attributes = try? FileManager.default.attributesOfItem(atPath: storage.path + suffix)
+                    return total + ((attributes?[.size] as? Int) ?? 0)
+                }
+            }
+            let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
+            let empty = size()
+            #expect(try await store.accept([message])[0].entries.count == 12)
+            growth = size() - empty
+            try await store.close()
+        }
+        return growth
+    }
+
     private func withStorage(_ body: (SQLiteStorage) async throws -> Void) async throws {
         let storage = try SQLiteStorage()
         do {
