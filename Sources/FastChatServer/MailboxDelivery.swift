@@ -54,7 +54,7 @@ actor MailboxDelivery {
     func push(_ entries: [MailboxEntry]) async {
         if holding {
             waiting.append(contentsOf: entries)
-            waitingBytes += entries.reduce(0) { $0 + $1.envelope.count }
+            waitingBytes += entries.reduce(0) { $0 + $1.byteCount }
             if waitingBytes > Self.maxWaitingBytes {
                 waiting = []
                 waitingBytes = 0
@@ -194,7 +194,7 @@ actor MailboxDelivery {
             deliver.storedAtMs = entry.storedAt.wireMillis
             outbox.send(Frame(.deliver(deliver)))
             pushed.insert(entry.seq)
-            unsettled += entry.envelope.count
+            unsettled += entry.byteCount
             sent += 1
         }
         return sent

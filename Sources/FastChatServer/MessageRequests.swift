@@ -18,20 +18,24 @@ extension ConnectionHandler {
             throw ProtocolError(.badRequest, "The envelope carries no ciphertext.")
         }
         let copies: [IncomingMessage.Copy]
+        let sharedBody: Data?
+        let largestItem: Int
         if envelope.group.isEmpty {
             _ = try await existingUser(envelope.recipient)
-            copies = [.init(recipient: envelope.recipient, envelope: try mailboxItem(envelope))]
+            let item = try envelope.mailboxItem()
+            (copies, sharedBody, largestItem) = ([.init(recipient: envelope.recipient, envelope: item)], nil, item.count)
         } else {
-            copies = try await groupCopies(of: envelope, from: session.username)
+            let items = try await groupItems(of: envelope, from: session.username)
+            (copies, sharedBody, largestItem) = (items.copies, items.body, items.largestItem)
         }
         let largest = services.configuration.maxFrameBytes - Wire.pushOverhead
-        guard copies.allSatisfy({ $0.envelope.count <= largest }) else {
+        guard largestItem <= largest else {
             throw ProtocolError(
                 .frameTooLarge, "The message is too large: this server delivers at most \(largest) sealed bytes per recipient.")
         }
         let message = IncomingMessage(
-            sender: session.username, messageID: messageID, copies: copies, blobs: try Self.blobs(of: envelope),
-            quota: services.configuration.mailboxQuota)
+            sender: session.username, messageID: messageID, copies: copies, sharedBody: sharedBody,
+            blobs: try Self.blobs(of: envelope), quota: services.configuration.mailboxQuota)
         let outbox = self.outbox
         let services = self.services
         let accepted = Fastchat_V1_Accepted.with { $0.messageID = envelope.messageID }
@@ -62,9 +66,9 @@ extension ConnectionHandler {
         }
     }
 
-    /// One copy per current member but the sender, each keeping only that member's wrapped key, so a member's
-    /// mailbox holds nothing meant for anyone else and a removed member is simply not among the copies.
-    private func groupCopies(of envelope: Envelope, from sender: String) async throws -> [IncomingMessage.Copy] {
+    /// One part per current member but the sender, each keeping only that member's wrapped key, and the ciphertext
+    /// once; a removed member is simply not among the parts.
+    private func groupItems(of envelope: Envelope, from sender: String) async throws -> GroupMailboxItems {
         guard envelope.recipient.isEmpty else {
             throw ProtocolError(.badRequest, "A group message has no single recipient.")
         }
@@ -72,18 +76,11 @@ extension ConnectionHandler {
         var keys: [String: Fastchat_V1_WrappedKey] = [:]
         for key in envelope.keys { keys[key.recipient] = key }
         let recipients = members.map(\.username).filter { $0 != sender }
-        guard recipients.allSatisfy({ keys[$0] != nil }) else {
+        let memberKeys = recipients.compactMap { recipient in keys[recipient].map { (recipient, $0) } }
+        guard memberKeys.count == recipients.count else {
             throw ProtocolError(.staleMembers, "The members of \(envelope.group) changed; fetch them again.")
         }
-        return try recipients.map { recipient in
-            var copy = envelope
-            copy.keys = [keys[recipient]!]
-            return .init(recipient: recipient, envelope: try mailboxItem(copy))
-        }
-    }
-
-    private func mailboxItem(_ envelope: Envelope) throws -> Data {
-        try Fastchat_V1_MailboxItem.with { $0.envelope = envelope }.serializedData()
+        return try GroupMailboxItems(envelope, keys: memberKeys)
     }
 
     func ack(_ request: Fastchat_V1_Ack, requestID: UInt64) async throws {

@@ -45,7 +45,8 @@ public protocol ChatStore: Sendable {
     ///
     /// A new message whose `blobs` are not all complete uploads of its sender's is not accepted (`.missingImage`).
     /// In the same transaction as its entries, each blob is linked to them (a duplicate's: to the original's entries
-    /// still pending), so it is kept until they are acknowledged.
+    /// still pending), so it is kept until they are acknowledged. A message's `sharedBody` is stored once, with its
+    /// entries, and every entry read back (`pending`, `acknowledge`, the entries returned here) carries it.
     func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome]
     /// The recipient's entries with `seq > afterSeq`, oldest first, at most `limit`.
     ///
@@ -54,7 +55,7 @@ public protocol ChatStore: Sendable {
     func pending(for recipient: String, afterSeq: Int64, limit: Int) async throws -> [MailboxEntry]
     /// Deletes the recipient's entries with these seqs and returns them, ordered by seq. Seqs that
     /// are unknown, already deleted or belong to another recipient are ignored. A blob linked to them and to no
-    /// other entry is deleted in the same transaction.
+    /// other entry is deleted in the same transaction, as is a shared body no other entry refers to.
     func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry]
     /// Several acknowledgements at once (group commit of acks), one result per acknowledgement, in order.
     func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]]

@@ -2,10 +2,13 @@ import Foundation
 
 /// A message as a sender hands it to a node, before it is accepted: one copy per recipient. Copies may differ
 /// (a group message keeps only each member's own wrapped key in that member's copy).
+///
+/// A message with a `sharedBody` (a group message) is stored as that body once plus one small row per recipient:
+/// a recipient's whole item is their copy's `envelope` followed by the body (`MailboxEntry.envelope`).
 public struct IncomingMessage: Sendable, Hashable {
     public struct Copy: Sendable, Hashable {
         public var recipient: String
-        /// Opaque ciphertext blob.
+        /// Opaque ciphertext blob: the recipient's whole item, or with a shared body the part before it.
         public var envelope: Data
 
         public init(recipient: String, envelope: Data) {
@@ -24,11 +27,18 @@ public struct IncomingMessage: Sendable, Hashable {
     public var blobs: [UUID]
     /// What each recipient's mailbox may hold with this message in it; checked in the accepting transaction.
     public var quota: MailboxQuota
+    /// The bytes every copy ends with, stored once in the accepting transaction (never again for a duplicate) and
+    /// deleted with the last entry referring to it. Nil: each copy is whole.
+    public var sharedBody: Data?
 
-    public init(sender: String, messageID: UUID, copies: [Copy], blobs: [UUID] = [], quota: MailboxQuota = .unlimited) {
+    public init(
+        sender: String, messageID: UUID, copies: [Copy], sharedBody: Data? = nil, blobs: [UUID] = [],
+        quota: MailboxQuota = .unlimited
+    ) {
         self.sender = sender
         self.messageID = messageID
         self.copies = copies
+        self.sharedBody = sharedBody
         self.blobs = blobs
         self.quota = quota
     }
@@ -87,23 +97,68 @@ struct BlobLink: Hashable {
 }
 
 /// One message waiting for one recipient until they acknowledge it.
-public struct MailboxEntry: Sendable, Hashable {
+///
+/// A group message's entries share one body (`IncomingMessage.sharedBody`): each holds its own bytes and the body
+/// apart, so the entries of one message share a single buffer in memory too, and only `envelope` joins them.
+public struct MailboxEntry: Sendable {
     /// Strictly increasing across the whole store and never reused, so it doubles as a delivery
     /// cursor and gives per-conversation order.
     public var seq: Int64
     public var recipient: String
     public var sender: String
     public var messageID: UUID
-    public var envelope: Data
+    /// What the entry's own row holds: the whole item, or the part before `sharedBody`.
+    public var ownBytes: Data
+    /// The body this entry shares with the other recipients of its message, stored once; nil if it has none.
+    public var sharedBody: Data?
     public var storedAt: Date
 
     public init(seq: Int64, recipient: String, sender: String, messageID: UUID, envelope: Data, storedAt: Date) {
+        self.init(
+            seq: seq, recipient: recipient, sender: sender, messageID: messageID, ownBytes: envelope, sharedBody: nil,
+            storedAt: storedAt)
+    }
+
+    public init(
+        seq: Int64, recipient: String, sender: String, messageID: UUID, ownBytes: Data, sharedBody: Data?,
+        storedAt: Date
+    ) {
         self.seq = seq
         self.recipient = recipient
         self.sender = sender
         self.messageID = messageID
-        self.envelope = envelope
+        self.ownBytes = ownBytes
+        self.sharedBody = sharedBody
         self.storedAt = storedAt
+    }
+
+    /// The recipient's whole item: the entry's own bytes followed by the shared body. Built on each call.
+    public var envelope: Data {
+        guard let sharedBody else { return ownBytes }
+        var whole = Data(capacity: byteCount)
+        whole.append(ownBytes)
+        whole.append(sharedBody)
+        return whole
+    }
+
+    /// `envelope.count`, without building it.
+    public var byteCount: Int { ownBytes.count + (sharedBody?.count ?? 0) }
+}
+
+/// Entries are equal when they hold the same item, however it is split between own bytes and a shared body.
+extension MailboxEntry: Hashable {
+    public static func == (lhs: MailboxEntry, rhs: MailboxEntry) -> Bool {
+        lhs.seq == rhs.seq && lhs.recipient == rhs.recipient && lhs.sender == rhs.sender
+            && lhs.messageID == rhs.messageID && lhs.storedAt == rhs.storedAt && lhs.byteCount == rhs.byteCount
+            && lhs.envelope == rhs.envelope
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(seq)
+        hasher.combine(recipient)
+        hasher.combine(sender)
+        hasher.combine(messageID)
+        hasher.combine(storedAt)
     }
 }
 

@@ -21,18 +21,19 @@ extension IncomingMessage {
     /// The recipients whose mailbox has no room for their copy under the message's quota, given `usage` (what the
     /// store holds, plus what earlier messages of the same batch took). When every one has room, the copies are
     /// counted into `usage` (a copy that turns out a duplicate is counted too: a batch errs on the safe side).
+    /// A copy counts with the shared body, as what its recipient will receive, although the body is stored once.
     func fullRecipients(_ usage: inout [String: MailboxUsage]) -> [String] {
         guard quota != .unlimited else { return [] }
-        var seen = Set<String>()
-        let distinct = copies.filter { seen.insert($0.recipient).inserted }
+        let distinct = distinctCopies
+        let bodyBytes = sharedBody?.count ?? 0
         let full = distinct.filter { copy in
             let now = usage[copy.recipient, default: MailboxUsage()]
-            return now.entries >= quota.entries || now.bytes > quota.bytes - copy.envelope.count
+            return now.entries >= quota.entries || now.bytes > quota.bytes - copy.envelope.count - bodyBytes
         }.map(\.recipient)
         guard full.isEmpty else { return full }
         for copy in distinct {
             usage[copy.recipient, default: MailboxUsage()].entries += 1
-            usage[copy.recipient, default: MailboxUsage()].bytes += copy.envelope.count
+            usage[copy.recipient, default: MailboxUsage()].bytes += copy.envelope.count + bodyBytes
         }
         return []
     }

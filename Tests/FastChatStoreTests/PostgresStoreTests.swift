@@ -21,7 +21,7 @@ struct PostgresStoreTests {
             #expect(try await postgres.appliedMigrations() == PostgresMigrations.all.map(\.id))
             #expect(try await postgres.appliedMigrations() == [
                 "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
-                "v6-blob-refs",
+                "v6-blob-refs", "v7-shared-bodies", "v8-node-draining",
             ])
             try await store.close()
             await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
@@ -52,8 +52,8 @@ struct PostgresStoreTests {
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
             #expect(
-                try await store.appliedMigrations().suffix(5)
-                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs"])
+                try await store.appliedMigrations().suffix(7)
+                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies", "v8-node-draining"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -101,7 +101,7 @@ struct PostgresStoreTests {
             try await writeOldDatabase(storage, migrations: 6, users: [alice], groups: [team])
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            #expect(try await store.appliedMigrations().last == "v8-node-draining")
             #expect(try await store.user(named: "alice") == alice)
             #expect(try await store.group(named: "team") == team)
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -109,6 +109,26 @@ struct PostgresStoreTests {
             let key = Fixtures.bytes(32)
             #expect(try await store.upgradeGroupLogin(group: "team", legacyHash: hash, loginKey: key))
             #expect(try await store.group(named: "team")?.verifier == .loginKey(key))
+            try await store.close()
+        }
+    }
+
+    /// A database from before shared bodies keeps its entries whole: they are delivered and acknowledged as before,
+    /// beside group messages stored the new way.
+    @Test func upgradesAV6DatabaseKeepingWholeEntries() async throws {
+        try await withDatabase { storage in
+            let throughBlobRefs = try #require(PostgresMigrations.all.firstIndex { $0.id == "v6-blob-refs" }) + 1
+            try await writeOldDatabase(storage, migrations: throughBlobRefs, users: [])
+            let (id, item) = (UUID(), Fixtures.bytes(300))
+            try await storage.withRunner { runner in
+                try await runner.rows(
+                    "INSERT INTO mailbox (recipient, sender, message_id, envelope, stored_at) VALUES ('bob', 'alice', $1, $2, $3)",
+                    [id, item, UnixMillis.now().millis])
+            }
+
+            let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
+            #expect(try await store.appliedMigrations().last == "v8-node-draining")
+            try await SharedBodyStorageTests.expectOldEntryStaysWhole(store, messageID: id, item: item)
             try await store.close()
         }
     }
@@ -132,7 +152,7 @@ struct PostgresStoreTests {
             }
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            #expect(try await store.appliedMigrations().last == "v8-node-draining")
             try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
             try await store.close()
         }

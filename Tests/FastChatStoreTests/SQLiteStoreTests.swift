@@ -14,7 +14,7 @@ import Testing
             #expect(try await store.journalMode() == "wal")
             #expect(try await store.appliedMigrations() == [
                 "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
-                "v6-blob-refs",
+                "v6-blob-refs", "v7-shared-bodies", "v8-node-draining",
             ])
             try await store.close()
         }
@@ -56,6 +56,21 @@ import Testing
         }
     }
 
+    /// A file from before shared bodies keeps its entries whole: they are delivered and acknowledged as before,
+    /// beside group messages stored the new way.
+    @Test func upgradesAV6DatabaseKeepingWholeEntries() async throws {
+        try await withStorage { storage in
+            try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v6-blob-refs", users: [])
+            let (id, item) = (UUID(), Fixtures.bytes(300))
+            try SQLiteStore.writeLegacyMailboxEntry(path: storage.path, recipient: "bob", sender: "alice", messageID: id, item: item)
+
+            let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
+            #expect(try await store.appliedMigrations().last == "v8-node-draining")
+            try await SharedBodyStorageTests.expectOldEntryStaysWhole(store, messageID: id, item: item)
+            try await store.close()
+        }
+    }
+
     /// A file written before groups (and the node registry) existed gains them on open and keeps what it held.
     @Test func upgradesAV1Database() async throws {
         try await withStorage { storage in
@@ -64,8 +79,8 @@ import Testing
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
             #expect(
-                try await store.appliedMigrations().suffix(5)
-                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs"])
+                try await store.appliedMigrations().suffix(7)
+                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies", "v8-node-draining"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -83,7 +98,7 @@ import Testing
             try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v4-blobs", users: [alice], groups: [team])
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            #expect(try await store.appliedMigrations().last == "v8-node-draining")
             #expect(try await store.user(named: "alice") == alice)
             #expect(try await store.group(named: "team") == team)
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -105,7 +120,7 @@ import Testing
             try SQLiteStore.writeLegacyBlob(path: storage.path, id: unreferenced, uploader: "alice", referenced: false)
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            #expect(try await store.appliedMigrations().last == "v8-node-draining")
             try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
             try await store.close()
         }
@@ -137,6 +152,36 @@ import Testing
                 #expect(sentence.contains(path))
             }
         }
+    }
+
+    /// What one 1 MiB message to twelve members adds to the file (database and WAL, right after the commit): stored
+    /// as twelve whole copies, as before shared bodies, against one body and twelve small rows.
+    @Test func aGroupMessageToTwelveMembersGrowsTheFileByItsCiphertextOnce() async throws {
+        let shared = SharedBodyStorageTests.groupMessage(to: SharedBodyStorageTests.twelve, bodyBytes: 1 << 20)
+        var whole = shared
+        whole.copies = shared.copies.map { .init(recipient: $0.recipient, envelope: $0.envelope + shared.sharedBody!) }
+        whole.sharedBody = nil
+        let (before, after) = (try await fileGrowth(accepting: whole), try await fileGrowth(accepting: shared))
+        #expect(before > 24 << 20, "twelve copies, in the WAL and again in the database: \(before) bytes")
+        #expect(after < 3 << 20, "one body and twelve small rows: \(after) bytes")
+    }
+
+    private func fileGrowth(accepting message: IncomingMessage) async throws -> Int {
+        var growth = 0
+        try await withStorage { storage in
+            func size() -> Int {
+                ["", "-wal"].reduce(0) { total, suffix in
+                    let attributes = try? FileManager.default.attributesOfItem(atPath: storage.path + suffix)
+                    return total + ((attributes?[.size] as? Int) ?? 0)
+                }
+            }
+            let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
+            let empty = size()
+            #expect(try await store.accept([message])[0].entries.count == 12)
+            growth = size() - empty
+            try await store.close()
+        }
+        return growth
     }
 
     private func withStorage(_ body: (SQLiteStorage) async throws -> Void) async throws {

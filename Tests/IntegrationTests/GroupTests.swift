@@ -57,6 +57,47 @@ import Testing
         }
     }
 
+    /// The ciphertext of a message to twelve members is stored once, beside twelve small rows; each member still gets
+    /// the whole envelope and opens it, and the ciphertext goes with the last acknowledgement.
+    @Test(arguments: Backend.all)
+    func aMessageToTwelveMembersStoresItsCiphertextOnce(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
+            let alice = try await node.user("alice")
+            try await alice.createGroup("team", password: "g")
+            var members: [ChatClient] = []
+            for index in 1...12 {
+                let member = try await node.user("member\(index)")
+                try await member.joinGroup("team", password: "g")
+                members.append(member)
+            }
+            let text = String(repeating: "x", count: await alice.maxTextBytes)
+            let id = try await alice.send(text, toGroup: "team")
+
+            #expect(try await node.database.count("SELECT COUNT(*) FROM message_bodies") == 1)
+            let body = try await node.database.count("SELECT COALESCE(SUM(length(body)), 0) FROM message_bodies")
+            let rows = try await node.database.count(
+                "SELECT COALESCE(SUM(length(envelope)), 0) FROM mailbox WHERE sender = 'alice'")
+            #expect(body > text.utf8.count, "the sealed text, once")
+            #expect(rows < 12 * 1024, "twelve rows of a header and one wrapped key each: \(rows) bytes")
+
+            // Eleven read it (and acknowledge, as `nextMessage` does); the last one reads it later.
+            for member in members.dropLast() {
+                let message = try await member.nextMessage()
+                #expect(message.id == id && message.text == text && message.group == "team" && message.verified)
+            }
+            #expect(try await node.database.count("SELECT COUNT(*) FROM message_bodies") == 1, "one member still to read it")
+            let last = try await members[11].next { event -> ReceivedMessage? in
+                if case .message(let message) = event { return message }
+                return nil
+            }
+            #expect(last.id == id && last.text == text && last.verified)
+            #expect(try await node.database.count("SELECT COUNT(*) FROM message_bodies") == 1)
+            try await members[11].acknowledge(last)
+            #expect(try await node.database.count("SELECT COUNT(*) FROM message_bodies") == 0)
+            #expect(try await mailbox(node, of: "member12") == 0)
+        }
+    }
+
     @Test(arguments: Backend.all)
     func removedMemberGetsNothingAfterwardsAndIsBanned(_ backend: Backend) async throws {
         try await withNode(on: backend) { node in

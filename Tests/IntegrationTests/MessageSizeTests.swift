@@ -90,4 +90,36 @@ extension ClusterTests {
         #expect(parts.flatMap(\.receipts) == forward.receipts)
         #expect(parts.first?.resync == ["carol"] && parts.dropFirst().allSatisfy(\.resync.isEmpty))
     }
+
+    /// A member's row followed by the shared body parses as the copy the node used to store whole (that member's
+    /// key only), and the size checked against the frame limit is that of the largest such copy.
+    @Test func aGroupMembersPartAndTheSharedBodyMakeTheirWholeCopy() throws {
+        var envelope = Envelope()
+        envelope.version = 1
+        envelope.sender = "alice"
+        envelope.group = "team"
+        envelope.messageID = UUID().bytes
+        envelope.ciphertext = Data((0..<5000).map { UInt8(truncatingIfNeeded: $0) })
+        envelope.signature = Data(repeating: 7, count: 64)
+        envelope.blobIds = [UUID().bytes]
+        envelope.keys = ["bob", "carol", "dave"].enumerated().map { index, member in
+            .with {
+                $0.recipient = member
+                $0.encapsulatedKey = Data(repeating: 1, count: 32)
+                $0.ciphertext = Data(repeating: 2, count: 48 + 100 * index)
+            }
+        }
+        let items = try GroupMailboxItems(envelope, keys: envelope.keys.map { ($0.recipient, $0) })
+        var wholeSizes: [Int] = []
+        for (copy, key) in zip(items.copies, envelope.keys) {
+            var whole = envelope
+            whole.keys = [key]
+            #expect(copy.recipient == key.recipient)
+            #expect(copy.envelope.count < envelope.ciphertext.count / 5, "no ciphertext in a member's row")
+            let parsed = try Fastchat_V1_MailboxItem(serializedBytes: copy.envelope + items.body)
+            #expect(parsed.envelope == whole)
+            wholeSizes.append(try whole.mailboxItem().count)
+        }
+        #expect(items.largestItem == wholeSizes.max())
+    }
 }

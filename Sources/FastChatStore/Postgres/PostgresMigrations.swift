@@ -169,6 +169,24 @@ enum PostgresMigrations {
             "CREATE INDEX IF NOT EXISTS blob_refs_on_seq ON blob_refs (seq)",
             "DROP TABLE IF EXISTS blob_fetches",
         ]),
+        Migration(id: "v7-shared-bodies", statements: [
+            // A group message's body (its ciphertext), stored once for all its recipients: their mailbox rows, marked
+            // `has_body`, hold only the rest of their item, and the body goes with the last of them. Rows stored
+            // before this migration keep their whole items.
+            """
+            CREATE TABLE IF NOT EXISTS message_bodies (
+                sender TEXT COLLATE "C" NOT NULL,
+                message_id UUID NOT NULL,
+                body BYTEA NOT NULL,
+                PRIMARY KEY (sender, message_id)
+            )
+            """,
+            // Ciphertext, which does not compress: stored out of line without trying.
+            "ALTER TABLE message_bodies ALTER COLUMN body SET STORAGE EXTERNAL",
+            "ALTER TABLE mailbox ADD COLUMN IF NOT EXISTS has_body BOOLEAN NOT NULL DEFAULT FALSE",
+            // For "is any row still referring to this body", asked at each acknowledgement of one.
+            "CREATE INDEX IF NOT EXISTS mailbox_on_body ON mailbox (sender, message_id) WHERE has_body",
+        ]),
         Migration(id: "v8-node-draining", statements: [
             "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS draining BOOLEAN NOT NULL DEFAULT FALSE",
         ]),

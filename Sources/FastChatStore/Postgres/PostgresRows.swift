@@ -23,11 +23,11 @@ extension UserRecord {
 
 extension MailboxEntry {
     init(postgresRow row: PostgresRow) throws {
-        let (seq, recipient, sender, messageID, envelope, storedAt) =
-            try row.decode((Int64, String, String, UUID, Data, Int64).self)
+        let (seq, recipient, sender, messageID, envelope, storedAt, hasBody, body) =
+            try row.decode((Int64, String, String, UUID, Data, Int64, Bool, Data?).self)
         self.init(
-            seq: seq, recipient: recipient, sender: sender, messageID: messageID, envelope: envelope,
-            storedAt: UnixMillis.date(storedAt))
+            seq: seq, recipient: recipient, sender: sender, messageID: messageID, ownBytes: envelope,
+            sharedBody: hasBody ? body ?? Data() : nil, storedAt: UnixMillis.date(storedAt))
     }
 }
 

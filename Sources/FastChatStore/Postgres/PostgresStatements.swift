@@ -93,26 +93,53 @@ enum PostgresStatements {
     /// One row per array element, given seqs in the arrays' order (`ORDER BY ordinality` feeds the identity in that
     /// order), so the returned seqs, sorted, line up with the input.
     static let insertMailboxEntries = """
-        INSERT INTO mailbox (recipient, sender, message_id, envelope, stored_at)
-        SELECT recipient, sender, message_id, envelope, $5
-        FROM UNNEST($1::text[], $2::text[], $3::uuid[], $4::bytea[])
-             WITH ORDINALITY AS entry(recipient, sender, message_id, envelope, position)
+        INSERT INTO mailbox (recipient, sender, message_id, envelope, has_body, stored_at)
+        SELECT recipient, sender, message_id, envelope, has_body, $6
+        FROM UNNEST($1::text[], $2::text[], $3::uuid[], $4::bytea[], $5::boolean[])
+             WITH ORDINALITY AS entry(recipient, sender, message_id, envelope, has_body, position)
         ORDER BY position
         RETURNING seq
         """
 
+    /// Once per message: duplicates never get this far, and a body already there is kept as it is.
+    static let insertMessageBodies = """
+        INSERT INTO message_bodies (sender, message_id, body)
+        SELECT sender, message_id, body FROM UNNEST($1::text[], $2::uuid[], $3::bytea[]) AS shared(sender, message_id, body)
+        ON CONFLICT (sender, message_id) DO NOTHING
+        """
+
     static let selectPending = """
-        SELECT seq, recipient, sender, message_id, envelope, stored_at
-        FROM mailbox WHERE recipient = $1 AND seq > $2
-        ORDER BY seq LIMIT $3
+        SELECT m.seq, m.recipient, m.sender, m.message_id, m.envelope, m.stored_at, m.has_body, b.body
+        FROM mailbox m LEFT JOIN message_bodies b
+          ON m.has_body AND b.sender = m.sender AND b.message_id = m.message_id
+        WHERE m.recipient = $1 AND m.seq > $2
+        ORDER BY m.seq LIMIT $3
         """
 
     /// The entries named by (recipient, seq) pairs, as two parallel arrays: a whole batch of acknowledgements in
-    /// one statement.
+    /// one statement. Each with its shared body, read before the body may go (`deleteUnreferencedBodies`).
     static let deleteMailboxEntries = """
         DELETE FROM mailbox m USING unnest($1::text[], $2::bigint[]) AS a(recipient, seq)
         WHERE m.recipient = a.recipient AND m.seq = a.seq
-        RETURNING m.seq, m.recipient, m.sender, m.message_id, m.envelope, m.stored_at
+        RETURNING m.seq, m.recipient, m.sender, m.message_id, m.envelope, m.stored_at, m.has_body,
+            (SELECT b.body FROM message_bodies b
+             WHERE m.has_body AND b.sender = m.sender AND b.message_id = m.message_id)
+        """
+
+    /// Before deciding whether they are still referred to (arrays: sender, message id): a concurrent
+    /// acknowledgement of the same bodies waits here, and its check below then sees this one's deletions.
+    static let lockBodies = """
+        SELECT 1 FROM message_bodies b
+        JOIN UNNEST($1::text[], $2::uuid[]) AS d(sender, message_id)
+          ON b.sender = d.sender AND b.message_id = d.message_id
+        ORDER BY b.sender, b.message_id
+        FOR UPDATE OF b
+        """
+
+    static let deleteUnreferencedBodies = """
+        DELETE FROM message_bodies b USING UNNEST($1::text[], $2::uuid[]) AS d(sender, message_id)
+        WHERE b.sender = d.sender AND b.message_id = d.message_id
+          AND NOT EXISTS (SELECT 1 FROM mailbox m WHERE m.has_body AND m.sender = b.sender AND m.message_id = b.message_id)
         """
 
     // MARK: Groups
@@ -157,10 +184,12 @@ enum PostgresStatements {
     /// Other members, no more than the limit asked: enough to tell whether a group is full.
     static let selectOtherMembersUpTo = "SELECT 1 FROM group_members WHERE group_name = $1 AND username <> $2 LIMIT $3"
 
-    /// Each recipient's entries and their stored bytes, for the mailbox quota.
+    /// Each recipient's entries and their bytes, each with its shared body (what they will receive), for the quota.
     static let selectMailboxUsage = """
-        SELECT recipient, COUNT(*), COALESCE(SUM(octet_length(envelope)), 0) FROM mailbox
-        WHERE recipient = ANY($1) GROUP BY recipient
+        SELECT m.recipient, COUNT(*), COALESCE(SUM(octet_length(m.envelope) + COALESCE(octet_length(b.body), 0)), 0)::BIGINT
+        FROM mailbox m LEFT JOIN message_bodies b
+          ON m.has_body AND b.sender = m.sender AND b.message_id = m.message_id
+        WHERE m.recipient = ANY($1) GROUP BY m.recipient
         """
 
     static let selectMembers = """

@@ -15,11 +15,20 @@ extension PostgresStore {
                 guard case .store(let message, let copies) = plan else { return [] }
                 return copies.map { (message, $0) }
             }
+            let shared = plans.compactMap { plan -> (IncomingMessage, Data)? in
+                guard case .store(let message, _) = plan, let body = message.bodyToStore else { return nil }
+                return (message, body)
+            }
+            if !shared.isEmpty {
+                try await runner.rows(PostgresStatements.insertMessageBodies, [
+                    shared.map(\.0.sender), shared.map(\.0.messageID), shared.map { ByteBuffer(bytes: $0.1) },
+                ])
+            }
             var seqs: [Int64] = []
             if !rows.isEmpty {
                 seqs = try await runner.rows(PostgresStatements.insertMailboxEntries, [
                     rows.map(\.1.recipient), rows.map(\.0.sender), rows.map(\.0.messageID),
-                    rows.map { ByteBuffer(bytes: $0.1.envelope) }, now.millis,
+                    rows.map { ByteBuffer(bytes: $0.1.envelope) }, rows.map { $0.0.bodyToStore != nil }, now.millis,
                 ]).map { try $0.decode(Int64.self) }.sorted()
             }
             guard seqs.count == rows.count else {
@@ -32,11 +41,7 @@ extension PostgresStore {
                 case .answer(let outcome):
                     return outcome
                 case .store(let message, let copies):
-                    return .stored(copies.map { copy in
-                        MailboxEntry(
-                            seq: nextSeq.next()!, recipient: copy.recipient, sender: message.sender,
-                            messageID: message.messageID, envelope: copy.envelope, storedAt: now.date)
-                    })
+                    return .stored(copies.map { message.entry(for: $0, seq: nextSeq.next()!, storedAt: now.date) })
                 }
             }
             let links = zip(messages, outcomes).flatMap { $0.blobLinks(for: $1) }
@@ -102,8 +107,7 @@ extension PostgresStore {
                 return .answer(IncomingMessage.outcomeWithoutRoom(for: full, acceptedBefore: acceptedBefore.contains(key)))
             }
             guard fresh.remove(key) != nil else { return .answer(.duplicate) }
-            var seen = Set<String>()
-            return .store(message, message.copies.filter { seen.insert($0.recipient).inserted })
+            return .store(message, message.distinctCopies)
         }
     }
 
@@ -134,8 +138,8 @@ extension PostgresStore {
         try await acknowledge([Acknowledgement(recipient: recipient, seqs: seqs)])[0]
     }
 
-    /// One transaction for the whole batch (group commit of acks): the entries, then the blobs no entry refers to
-    /// any more.
+    /// One transaction for the whole batch (group commit of acks): the entries, then the blobs and shared bodies no
+    /// entry refers to any more.
     public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
         guard batch.contains(where: { !$0.seqs.isEmpty }) else { return batch.map { _ in [] } }
         let pairs = batch.flatMap { acknowledgement in Set(acknowledgement.seqs).map { (acknowledgement.recipient, $0) } }
@@ -160,6 +164,12 @@ extension PostgresStore {
             if !unlinked.isEmpty {
                 try await runner.rows(PostgresStatements.lockBlobs, [unlinked])
                 try await runner.rows(PostgresStatements.deleteUnlinkedBlobs, [unlinked])
+            }
+            let bodies = Array(Set(deleted.compactMap(SharedBodyKey.init)))
+            if !bodies.isEmpty {
+                let binds: [any PostgresThrowingDynamicTypeEncodable] = [bodies.map(\.sender), bodies.map(\.messageID)]
+                try await runner.rows(PostgresStatements.lockBodies, binds)
+                try await runner.rows(PostgresStatements.deleteUnreferencedBodies, binds)
             }
             return removed
         }

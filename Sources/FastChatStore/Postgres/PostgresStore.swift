@@ -296,6 +296,19 @@ public final class PostgresStore: ChatStore {
     }
 }
 
+extension PostgresStore: MailboxStorageInspecting {
+    func mailboxStorage() async throws -> MailboxStorage {
+        try await run { runner in
+            let (bodies, bodyBytes) = try await runner.rows(
+                "SELECT COUNT(*), COALESCE(SUM(octet_length(body)), 0)::BIGINT FROM message_bodies"
+            )[0].decode((Int, Int).self)
+            let entryBytes = try await runner.rows(
+                "SELECT COALESCE(SUM(octet_length(envelope)), 0)::BIGINT FROM mailbox")[0].decode(Int.self)
+            return MailboxStorage(bodies: bodies, bodyBytes: bodyBytes, entryBytes: entryBytes)
+        }
+    }
+}
+
 /// Whether `close()` has run; checked before each statement so a closed store fails at once.
 private final class OpenState: @unchecked Sendable {
     private let lock = NSLock()

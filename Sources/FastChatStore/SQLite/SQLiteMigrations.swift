@@ -147,6 +147,23 @@ enum SQLiteMigrations {
             try db.drop(table: "blob_fetches")
         }
 
+        migrator.registerMigration("v7-shared-bodies") { db in
+            // A group message's body (its ciphertext), stored once for all its recipients: their mailbox rows, marked
+            // `has_body`, hold only the rest of their item, and the body goes with the last of them. A rowid table,
+            // since bodies are large. Rows stored before this migration keep their whole items.
+            try db.create(table: "message_bodies") { t in
+                t.column("sender", .text).notNull()
+                t.column("message_id", .blob).notNull()
+                t.column("body", .blob).notNull()
+                t.uniqueKey(["sender", "message_id"])
+            }
+            try db.alter(table: "mailbox") { t in
+                t.add(column: "has_body", .boolean).notNull().defaults(to: false)
+            }
+            // For "is any row still referring to this body", asked at each acknowledgement of one.
+            try db.execute(sql: "CREATE INDEX mailbox_on_body ON mailbox (sender, message_id) WHERE has_body")
+        }
+
         migrator.registerMigration("v8-node-draining") { db in
             try db.alter(table: "nodes") { t in
                 t.add(column: "draining", .boolean).notNull().defaults(to: false)

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 // Decoders for the column lists in `SQLiteStatements`. Internal on purpose: the public types stay
@@ -32,7 +33,8 @@ extension MailboxEntry {
             recipient: row["recipient"],
             sender: row["sender"],
             messageID: row["message_id"],
-            envelope: row["envelope"],
+            ownBytes: row["envelope"],
+            sharedBody: row["has_body"] ? (row["body"] as Data? ?? Data()) : nil,
             storedAt: UnixMillis.date(row["stored_at"]))
     }
 }

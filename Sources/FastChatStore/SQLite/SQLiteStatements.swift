@@ -51,22 +51,45 @@ enum SQLiteStatements {
         """
 
     static let insertMailboxEntry = """
-        INSERT INTO mailbox (recipient, sender, message_id, envelope, stored_at)
-        VALUES (?, ?, ?, coalesce(?, x''), ?)
+        INSERT INTO mailbox (recipient, sender, message_id, envelope, has_body, stored_at)
+        VALUES (?, ?, ?, coalesce(?, x''), ?, ?)
         """
 
-    /// A recipient's entries and their stored bytes, for the mailbox quota.
-    static let selectMailboxUsage = "SELECT COUNT(*), COALESCE(SUM(length(envelope)), 0) FROM mailbox WHERE recipient = ?"
+    /// Once per message: a duplicate never gets this far, and a body already there is kept as it is.
+    static let insertMessageBody = """
+        INSERT INTO message_bodies (sender, message_id, body) VALUES (?, ?, coalesce(?, x''))
+        ON CONFLICT (sender, message_id) DO NOTHING
+        """
+
+    /// A recipient's entries and their bytes, each with its shared body (what they will receive), for the quota.
+    static let selectMailboxUsage = """
+        SELECT COUNT(*), COALESCE(SUM(length(m.envelope) + COALESCE(length(b.body), 0)), 0)
+        FROM mailbox m LEFT JOIN message_bodies b
+          ON m.has_body AND b.sender = m.sender AND b.message_id = m.message_id
+        WHERE m.recipient = ?
+        """
 
     static let selectPending = """
-        SELECT seq, recipient, sender, message_id, envelope, stored_at
-        FROM mailbox WHERE recipient = ? AND seq > ?
-        ORDER BY seq LIMIT ?
+        SELECT m.seq, m.recipient, m.sender, m.message_id, m.envelope, m.stored_at, m.has_body, b.body
+        FROM mailbox m LEFT JOIN message_bodies b
+          ON m.has_body AND b.sender = m.sender AND b.message_id = m.message_id
+        WHERE m.recipient = ? AND m.seq > ?
+        ORDER BY m.seq LIMIT ?
         """
 
+    /// The entry with its shared body, read before the body may go (`deleteBodyIfUnreferenced`).
     static let deleteMailboxEntry = """
         DELETE FROM mailbox WHERE seq = ? AND recipient = ?
-        RETURNING seq, recipient, sender, message_id, envelope, stored_at
+        RETURNING seq, recipient, sender, message_id, envelope, stored_at, has_body,
+            (SELECT b.body FROM message_bodies b
+             WHERE mailbox.has_body AND b.sender = mailbox.sender AND b.message_id = mailbox.message_id) AS body
+        """
+
+    /// After an acknowledgement deleted an entry sharing it: gone once no entry refers to it any more.
+    /// Arguments: sender, message id, twice.
+    static let deleteBodyIfUnreferenced = """
+        DELETE FROM message_bodies WHERE sender = ? AND message_id = ?
+          AND NOT EXISTS (SELECT 1 FROM mailbox WHERE has_body AND sender = ? AND message_id = ?)
         """
 
     // MARK: Groups

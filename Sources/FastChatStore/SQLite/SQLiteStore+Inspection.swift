@@ -2,7 +2,29 @@ import Foundation
 import GRDB
 
 /// What tests look at, and how they write files as older releases did.
-extension SQLiteStore {
+extension SQLiteStore: MailboxStorageInspecting {
+    func mailboxStorage() async throws -> MailboxStorage {
+        try await pool.read { db in
+            let bodies = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(length(body)), 0) FROM message_bodies")
+            let entryBytes = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(length(envelope)), 0) FROM mailbox")
+            return MailboxStorage(bodies: bodies?[0] ?? 0, bodyBytes: bodies?[1] ?? 0, entryBytes: entryBytes ?? 0)
+        }
+    }
+
+    /// Adds a mailbox entry holding `item` whole, as a release before shared bodies ("v7-shared-bodies") stored
+    /// every message.
+    static func writeLegacyMailboxEntry(
+        path: String, recipient: String, sender: String, messageID: UUID, item: Data
+    ) throws {
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO mailbox (recipient, sender, message_id, envelope, stored_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [recipient, sender, messageID, item, UnixMillis.now().millis])
+        }
+        try pool.close()
+    }
+
     func journalMode() async throws -> String {
         try await pool.read { db in try String.fetchOne(db, sql: SQLiteStatements.journalMode) ?? "" }
     }

@@ -141,12 +141,16 @@ public final class SQLiteStore: ChatStore {
         }
         try claim.execute(arguments: [message.sender, message.messageID, now.millis])
         guard db.changesCount > 0 else { return .duplicate }
-        var seen = Set<String>()
-        return .stored(try message.copies.filter { seen.insert($0.recipient).inserted }.map { copy in
-            try insert.execute(arguments: [copy.recipient, message.sender, message.messageID, copy.envelope, now.millis])
-            return MailboxEntry(
-                seq: db.lastInsertedRowID, recipient: copy.recipient, sender: message.sender,
-                messageID: message.messageID, envelope: copy.envelope, storedAt: now.date)
+        if let body = message.bodyToStore {
+            try db.cachedStatement(sql: SQLiteStatements.insertMessageBody)
+                .execute(arguments: [message.sender, message.messageID, body])
+        }
+        let hasBody = message.bodyToStore != nil
+        return .stored(try message.distinctCopies.map { copy in
+            try insert.execute(arguments: [
+                copy.recipient, message.sender, message.messageID, copy.envelope, hasBody, now.millis,
+            ])
+            return message.entry(for: copy, seq: db.lastInsertedRowID, storedAt: now.date)
         })
     }
 
@@ -171,6 +175,7 @@ public final class SQLiteStore: ChatStore {
             let delete = try db.cachedStatement(sql: SQLiteStatements.deleteMailboxEntry)
             let unlink = try db.cachedStatement(sql: SQLiteStatements.unlinkEntryBlobs)
             var unlinked = Set<UUID>()
+            var bodies = Set<SharedBodyKey>()
             let removed = try batch.map { acknowledgement in
                 try Set(acknowledgement.seqs).sorted().flatMap { seq in
                     let entries = try Row.fetchAll(delete, arguments: [seq, acknowledgement.recipient])
@@ -178,12 +183,17 @@ public final class SQLiteStore: ChatStore {
                     for entry in entries {
                         unlinked.formUnion(try UUID.fetchAll(unlink, arguments: [entry.seq]))
                     }
+                    bodies.formUnion(entries.compactMap(SharedBodyKey.init))
                     return entries
                 }
             }
             let deleteBlob = try db.cachedStatement(sql: SQLiteStatements.deleteBlobIfUnlinked)
             for blob in unlinked {
                 try deleteBlob.execute(arguments: [blob, blob])
+            }
+            let deleteBody = try db.cachedStatement(sql: SQLiteStatements.deleteBodyIfUnreferenced)
+            for body in bodies {
+                try deleteBody.execute(arguments: [body.sender, body.messageID, body.sender, body.messageID])
             }
             return removed
         }

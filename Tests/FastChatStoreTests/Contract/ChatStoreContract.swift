@@ -35,6 +35,9 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case seqsAreNeverReused
     case copiesKeepTheirOwnEnvelopes
     case mailboxQuotaRefusesWhatHasNoRoom
+    case sharedBodyCompletesEveryRecipientsItem
+    case duplicateWithSharedBodyStoresNothing
+    case quotaCountsTheSharedBodyPerRecipient
     // groups
     case createGroupMakesCreatorAdmin
     case takenGroupName
@@ -95,6 +98,9 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .seqsAreNeverReused: try await Self.seqsAreNeverReused(context)
             case .copiesKeepTheirOwnEnvelopes: try await Self.copiesKeepTheirOwnEnvelopes(context)
             case .mailboxQuotaRefusesWhatHasNoRoom: try await Self.mailboxQuotaRefusesWhatHasNoRoom(context)
+            case .sharedBodyCompletesEveryRecipientsItem: try await Self.sharedBodyCompletesEveryRecipientsItem(context)
+            case .duplicateWithSharedBodyStoresNothing: try await Self.duplicateWithSharedBodyStoresNothing(context)
+            case .quotaCountsTheSharedBodyPerRecipient: try await Self.quotaCountsTheSharedBodyPerRecipient(context)
             case .createGroupMakesCreatorAdmin: try await Self.createGroupMakesCreatorAdmin(context)
             case .takenGroupName: try await Self.takenGroupName(context)
             case .joinAndAlreadyMember: try await Self.joinAndAlreadyMember(context)
