@@ -13,28 +13,11 @@ import Testing
     func aDrainedNodesClientMovesWithoutLosingAMessage(_ trigger: Trigger) async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let database = "sqlite:" + scratch.file("fastchat.db")
-        var nodes: [ServerProcess] = []
-        defer { for node in nodes { node.process.signal(SIGKILL) } }
-        for index in 1...2 {
-            nodes.append(
-                try await ServerProcess.start(
-                    database: database, name: "s\(index)", extraArguments: patientHeartbeats, in: scratch.url))
-        }
-        let port = try unusedLoopbackPort()
-        let balancer = try FastChatCLI.start(
-            ["balancer", "--port", "\(port)", "--database", database] + patientHeartbeats
-                + nodes[0].tls.serverArguments,
-            in: scratch.url)
-        defer { balancer.signal(SIGKILL) }
-        var alice = CLIUser("alice", server: nodes[0], scratch: scratch)
-        var bob = CLIUser("bob", server: nodes[0], scratch: scratch)
-        for user in [alice, bob] {
-            let result = try await user.signUp()
-            #expect(result.exitCode == 0, "\(result)")
-        }
-        alice.connect = "127.0.0.1:\(port)"
-        bob.connect = alice.connect
+        let cluster = try await ProcessCluster.start(nodes: 2, in: scratch)
+        defer { cluster.kill() }
+        let (nodes, database) = (cluster.nodes, cluster.database)
+        let users = try await cluster.signedUp(["alice", "bob"], in: scratch)
+        let (alice, bob) = (users[0], users[1])
         let ready = await poll(until: .now + patience) { (try? await alice.send("warm-up", to: "bob"))?.exitCode == 0 }
         #expect(ready, "the balancer places clients")
 
