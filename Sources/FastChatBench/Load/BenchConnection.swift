@@ -32,6 +32,13 @@ final class BenchConnection: ChannelInboundHandler {
     var sequence: UInt32 = 0
     /// What this client sends: a pre-sealed envelope whose id is replaced per message, or a sealer for `--crypto`.
     var outgoing: OutgoingMessages?
+    /// Sends and acks written whose answer has not come yet.
+    private var unanswered = 0
+    /// Its node is draining (`Move`): it sends nothing more, and once everything it wrote is answered the generator
+    /// replaces it with a connection through the balancer, as a real client moves.
+    private(set) var moving = false
+    /// Closed on purpose (it moved): not a lost connection.
+    var leaving = false
 
     init(load: LoopLoad) {
         self.load = load
@@ -52,7 +59,16 @@ final class BenchConnection: ChannelInboundHandler {
             }
             return
         }
+        if frame.requestID != 0 {
+            unanswered = max(0, unanswered - 1)
+            if moving, unanswered == 0 { load.readyToMove(self) }
+        }
         switch body {
+        case .move:
+            guard !moving else { break }
+            moving = true
+            _ = flush(acknowledging: true)
+            if unanswered == 0 { load.readyToMove(self) }
         case .deliver(let deliver):
             pendingAcks.append(deliver.seq)
             listForFlush()
@@ -74,7 +90,7 @@ final class BenchConnection: ChannelInboundHandler {
         let pending = waiting
         waiting = [:]
         for promise in pending.values { promise.fail(reason) }
-        if user != nil { load.connectionLost() }
+        if user != nil, !leaving { load.connectionLost() }
         context.fireChannelInactive()
     }
 
@@ -95,7 +111,7 @@ final class BenchConnection: ChannelInboundHandler {
 
     /// Writes the next message without flushing; `flush()` sends everything written since.
     func sendNext(intendedNanos: UInt64) {
-        guard let context, let user, let outgoing else { return }
+        guard let context, let user, let outgoing, !moving else { return }
         let stamp = MessageStamp(sender: user.index, sequence: sequence, intendedNanos: intendedNanos)
         sequence &+= 1
         guard let envelope = outgoing.envelope(stamped: stamp, from: user) else {
@@ -103,6 +119,7 @@ final class BenchConnection: ChannelInboundHandler {
             return
         }
         load.sent(stamp)
+        unanswered += 1
         context.write(wrapOutboundOut(Frame(requestID: takeRequestID(), .send(.with { $0.envelope = envelope }))), promise: nil)
         needsFlush = true
         listForFlush()
@@ -123,6 +140,7 @@ final class BenchConnection: ChannelInboundHandler {
             let seqs = pendingAcks
             pendingAcks.removeAll(keepingCapacity: true)
             context.write(wrapOutboundOut(Frame(requestID: takeRequestID(), .ack(.with { $0.seqs = seqs }))), promise: nil)
+            unanswered += 1
             needsFlush = true
         }
         if needsFlush {

@@ -33,5 +33,6 @@ extension BenchResult {
             rateCurve: curve?.map(RatePoint.init),
             memberMessagesPerSecond: plan.groupSize > 0 ? outcome.deliveredPerSecond : nil
         )
+        clientErrors = outcome.sendErrors + outcome.connectionsLost
     }
 }

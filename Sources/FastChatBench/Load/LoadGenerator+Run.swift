@@ -17,9 +17,21 @@ extension LoadGenerator {
 
     /// Sends `rate` messages per second in all (each loop its share, by its number of clients) for `warmup`, then
     /// measures for `duration`, then stops sending and waits for what was sent in the window to arrive.
+    /// `alongside` (a rolling restart) starts with the window; sending goes on until it has finished too.
     public func run(
         rate: Double, warmup: Duration, duration: Duration, sample: Sampler,
+        alongside: (@Sendable () async throws -> Void)? = nil,
         progress: @escaping @Sendable (LoadProgress) -> Void = { _ in }
+    ) async throws -> LoadOutcome {
+        // Clients of a draining node move meanwhile (cancelled and awaited when the run ends).
+        async let _ = followMoves()
+        return try await measure(
+            rate: rate, warmup: warmup, duration: duration, sample: sample, alongside: alongside, progress: progress)
+    }
+
+    private func measure(
+        rate: Double, warmup: Duration, duration: Duration, sample: Sampler,
+        alongside: (@Sendable () async throws -> Void)?, progress: @escaping @Sendable (LoadProgress) -> Void
     ) async throws -> LoadOutcome {
         let start = NIODeadline.now().uptimeNanoseconds + 20_000_000
         let windowStart = start + warmup.nanoseconds
@@ -31,6 +43,7 @@ extension LoadGenerator {
             load.startSending(ratePerSecond: rate * Double(load.connections.count) / total, startNanos: start)
         }
         try await sleep(until: windowStart)
+        async let sideWork: Void = alongside?() ?? ()
         let before = sample()
         var lastDelivered: UInt64 = 0
         var lastTime = windowStart
@@ -48,6 +61,7 @@ extension LoadGenerator {
             lastTime = now
         }
         let after = sample()
+        try await sideWork
         try await eachLoad { $0.stopSending() }
         // Slow readers hold everything sent to them in the window: they read now, and all of it must arrive once.
         let backlog = plan.slowReaders > 0
@@ -127,7 +141,7 @@ extension LoadGenerator {
         var curve: [LoadOutcome] = []
         for _ in 0..<steps {
             let step = rate
-            let outcome = try await run(rate: rate, warmup: warmup, duration: duration, sample: sample) { progress(step, $0) }
+            let outcome = try await run(rate: rate, warmup: warmup, duration: duration, sample: sample, progress: { progress(step, $0) })
             curve.append(outcome)
             if Self.keptUp(outcome) {
                 if best.map({ outcome.deliveredPerSecond > $0.deliveredPerSecond }) ?? true { best = outcome }

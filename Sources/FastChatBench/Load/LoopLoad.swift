@@ -46,6 +46,27 @@ final class LoopLoad {
         readers.append(new)
     }
 
+    /// A connection that moved (its node drained) was replaced: the new one takes its turn on the schedule.
+    func replace(_ old: BenchConnection, with new: BenchConnection) {
+        if let index = connections.firstIndex(where: { $0 === old }) {
+            connections[index] = new
+        } else {
+            replaceReader(old, with: new)
+        }
+    }
+
+    /// Users (by index) whose connection has moving to do: their node is draining and all they wrote is answered.
+    private var movers: [UInt32] = []
+
+    func readyToMove(_ connection: BenchConnection) {
+        if let user = connection.user { movers.append(user.index) }
+    }
+
+    func takeMovers() -> [UInt32] {
+        defer { movers.removeAll() }
+        return movers
+    }
+
     // MARK: Schedule
 
     /// Sends `ratePerSecond` messages per second from this loop's clients in turn, until `stopSending`.

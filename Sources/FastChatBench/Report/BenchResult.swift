@@ -52,6 +52,11 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var peakRSSMegabytes: Double?
     /// The `--slow-readers N` mode: the number of readers that stopped reading (absent otherwise).
     public var slowReaders: Int?
+    /// Errors a user would have seen: sends the cluster refused and connections lost without a `Move` (absent in
+    /// results from before it).
+    public var clientErrors: UInt64?
+    /// The `--rolling-restart` mode: how many nodes were restarted, in turn, during the measured window.
+    public var rollingRestarts: Int?
 
     public init(
         strategy: String,
@@ -115,6 +120,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
         case rssKilobytesPerIdleConnection = "rss_kb_per_idle_conn"
         case peakRSSMegabytes = "peak_rss_mb"
         case slowReaders = "slow_readers"
+        case clientErrors = "client_errors"
+        case rollingRestarts = "rolling_restarts"
     }
 
     public func with(tls: Bool) -> BenchResult {

@@ -1,6 +1,7 @@
 import FastChatBalancer
 import FastChatBench
 import FastChatClient
+import FastChatProtocol
 import FastChatTLS
 import Foundation
 import Logging
@@ -16,6 +17,8 @@ struct BenchCluster {
     let servers: Int
     private let pids: [String: Int32]
     private let children: ChildProcesses?
+    /// Started nodes by name, to restart them (`--rolling-restart`).
+    private var nodes: [String: Endpoint] = [:]
 
     static func start(
         servers: Int, strategy: StrategyName, database: String?, directory: URL, port: Int, logLevel: Logger.Level,
@@ -56,8 +59,25 @@ struct BenchCluster {
             children.stopAll()
             throw error
         }
-        return BenchCluster(
+        var cluster = BenchCluster(
             endpoint: Endpoint(host: host, port: port), tls: tls, servers: servers, pids: pids, children: children)
+        cluster.nodes = Dictionary(uniqueKeysWithValues: (1...servers).map { ("s\($0)", Endpoint(host: host, port: port + $0)) })
+        return cluster
+    }
+
+    /// A rolling restart: each node in turn gets SIGTERM (it drains: its clients move to the others), and starts
+    /// again; the next one goes once it answers. Returns how many were restarted.
+    func restartNodesInTurn() async throws -> Int {
+        guard let children else { throw ProtocolError(.badRequest, "A rolling restart needs a cluster the bench started.") }
+        let tls = self.tls
+        for (name, endpoint) in nodes.sorted(by: { $0.key < $1.key }) {
+            _ = try await children.restart(name, grace: .seconds(120))
+            try await children.waitUntilAnswering(name: name, at: "\(endpoint)") {
+                let (connection, _) = try await FrameConnection.open(to: endpoint, tls: tls)
+                await connection.close()
+            }
+        }
+        return nodes.count
     }
 
     static func connect(to endpoint: Endpoint, tls: ClientTLS?) async throws -> BenchCluster {
@@ -67,10 +87,13 @@ struct BenchCluster {
         return BenchCluster(endpoint: endpoint, tls: tls, servers: alive.count, pids: pids, children: nil)
     }
 
-    /// CPU time and memory of every node this machine can see.
+    /// CPU time and memory of every node this machine can see (a restarted node's new process from its restart on).
     var sampler: LoadGenerator.Sampler {
-        let pids = self.pids
-        return { pids.compactMapValues { ProcessSample.read(pid: $0) } }
+        let (pids, children) = (self.pids, self.children)
+        return {
+            let current = children?.pids().filter { pids.keys.contains($0.key) } ?? pids
+            return current.compactMapValues { ProcessSample.read(pid: $0) }
+        }
     }
 
     func stop() {

@@ -59,6 +59,11 @@ struct BenchCommand: AsyncParsableCommand {
     /// `--slow-readers` without `--rate`: a fixed load, since a saturation search would end with readers that read.
     static let slowReaderRate = 2000.0
 
+    @Flag(help: ArgumentHelp(
+        "Restart every node in turn during the measured window (SIGTERM: it drains and its clients move); the run must lose, duplicate and reorder nothing, with no client error.",
+        discussion: "Without --rate the clients offer \(Int(Self.slowReaderRate)) messages/s."))
+    var rollingRestart = false
+
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
 
@@ -107,6 +112,9 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("--slow-readers sends one-to-one messages: --group-size must be 0.")
         }
         guard idle == nil || slowReaders == nil else { throw ValidationError("--idle and --slow-readers exclude each other.") }
+        guard !rollingRestart || (idle == nil && slowReaders == nil && connect == nil && servers >= 2) else {
+            throw ValidationError("--rolling-restart needs a started cluster of at least 2 --servers, without --idle, --slow-readers or --connect.")
+        }
         guard (1...16).contains(threads) else { throw ValidationError("--threads must be between 1 and 16.") }
         guard tls == "on" || tls == "off" else { throw ValidationError("--tls must be on or off.") }
         guard connect == nil || tls == "off" || caFile != nil else {
@@ -127,6 +135,10 @@ struct BenchCommand: AsyncParsableCommand {
             let faults = results.reduce(UInt64(0)) { $0 + $1.lost + $1.duplicates + $1.reordered }
             if faults > 0 {
                 throw ProtocolError(.internal, "Delivery was not exact: \(faults) messages lost, duplicated or reordered.")
+            }
+            let clientErrors = results.reduce(UInt64(0)) { $0 + ($1.clientErrors ?? 0) }
+            if rollingRestart, clientErrors > 0 {
+                throw ProtocolError(.internal, "The rolling restart was not invisible: \(clientErrors) client errors.")
             }
         } catch {
             throw fail(error)
@@ -182,12 +194,17 @@ struct BenchCommand: AsyncParsableCommand {
 
         let window = Duration.seconds(duration)
         var result: BenchResult
-        if let rate = rate ?? (slowReaders == nil ? nil : Self.slowReaderRate) {
+        if let rate = rate ?? (slowReaders == nil && !rollingRestart ? nil : Self.slowReaderRate) {
+            // The restarts begin with the measured window; the clients keep sending until they are done.
+            let restarts: (@Sendable () async throws -> Void)? =
+                rollingRestart ? { @Sendable in _ = try await cluster.restartNodesInTurn() } : nil
             let outcome = try await generator.run(
-                rate: rate, warmup: .seconds(warmup), duration: window, sample: cluster.sampler, progress: Progress.show)
+                rate: rate, warmup: .seconds(warmup), duration: window, sample: cluster.sampler, alongside: restarts,
+                progress: Progress.show)
             result = BenchResult(
                 outcome, strategy: strategy.rawValue, servers: cluster.servers, plan: plan,
                 connectionsPerNode: connections, targetRate: rate, curve: nil)
+            result.rollingRestarts = rollingRestart ? cluster.servers : nil
         } else {
             // Each group message makes a copy per other member: start the search at about 2,000 copies/s.
             let startRate = max(10, 2000 / Double(max(1, groupSize - 1)))

@@ -6,7 +6,7 @@ final class ChildProcesses: @unchecked Sendable {
     // @unchecked: `children` is only touched under `lock` — Foundation's Process is not Sendable, and termination
     // handlers run on arbitrary threads.
     private let lock = NSLock()
-    private var children: [(name: String, process: Process)] = []
+    private var children: [(name: String, process: Process, arguments: [String])] = []
     private let executable: URL
     private let logDirectory: URL
 
@@ -29,8 +29,27 @@ final class ChildProcesses: @unchecked Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        lock.withLock { children.append((name, process)) }
+        lock.withLock { children.append((name, process, arguments)) }
         return process.processIdentifier
+    }
+
+    /// SIGTERM to `name` (a node drains first: its clients move), waits for it to exit (SIGKILL after `grace`), and
+    /// starts it again with the same arguments; returns the new pid.
+    func restart(_ name: String, grace: Duration) async throws -> Int32 {
+        guard let child = lock.withLock({ children.last { $0.name == name } }) else {
+            throw ProtocolError(.internal, "No process named \(name) was started.")
+        }
+        child.process.terminate()
+        let deadline = ContinuousClock.now + grace
+        while child.process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if child.process.isRunning {
+            kill(child.process.processIdentifier, SIGKILL)
+            child.process.waitUntilExit()
+        }
+        lock.withLock { children.removeAll { $0.process === child.process } }
+        return try start(name, child.arguments)
     }
 
     /// Polls `probe` until it succeeds; a process that exits first is an error pointing at its log.
@@ -44,6 +63,14 @@ final class ChildProcesses: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw ProtocolError(.internal, "\(name) did not answer on \(address) within 30 seconds.")
+    }
+
+    /// The pid of each running child, by name.
+    func pids() -> [String: Int32] {
+        lock.withLock {
+            Dictionary(children.filter { $0.process.isRunning }.map { ($0.name, $0.process.processIdentifier) },
+                       uniquingKeysWith: { _, last in last })
+        }
     }
 
     func exited() -> [String] {

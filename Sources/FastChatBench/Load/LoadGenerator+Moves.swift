@@ -1,0 +1,63 @@
+import FastChatProtocol
+import Foundation
+import NIOCore
+
+extension LoadGenerator {
+    /// Moves the clients of draining nodes (a rolling restart) until cancelled: each connection that heard `Move`
+    /// and has all it wrote answered is replaced, as a real client does it, by a connection through the balancer that
+    /// signs in again; it keeps the old one's place in the schedule, its send sequence and its delivery tracker, so
+    /// a copy received on both counts as a duplicate and a gap as a loss.
+    func followMoves() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(20))
+            var movers: [Int] = []
+            for load in loads {
+                let taken = (try? await load.eventLoop.submit { load.value.takeMovers() }.get()) ?? []
+                movers += taken.map(Int.init)
+            }
+            guard !movers.isEmpty else { continue }
+            try? await forEach(movers, concurrency: plan.setupConcurrency) { index in
+                (index, await self.move(index))
+            } collect: { index, channel in
+                if let channel { self.channels[index] = channel }
+            }
+        }
+    }
+
+    /// The new channel, or nil when no node took the client back within a minute (counted as a lost connection:
+    /// a client-visible error).
+    private func move(_ index: Int) async -> BenchChannel? {
+        let (old, user, load) = (channels[index], users[index], loads[index % loads.count])
+        _ = try? await old.onLoop { $0.leaving = true }
+        try? await old.channel.close()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            do {
+                let (fresh, _) = try await BenchChannel.open(to: endpoint, tls: tls, load: load)
+                let previous = old.connection
+                try await fresh.onLoop { connection in
+                    connection.user = previous.value.user
+                    connection.timed = previous.value.timed
+                    connection.tracker = previous.value.tracker
+                    connection.sequence = previous.value.sequence
+                    connection.outgoing = previous.value.outgoing
+                }
+                do {
+                    try await user.signIn(on: fresh)
+                } catch {
+                    _ = try? await fresh.onLoop { $0.leaving = true }
+                    try? await fresh.channel.close()
+                    throw error
+                }
+                try await fresh.onLoop { connection in load.value.replace(previous.value, with: connection) }
+                return fresh
+            } catch {
+                // "Already logged in" until the draining node has closed the old session: try again shortly.
+                logger.debug("Moving a client failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        _ = try? await load.eventLoop.submit { load.value.connectionLost() }.get()
+        return nil
+    }
+}
