@@ -30,9 +30,11 @@ struct NodeRegistration: Sendable {
         let services = self.services
         await withDiscardingTaskGroup { group in
             var lastSweep = ContinuousClock.now - .seconds(60)
+            var rate = MessageRate()
             while !Task.isCancelled {
+                let perSecond = rate.add(services.metrics.figures.messagesAccepted, at: .now)
                 do {
-                    if try await beat() == .registeredAgain {
+                    if try await beat(messagesPerSecond: perSecond) == .registeredAgain {
                         // Not awaited here: replaying thousands of mailboxes must not delay the next heartbeat.
                         group.addTask { await services.resync(nil) }
                     }
@@ -41,6 +43,7 @@ struct NodeRegistration: Sendable {
                         try await sweepBlobs()
                     }
                 } catch {
+                    services.metrics.storeErrors.increment()
                     services.logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: configuration.heartbeatInterval)
@@ -66,13 +69,15 @@ struct NodeRegistration: Sendable {
         }
     }
 
-    /// One heartbeat.
-    func beat() async throws -> Beat {
+    /// One heartbeat, with the node's load.
+    func beat(messagesPerSecond: Double = 0) async throws -> Beat {
         let store = services.store
         let now = Date()
-        let connections = await services.sessions.count
+        let load = NodeLoad(
+            connections: await services.sessions.count, messagesPerSecond: messagesPerSecond,
+            mailboxPending: services.metrics.figures.mailboxPending)
         var beat = Beat.registered
-        if try await !store.heartbeat(node: configuration.nodeName, connections: connections, at: now) {
+        if try await !store.heartbeat(node: configuration.nodeName, load: load, at: now) {
             // Held from before this node is visible again, so nothing forwarded to it from now on overtakes what
             // its users missed; the replay (`NodeServices.resync`) releases them.
             for username in await services.sessions.usernames {

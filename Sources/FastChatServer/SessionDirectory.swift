@@ -37,4 +37,6 @@ actor SessionDirectory {
     var count: Int { sessions.count }
 
     var usernames: [String] { Array(sessions.keys) }
+
+    var all: [Session] { Array(sessions.values) }
 }

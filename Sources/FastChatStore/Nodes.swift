@@ -12,13 +12,41 @@ public struct NodeRecord: Sendable, Hashable {
     public var connections: Int
     public var startedAt: Date
     public var heartbeatAt: Date
+    /// Messages the node accepted per second, averaged over the few seconds before its last heartbeat.
+    public var messagesPerSecond: Double
+    /// Mailbox entries the node had pushed to its signed-in users and not yet seen acknowledged, at its last
+    /// heartbeat.
+    public var mailboxPending: Int
 
-    public init(name: String, address: String, pid: Int, connections: Int, startedAt: Date, heartbeatAt: Date) {
+    public init(
+        name: String, address: String, pid: Int, connections: Int, startedAt: Date, heartbeatAt: Date,
+        messagesPerSecond: Double = 0, mailboxPending: Int = 0
+    ) {
         self.name = name
         self.address = address
         self.pid = pid
         self.connections = connections
         self.startedAt = startedAt
         self.heartbeatAt = heartbeatAt
+        self.messagesPerSecond = messagesPerSecond
+        self.mailboxPending = mailboxPending
+    }
+
+    /// What the node reports with each heartbeat.
+    public var load: NodeLoad {
+        NodeLoad(connections: connections, messagesPerSecond: messagesPerSecond, mailboxPending: mailboxPending)
+    }
+}
+
+/// The figures a node reports with each heartbeat (what `fastchat status` shows per node).
+public struct NodeLoad: Sendable, Hashable {
+    public var connections: Int
+    public var messagesPerSecond: Double
+    public var mailboxPending: Int
+
+    public init(connections: Int, messagesPerSecond: Double = 0, mailboxPending: Int = 0) {
+        self.connections = connections
+        self.messagesPerSecond = messagesPerSecond
+        self.mailboxPending = mailboxPending
     }
 }

@@ -21,7 +21,7 @@ struct PostgresStoreTests {
             #expect(try await postgres.appliedMigrations() == PostgresMigrations.all.map(\.id))
             #expect(try await postgres.appliedMigrations() == [
                 "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
-                "v6-blob-refs",
+                "v6-blob-refs", "v7-node-load",
             ])
             try await store.close()
             await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
@@ -52,8 +52,8 @@ struct PostgresStoreTests {
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
             #expect(
-                try await store.appliedMigrations().suffix(5)
-                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs"])
+                try await store.appliedMigrations().suffix(6)
+                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-node-load"])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -101,7 +101,7 @@ struct PostgresStoreTests {
             try await writeOldDatabase(storage, migrations: 6, users: [alice], groups: [team])
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            #expect(try await store.appliedMigrations().last == "v7-node-load")
             #expect(try await store.user(named: "alice") == alice)
             #expect(try await store.group(named: "team") == team)
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -132,7 +132,7 @@ struct PostgresStoreTests {
             }
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v6-blob-refs")
+            #expect(try await store.appliedMigrations().last == "v7-node-load")
             try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
             try await store.close()
         }

@@ -169,5 +169,10 @@ enum PostgresMigrations {
             "CREATE INDEX IF NOT EXISTS blob_refs_on_seq ON blob_refs (seq)",
             "DROP TABLE IF EXISTS blob_fetches",
         ]),
+        Migration(id: "v7-node-load", statements: [
+            // What each node reports with its heartbeat besides its connections (`fastchat status`).
+            "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS messages_per_second DOUBLE PRECISION NOT NULL DEFAULT 0",
+            "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS mailbox_pending BIGINT NOT NULL DEFAULT 0",
+        ]),
     ]
 }

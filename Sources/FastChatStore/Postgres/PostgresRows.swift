@@ -62,11 +62,12 @@ extension GroupMembership {
 
 extension NodeRecord {
     init(postgresRow row: PostgresRow) throws {
-        let (name, address, pid, connections, startedAt, heartbeatAt) =
-            try row.decode((String, String, Int, Int, Int64, Int64).self)
+        let (name, address, pid, connections, startedAt, heartbeatAt, messagesPerSecond, mailboxPending) =
+            try row.decode((String, String, Int, Int, Int64, Int64, Double, Int).self)
         self.init(
             name: name, address: address, pid: pid, connections: connections,
-            startedAt: UnixMillis.date(startedAt), heartbeatAt: UnixMillis.date(heartbeatAt))
+            startedAt: UnixMillis.date(startedAt), heartbeatAt: UnixMillis.date(heartbeatAt),
+            messagesPerSecond: messagesPerSecond, mailboxPending: mailboxPending)
     }
 
     var postgresBinds: [any PostgresThrowingDynamicTypeEncodable] {

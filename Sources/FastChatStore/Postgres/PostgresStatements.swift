@@ -200,10 +200,13 @@ enum PostgresStatements {
             started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
         """
 
-    static let updateHeartbeat = "UPDATE nodes SET connections = $1, heartbeat_at = $2 WHERE name = $3 RETURNING 1"
+    static let updateHeartbeat = """
+        UPDATE nodes SET connections = $1, messages_per_second = $2, mailbox_pending = $3, heartbeat_at = $4
+        WHERE name = $5 RETURNING 1
+        """
 
     static let selectNodes = """
-        SELECT name, address, pid, connections, started_at, heartbeat_at
+        SELECT name, address, pid, connections, started_at, heartbeat_at, messages_per_second, mailbox_pending
         FROM nodes ORDER BY name
         """
 

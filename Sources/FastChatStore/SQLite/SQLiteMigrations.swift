@@ -147,6 +147,14 @@ enum SQLiteMigrations {
             try db.drop(table: "blob_fetches")
         }
 
+        migrator.registerMigration("v7-node-load") { db in
+            // What each node reports with its heartbeat besides its connections (`fastchat status`).
+            try db.alter(table: "nodes") { t in
+                t.add(column: "messages_per_second", .double).notNull().defaults(to: 0)
+                t.add(column: "mailbox_pending", .integer).notNull().defaults(to: 0)
+            }
+        }
+
         return migrator
     }
 

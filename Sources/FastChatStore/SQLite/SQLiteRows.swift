@@ -85,7 +85,9 @@ extension NodeRecord {
             pid: row["pid"],
             connections: row["connections"],
             startedAt: UnixMillis.date(row["started_at"]),
-            heartbeatAt: UnixMillis.date(row["heartbeat_at"]))
+            heartbeatAt: UnixMillis.date(row["heartbeat_at"]),
+            messagesPerSecond: row["messages_per_second"],
+            mailboxPending: row["mailbox_pending"])
     }
 
     var sqliteArguments: StatementArguments {

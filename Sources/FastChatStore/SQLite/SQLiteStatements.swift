@@ -140,10 +140,13 @@ enum SQLiteStatements {
             started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
         """
 
-    static let updateHeartbeat = "UPDATE nodes SET connections = ?, heartbeat_at = ? WHERE name = ?"
+    static let updateHeartbeat = """
+        UPDATE nodes SET connections = ?, messages_per_second = ?, mailbox_pending = ?, heartbeat_at = ?
+        WHERE name = ?
+        """
 
     static let selectNodes = """
-        SELECT name, address, pid, connections, started_at, heartbeat_at
+        SELECT name, address, pid, connections, started_at, heartbeat_at, messages_per_second, mailbox_pending
         FROM nodes ORDER BY name
         """
 

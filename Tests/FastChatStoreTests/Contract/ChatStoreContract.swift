@@ -57,6 +57,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case registerAndListNodes
     case registerNodeReplacesByName
     case heartbeatUpdatesConnectionsAndTime
+    case heartbeatRecordsTheNodesLoad
     case heartbeatOnRemovedNodeIsFalse
     case removeNodeClearsItsSessions
     case reapClearsDeadNodesSessions
@@ -113,6 +114,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .registerAndListNodes: try await Self.registerAndListNodes(context)
             case .registerNodeReplacesByName: try await Self.registerNodeReplacesByName(context)
             case .heartbeatUpdatesConnectionsAndTime: try await Self.heartbeatUpdatesConnectionsAndTime(context)
+            case .heartbeatRecordsTheNodesLoad: try await Self.heartbeatRecordsTheNodesLoad(context)
             case .heartbeatOnRemovedNodeIsFalse: try await Self.heartbeatOnRemovedNodeIsFalse(context)
             case .removeNodeClearsItsSessions: try await Self.removeNodeClearsItsSessions(context)
             case .reapClearsDeadNodesSessions: try await Self.reapClearsDeadNodesSessions(context)
