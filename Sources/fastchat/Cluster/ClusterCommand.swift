@@ -39,7 +39,8 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("metrics"),
         help: ArgumentHelp(
-            "Serve /metrics and /health: the balancer's on HOST:PORT, node sN's on HOST:PORT+N.", valueName: "host:port"))
+            "Serve /metrics and /health: the balancer's on HOST:PORT (PORT alone: 127.0.0.1), node sN's on PORT+N.",
+            valueName: "host:port"))
     var metrics: String?
 
     func validate() throws {
@@ -58,8 +59,7 @@ struct ClusterCommand: AsyncParsableCommand {
 
     private var metricsEndpoint: Endpoint? {
         get throws {
-            guard let metrics else { return nil }
-            do { return try Endpoint(parsing: metrics) } catch { throw ValidationError("--metrics: \(error.message)") }
+            try metrics.map { try MetricsOptions.parse($0, allowingAnyPort: false) }
         }
     }
 
