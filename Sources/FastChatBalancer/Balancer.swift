@@ -3,6 +3,7 @@ import FastChatStore
 import FastChatTLS
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -25,16 +26,22 @@ public final class Balancer: Service, Sendable {
     private let configuration: BalancerConfiguration
     private let serverChannel: NIOAsyncChannel<any Channel, Never>
     private let probe: NodeProbe
+    private let store: any ChatStore
+    private let metrics: BalancerMetrics
     private let logger: Logger
 
     private init(
         configuration: BalancerConfiguration,
         table: NodeTable,
+        store: any ChatStore,
         serverChannel: NIOAsyncChannel<any Channel, Never>,
         logger: Logger
     ) throws {
         self.configuration = configuration
         self.table = table
+        self.store = store
+        metrics = BalancerMetrics(
+            factory: configuration.metricsFactory ?? MetricsSystem.factory, strategy: configuration.strategy)
         probe = NodeProbe(
             table: table, tls: try configuration.tls.map { try ClientTLS(trust: try $0.clusterTrust()) },
             timeout: configuration.probeTimeout, logger: logger)
@@ -74,7 +81,14 @@ public final class Balancer: Service, Sendable {
                     return channel
                 }
             }
-        return try Balancer(configuration: configuration, table: table, serverChannel: channel, logger: logger)
+        return try Balancer(configuration: configuration, table: table, store: store, serverChannel: channel, logger: logger)
+    }
+
+    /// Why this balancer is not healthy, or nil: its store must answer (it places clients from the registry there).
+    /// (A bound on how long that may take is the caller's.)
+    public func healthProblem() async throws -> String? {
+        _ = try await store.nodes()
+        return nil
     }
 
     public func run() async throws {
@@ -85,7 +99,11 @@ public final class Balancer: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.table.refresh(every: self.configuration.refreshInterval) }
                 let logger = self.logger
-                await serveConnections(of: serverChannel, limits: ConnectionCounts(self.configuration.connectionLimits)) { error in
+                let metrics = self.metrics
+                await serveConnections(
+                    of: serverChannel, limits: ConnectionCounts(self.configuration.connectionLimits),
+                    onRefused: { metrics.refused($0.code == .rateLimited) }
+                ) { error in
                     logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
                 } _: { connection in
                     await self.serve(connection)
@@ -99,6 +117,9 @@ public final class Balancer: Service, Sendable {
     }
 
     private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {
+        metrics.connectionsAccepted.increment()
+        metrics.connections.increment()
+        defer { metrics.connections.decrement() }
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
         do {
@@ -126,9 +147,11 @@ public final class Balancer: Service, Sendable {
             }
             await probe.check(reported: hello.unreachableNodes)
             guard let node = await table.place() else {
+                metrics.placementFailures.increment()
                 logger.warning("No chat node is available for a client")
                 return .error(.unavailable, "No chat node is available.", requestID: requestID)
             }
+            metrics.placed(on: node.name)
             logger.debug("Redirected", metadata: ["node": "\(node.name)", "client": "\(hello.clientName)"])
             var redirect = Fastchat_V1_Redirect()
             redirect.address = node.address
@@ -152,6 +175,8 @@ public final class Balancer: Service, Sendable {
             node.pid = Int64(view.record.pid)
             node.alive = view.alive
             node.connections = UInt32(clamping: view.record.connections)
+            node.messagesPerSecond = view.record.messagesPerSecond
+            node.mailboxPending = UInt64(clamping: view.record.mailboxPending)
             return node
         }
         return status

@@ -1,6 +1,7 @@
 import FastChatProtocol
 import FastChatTLS
 import Foundation
+import Metrics
 
 /// The placement strategies (DESIGN §9). The raw values are contract names: the CLI, scripts and `ClusterStatus`
 /// use them.
@@ -31,6 +32,8 @@ public struct BalancerConfiguration: Sendable {
     public var connectionLimits: ConnectionLimits
     /// How long a node a client reported unreachable has to answer the balancer's own Hello.
     public var probeTimeout: Duration
+    /// Where the balancer's metrics go; nil: the process's `MetricsSystem`.
+    public var metricsFactory: (any MetricsFactory)?
 
     public init(
         host: String = "127.0.0.1",

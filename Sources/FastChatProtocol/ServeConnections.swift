@@ -25,10 +25,11 @@ public func prepareAcceptedConnection(_ channel: any Channel, maxFrameBytes: Int
 /// served with its task cancelled, so it ends at once.
 ///
 /// A connection over `limits` is served only its refusal: its first frame is answered with the error, then it is
-/// closed.
+/// closed; `onRefused` is told why (for the refusal counters).
 public func serveConnections(
     of listener: NIOAsyncChannel<any Channel, Never>,
     limits: ConnectionCounts? = nil,
+    onRefused: @escaping @Sendable (ProtocolError) -> Void = { _ in },
     onListenerError: @escaping @Sendable (any Error) -> Void = { _ in },
     _ serve: @escaping @Sendable (NIOAsyncChannel<Frame, Frame>) async -> Void
 ) async {
@@ -46,6 +47,7 @@ public func serveConnections(
                             }
                             let address = channel.peerHost
                             if let refusal = await limits?.admit(address) {
+                                onRefused(refusal)
                                 await refuse(connection, with: refusal)
                                 return
                             }

@@ -1548,6 +1548,12 @@ public nonisolated struct Fastchat_V1_NodeStatus: Sendable {
 
   public var connections: UInt32 = 0
 
+  /// messages the node accepted per second, over the last few seconds
+  public var messagesPerSecond: Double = 0
+
+  /// entries pushed to its signed-in users and not yet acknowledged
+  public var mailboxPending: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -4244,7 +4250,7 @@ nonisolated extension Fastchat_V1_GetStatus: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Fastchat_V1_NodeStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NodeStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{1}pid\0\u{1}alive\0\u{1}connections\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{1}pid\0\u{1}alive\0\u{1}connections\0\u{3}messages_per_second\0\u{3}mailbox_pending\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4257,6 +4263,8 @@ nonisolated extension Fastchat_V1_NodeStatus: SwiftProtobuf.Message, SwiftProtob
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.pid) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.alive) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.connections) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.messagesPerSecond) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.mailboxPending) }()
       default: break
       }
     }
@@ -4278,6 +4286,12 @@ nonisolated extension Fastchat_V1_NodeStatus: SwiftProtobuf.Message, SwiftProtob
     if self.connections != 0 {
       try visitor.visitSingularUInt32Field(value: self.connections, fieldNumber: 5)
     }
+    if self.messagesPerSecond.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.messagesPerSecond, fieldNumber: 6)
+    }
+    if self.mailboxPending != 0 {
+      try visitor.visitSingularUInt64Field(value: self.mailboxPending, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4287,6 +4301,8 @@ nonisolated extension Fastchat_V1_NodeStatus: SwiftProtobuf.Message, SwiftProtob
     if lhs.pid != rhs.pid {return false}
     if lhs.alive != rhs.alive {return false}
     if lhs.connections != rhs.connections {return false}
+    if lhs.messagesPerSecond != rhs.messagesPerSecond {return false}
+    if lhs.mailboxPending != rhs.mailboxPending {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

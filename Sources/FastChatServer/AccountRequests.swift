@@ -96,6 +96,7 @@ extension ConnectionHandler {
             outbox: outbox,
             store: services.store,
             pageSize: services.configuration.replayPageSize,
+            metrics: services.metrics,
             logger: logger
         )
         await flow.attach(delivery)

@@ -32,6 +32,7 @@ extension ConnectionHandler {
             throw ProtocolError(.badRequest, sentence)
         } catch let error as StoreError {
             guard case .uploadQuotaExceeded = error else { throw error }
+            services.metrics.uploadQuotaRefused.increment()
             throw ProtocolError(.badImage, error.description)
         }
         outbox.reply(to: requestID, .ok(.init()))

@@ -1,3 +1,4 @@
+import Metrics
 import FastChatProtocol
 import Foundation
 import FastChatStore
@@ -73,14 +74,21 @@ public final class ChatNode: Service, Sendable {
         if cleared > 0 {
             logger.notice("Cleared \(cleared) sessions left by an earlier run of this node")
         }
+        let metrics = NodeMetrics(factory: configuration.metricsFactory ?? MetricsSystem.factory)
         let services = NodeServices(
             configuration: configuration,
             store: store,
             sessions: SessionDirectory(),
-            mailbox: MailboxWriter("mailbox", maxBatchSize: configuration.maxBatchSize, logger: logger) {
+            mailbox: MailboxWriter(
+                "mailbox", maxBatchSize: configuration.maxBatchSize, metrics: metrics.mailboxCommits,
+                storeErrors: metrics.storeErrors, logger: logger
+            ) {
                 try await store.accept($0)
             },
-            acks: AckWriter("acks", maxBatchSize: configuration.maxBatchSize, logger: logger) {
+            acks: AckWriter(
+                "acks", maxBatchSize: configuration.maxBatchSize, metrics: metrics.ackCommits,
+                storeErrors: metrics.storeErrors, logger: logger
+            ) {
                 try await store.acknowledge($0)
             },
             presence: PresenceCache(store: store, localNode: configuration.nodeName),
@@ -89,10 +97,11 @@ public final class ChatNode: Service, Sendable {
                 localName: configuration.nodeName, tls: try configuration.tls?.makeLinkContext(),
                 // Nodes of a cluster share their settings: a third of this node's idle timeout suits the peers too.
                 keepAlive: (configuration.idleTimeout ?? .seconds(90)) / 3, maxFrameBytes: configuration.maxFrameBytes,
-                logger: logger),
+                metrics: metrics, logger: logger),
             linkRefusals: LinkRefusals(),
             authLimiter: AuthRateLimiter(configuration.authLimits),
             outboundPeak: OutboundPeak(),
+            metrics: metrics,
             blockingPool: NIOThreadPool.singleton,
             logger: logger
         )
@@ -105,11 +114,33 @@ public final class ChatNode: Service, Sendable {
     /// mark bounds it, give or take a frame).
     public var peakOutboundBytes: Int { services.outboundPeak.value }
 
+    /// Why this node is not healthy, or nil: it must be in the registry, which also shows that the store answers.
+    /// (A bound on how long that may take is the caller's.)
+    public func healthProblem() async throws -> String? {
+        let name = services.configuration.nodeName
+        guard try await services.store.nodes().contains(where: { $0.name == name }) else {
+            return "node \(name) is not registered"
+        }
+        return nil
+    }
+
+    /// Brings the gauges that are read, not counted, up to date (before a scrape).
+    public func refreshMetrics() async {
+        let metrics = services.metrics
+        metrics.mailboxPending.record(metrics.figures.mailboxPending)
+        var buffered = 0
+        for session in await services.sessions.all {
+            buffered += await session.outbox.bufferedBytes()
+        }
+        metrics.outboundBuffered.record(buffered)
+    }
+
     public func run() async throws {
         let serverChannel = self.serverChannel
         let registration = self.registration
         let logger = services.logger
         let connectionCounts = ConnectionCounts(services.configuration.connectionLimits)
+        let metrics = services.metrics
         // Said here, not at bind: under a ServiceGroup its signal handlers are in place by now, so whoever waits
         // for this line (a script, a test) may send SIGTERM at once and get a graceful stop, not a killed process.
         logger.info("Node \(services.configuration.nodeName) listening on \(localAddress)")
@@ -126,7 +157,7 @@ public final class ChatNode: Service, Sendable {
                 }
             }
             await withGracefulShutdownHandler {
-                await serveConnections(of: serverChannel, limits: connectionCounts) { error in
+                await serveConnections(of: serverChannel, limits: connectionCounts, onRefused: { metrics.refused($0) }) { error in
                     logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
                 } _: { connection in
                     await self.serve(connection)
@@ -144,6 +175,9 @@ public final class ChatNode: Service, Sendable {
     }
 
     private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {
+        services.metrics.connectionsAccepted.increment()
+        services.metrics.connections.increment()
+        defer { services.metrics.connections.decrement() }
         var logger = services.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
         do {

@@ -91,7 +91,13 @@ final class ConnectionHandler {
             case .changePassword(let request):
                 try await changePassword(request, requestID: requestID)
             case .signIn(let request):
-                try await signIn(request, requestID: requestID)
+                do {
+                    try await signIn(request, requestID: requestID)
+                    services.metrics.signIns.succeeded.increment()
+                } catch {
+                    services.metrics.signIns.failed(error)
+                    throw error
+                }
             case .signOut:
                 await endSession()
                 outbox.reply(to: requestID, .ok(.init()))
@@ -132,8 +138,10 @@ final class ConnectionHandler {
             outbox.fail(requestID, error)
         } catch StoreError.cannotOpen {
             // The store is unreachable (a PostgreSQL restart, say): nothing was done, and the client may try again.
+            services.metrics.storeErrors.increment()
             outbox.fail(requestID, ProtocolError(.unavailable, "The server cannot reach its store right now; try again."))
         } catch {
+            if error is StoreError { services.metrics.storeErrors.increment() }
             logger.error("Request failed", metadata: ["error": "\(error)"])
             outbox.fail(requestID, ProtocolError(.internal, "The server could not complete the request."))
         }
@@ -204,6 +212,7 @@ final class ConnectionHandler {
     }
 
     private func refuseLink(_ claimed: String, because reason: String) async {
+        services.metrics.refusedNodeLink.increment()
         guard await services.linkRefusals.shouldLog(claimed) else { return }
         logger.warning(
             "Refused a node link claiming to be \(claimed): \(reason)", metadata: ["peer": "\(peerHost ?? "?")"])
@@ -226,6 +235,7 @@ final class ConnectionHandler {
         self.session = nil
         await flow.attach(nil)
         await services.sessions.remove(session)
+        await session.delivery.close()
         // Its own task, so a connection cancelled by shutdown still releases the account cluster-wide.
         let store = services.store
         let node = services.configuration.nodeName

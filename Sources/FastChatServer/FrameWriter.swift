@@ -43,6 +43,15 @@ struct FrameWriter: Sendable {
     /// one): its peer is not keeping up.
     var isWritable: Bool { channel.isWritable }
 
+    /// Bytes written to the channel and not yet taken by the socket (0 once the channel is closed).
+    func bufferedBytes() async -> Int {
+        let channel = self.channel
+        let bytes = try? await channel.eventLoop.submit {
+            try channel.syncOptions?.getOption(.bufferedWritableBytes)
+        }.get()
+        return (bytes ?? nil) ?? 0
+    }
+
     /// Returns once everything sent before has been handed to the socket (before closing the connection).
     func flush() async {
         let channel = self.channel

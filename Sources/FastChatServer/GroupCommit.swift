@@ -1,3 +1,4 @@
+import Metrics
 import FastChatStore
 import Logging
 
@@ -18,6 +19,8 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
     private let name: String
     private let write: Write
     private let maxBatchSize: Int
+    private let metrics: CommitMetrics
+    private let storeErrors: Counter
     private let logger: Logger
     private var queue: [Pending] = []
     /// Submitters wait for room beyond this many queued items, so a flood of requests backs up into the
@@ -27,10 +30,15 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
     private var draining = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(_ name: String, maxBatchSize: Int, logger: Logger, write: @escaping Write) {
+    init(
+        _ name: String, maxBatchSize: Int, metrics: CommitMetrics, storeErrors: Counter, logger: Logger,
+        write: @escaping Write
+    ) {
         self.name = name
         self.write = write
         self.maxBatchSize = maxBatchSize
+        self.metrics = metrics
+        self.storeErrors = storeErrors
         self.maxQueued = maxBatchSize * 8
         self.logger = logger
     }
@@ -59,12 +67,16 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
             let waiters = roomWaiters
             roomWaiters = []
             for waiter in waiters { waiter.resume() }
+            metrics.batchSize.record(batch.count)
+            let started = ContinuousClock.now
             do {
                 let outcomes = try await write(batch.map(\.item))
+                metrics.duration.record(duration: ContinuousClock.now - started)
                 for (pending, outcome) in zip(batch, outcomes) {
                     await pending.completion(.success(outcome))
                 }
             } catch {
+                storeErrors.increment()
                 logger.error("Writing a batch failed", metadata: ["batch": "\(name)", "items": "\(batch.count)", "error": "\(error)"])
                 for pending in batch {
                     await pending.completion(.failure(error))

@@ -20,6 +20,7 @@ actor MailboxDelivery {
     private let outbox: Outbox
     private let store: any ChatStore
     private let pageSize: Int
+    private let metrics: NodeMetrics
     private let logger: Logger
     /// Pushed on this connection and not yet acknowledged.
     private var pushed: Set<Int64> = []
@@ -36,6 +37,8 @@ actor MailboxDelivery {
     /// The sign-in replay ended behind: `Synced` (which ends a `receive`) is said only once it has caught up.
     private var syncedOwed = false
     private var deliveredBeforeSynced = 0
+    /// The session ended: nothing more is pushed, and nothing counts as pending any longer.
+    private var closed = false
 
     /// Beyond this, live entries that arrive during a replay are dropped from memory (they are in the store) and
     /// the replay reads them instead.
@@ -43,11 +46,12 @@ actor MailboxDelivery {
     /// Bytes handed to the writer between two checks of the connection's buffer.
     private static let settleEvery = 256 << 10
 
-    init(username: String, outbox: Outbox, store: any ChatStore, pageSize: Int, logger: Logger) {
+    init(username: String, outbox: Outbox, store: any ChatStore, pageSize: Int, metrics: NodeMetrics, logger: Logger) {
         self.username = username
         self.outbox = outbox
         self.store = store
         self.pageSize = pageSize
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -61,13 +65,22 @@ actor MailboxDelivery {
                 replayAgain = true
             }
         } else if !behind {
-            await send(entries)
+            await send(entries, live: true)
         }
     }
 
     /// Stored acknowledgements: those entries are gone from the store and need not be remembered.
     func acknowledged(_ seqs: [Int64]) {
+        let before = pushed.count
         pushed.subtract(seqs)
+        metrics.figures.pendingChanged(by: pushed.count - before)
+    }
+
+    /// The session ended (signed out, or its connection closed).
+    func close() {
+        closed = true
+        metrics.figures.pendingChanged(by: -pushed.count)
+        pushed = []
     }
 
     /// The sign-in replay: sends everything pending, then `Synced`. On a store failure the connection is told and
@@ -150,7 +163,11 @@ actor MailboxDelivery {
                 sent += await send(page)
                 cursor = page.last?.seq ?? cursor
                 if page.count < pageSize {
-                    if !behind { pushed.formIntersection(stored) }
+                    if !behind {
+                        let before = pushed.count
+                        pushed.formIntersection(stored)
+                        metrics.figures.pendingChanged(by: pushed.count - before)
+                    }
                     break
                 }
             }
@@ -162,12 +179,16 @@ actor MailboxDelivery {
     }
 
     /// Sends the entries not pushed yet, while the connection takes them; returns how many. At the high-water
-    /// mark it stops: the rest stays in the mailbox until the connection drains (`drained`).
+    /// mark it stops: the rest stays in the mailbox until the connection drains (`drained`). `live`: entries just
+    /// committed, whose time from commit to push is the push latency (a replay's may have waited for days).
     @discardableResult
-    private func send(_ entries: [MailboxEntry]) async -> Int {
+    private func send(_ entries: [MailboxEntry], live: Bool = false) async -> Int {
+        guard !closed else { return 0 }
         var sent = 0
         var unsettled = 0
-        for entry in entries {
+        let now = live ? Date() : nil
+        defer { metrics.messagesDelivered.increment(by: sent) }
+        for entry in entries where !closed {
             if unsettled >= Self.settleEvery {
                 // Lets the writer hand what was sent to the channel, whose buffer then says whether there is room.
                 await outbox.settle()
@@ -194,8 +215,12 @@ actor MailboxDelivery {
             deliver.storedAtMs = entry.storedAt.wireMillis
             outbox.send(Frame(.deliver(deliver)))
             pushed.insert(entry.seq)
+            metrics.figures.pendingChanged(by: 1)
             unsettled += entry.byteCount
             sent += 1
+            if let now {
+                metrics.pushLatency.recordNanoseconds(Int64(max(0, now.timeIntervalSince(entry.storedAt)) * 1e9))
+            }
         }
         return sent
     }

@@ -40,12 +40,16 @@ extension ConnectionHandler {
         let services = self.services
         let accepted = Fastchat_V1_Accepted.with { $0.messageID = envelope.messageID }
         let window = self.window
+        let isGroup = !envelope.group.isEmpty
         await window.acquire()
         await services.mailbox.submit(message) { result in
             await window.release()
             switch result {
             case .success(.stored(let entries)):
                 outbox.reply(to: requestID, .accepted(accepted))
+                services.metrics.messagesAccepted.increment()
+                services.metrics.figures.messageAccepted()
+                if isGroup { services.metrics.groupCopies.increment(by: entries.count) }
                 await services.route(entries)
             case .success(.duplicate):
                 outbox.reply(to: requestID, .accepted(accepted))
@@ -55,6 +59,7 @@ extension ConnectionHandler {
                     .badImage, "The image is no longer on the server (an upload is kept for a while until a message "
                         + "refers to it); send it again."))
             case .success(.mailboxFull(let recipients)):
+                services.metrics.mailboxQuotaRefused.increment()
                 let quota = services.configuration.mailboxQuota
                 outbox.fail(requestID, ProtocolError(
                     .mailboxFull,
@@ -97,6 +102,7 @@ extension ConnectionHandler {
             await window.release()
             switch result {
             case .success(let removed):
+                services.metrics.messagesAcknowledged.increment(by: removed.count)
                 await session.delivery.acknowledged(acknowledgement.seqs)
                 outbox.reply(to: requestID, .ok(.init()))
                 await services.sendReceipts(for: removed)

@@ -16,6 +16,7 @@ actor NodeLinks {
     private let keepAlive: Duration
     /// Every node of a cluster accepts frames this large (they share their settings); larger forwards are split.
     private let maxFrameBytes: Int
+    private let metrics: NodeMetrics
     private let logger: Logger
     private var links: [String: NodeLink] = [:]
     /// Dials in progress: whoever needs the same link meanwhile waits for that dial rather than giving up.
@@ -29,9 +30,13 @@ actor NodeLinks {
     /// Beyond this many remembered recipients for one node, it is told to replay to everyone instead.
     private let maxMissedPerNode = 10_000
 
-    init(localName: String, tls: NIOSSLContext?, keepAlive: Duration, maxFrameBytes: Int, logger: Logger) {
+    init(
+        localName: String, tls: NIOSSLContext?, keepAlive: Duration, maxFrameBytes: Int, metrics: NodeMetrics,
+        logger: Logger
+    ) {
         self.localName = localName
         self.maxFrameBytes = maxFrameBytes
+        self.metrics = metrics
         self.tls = tls
         self.keepAlive = keepAlive
         self.logger = logger
@@ -61,11 +66,13 @@ actor NodeLinks {
             link = await self.link(to: record)
         }
         guard let link else {
+            metrics.linkForwardFailures.increment()
             remember(forward.entries.map(\.recipient), for: node)
             return false
         }
         for part in forward.split(maxBytes: maxFrameBytes) {
             link.send(Frame(.forward(part)))
+            metrics.linkForwards.increment()
         }
         return true
     }

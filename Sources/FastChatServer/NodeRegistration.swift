@@ -48,9 +48,11 @@ struct NodeRegistration: Sendable {
                 }
             }
             var lastSweep = ContinuousClock.now - .seconds(60)
+            var rate = MessageRate()
             while !Task.isCancelled {
+                let perSecond = rate.add(services.metrics.figures.messagesAccepted, at: .now)
                 do {
-                    let (beat, live) = try await beat()
+                    let (beat, live) = try await beat(messagesPerSecond: perSecond)
                     liveNodesInput.yield(live)
                     if live.contains(where: { $0.name == configuration.nodeName && $0.draining }) {
                         onDrainRequested()
@@ -64,6 +66,7 @@ struct NodeRegistration: Sendable {
                         try await sweepBlobs()
                     }
                 } catch {
+                    services.metrics.storeErrors.increment()
                     services.logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: configuration.heartbeatInterval)
@@ -90,13 +93,15 @@ struct NodeRegistration: Sendable {
         }
     }
 
-    /// One heartbeat; answers the nodes that are live as of it.
-    func beat() async throws -> (Beat, live: [NodeRecord]) {
+    /// One heartbeat, with the node's load; answers the nodes that are live as of it.
+    func beat(messagesPerSecond: Double = 0) async throws -> (Beat, live: [NodeRecord]) {
         let store = services.store
         let now = Date()
-        let connections = services.sessions.count
+        let load = NodeLoad(
+            connections: services.sessions.count, messagesPerSecond: messagesPerSecond,
+            mailboxPending: services.metrics.figures.mailboxPending)
         var beat = Beat.registered
-        if try await !store.heartbeat(node: configuration.nodeName, connections: connections, at: now) {
+        if try await !store.heartbeat(node: configuration.nodeName, load: load, at: now) {
             // Held from before this node is visible again, so nothing forwarded to it from now on overtakes what
             // its users missed; the replay (`NodeServices.resync`) releases them.
             for username in await services.sessions.usernames {

@@ -17,6 +17,7 @@ struct NodeServices: Sendable {
     let linkRefusals: LinkRefusals
     let authLimiter: AuthRateLimiter
     let outboundPeak: OutboundPeak
+    let metrics: NodeMetrics
     /// Nil when the store keeps no images; the node then announces a maximum image size of 0.
     var blobs: (any BlobStore)? { store as? any BlobStore }
     /// The one slow hash left (scrypt, checking a legacy account's or group's old hash once, at its upgrade) runs

@@ -14,6 +14,10 @@ struct Outbox: Sendable {
 
     var isWritable: Bool { writer.isWritable }
 
+    func bufferedBytes() async -> Int {
+        await writer.bufferedBytes()
+    }
+
     /// Returns once what was sent so far is in the channel's own buffer, so `isWritable` counts it.
     func settle() async {
         await writer.flush()

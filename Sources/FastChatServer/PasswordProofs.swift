@@ -27,7 +27,12 @@ extension ConnectionHandler {
     /// a group as "#name"); over the limit it is refused with `RATE_LIMITED`. Guessing passwords against a login
     /// key is as cheap for the node as checking the right one, so the limit is what keeps guessing slow.
     func admitPasswordProof(for account: String, what: String) async throws {
-        try await services.authLimiter.admit(address: peerHost, account: account, what: what)
+        do {
+            try await services.authLimiter.admit(address: peerHost, account: account, what: what)
+        } catch {
+            services.metrics.rateLimited.increment()
+            throw error
+        }
     }
 
     /// Whether `signature` is over the transcript naming `loginKey` and `challenge` on this connection, by

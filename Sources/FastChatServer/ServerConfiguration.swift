@@ -1,3 +1,4 @@
+import Metrics
 import FastChatProtocol
 import FastChatTLS
 import FastChatStore
@@ -55,6 +56,9 @@ public struct ServerConfiguration: Sendable {
     public var drainTimeout: Duration
     /// The certificate served to clients and presented on node links; nil serves plaintext (`--no-tls`).
     public var tls: TLSIdentity?
+    /// Where the node's metrics go; nil: the process's `MetricsSystem` (a no-op unless it was bootstrapped). Tests
+    /// running several nodes in one process give each its own.
+    public var metricsFactory: (any MetricsFactory)?
 
     public init(
         host: String = "127.0.0.1",

@@ -104,9 +104,9 @@ public protocol ChatStore: Sendable {
     /// Inserts the node, or replaces every field of the node with the same name (a restart). Its sessions are left
     /// alone: a restarting node clears them itself.
     func registerNode(_ node: NodeRecord) async throws
-    /// Records a heartbeat. False if the node has no row (removed, or reaped as dead, which cleared its sessions):
-    /// the caller re-registers, and its sessions are gone.
-    func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool
+    /// Records a heartbeat and the node's load. False if the node has no row (removed, or reaped as dead, which
+    /// cleared its sessions): the caller re-registers, and its sessions are gone.
+    func heartbeat(node: String, load: NodeLoad, at: Date) async throws -> Bool
     /// Every registered node, dead or alive, ordered by name.
     func nodes() async throws -> [NodeRecord]
     /// Marks the node draining (`NodeRecord.draining`). False if no node has that name.
@@ -124,6 +124,11 @@ public protocol ChatStore: Sendable {
 }
 
 extension ChatStore {
+    /// A heartbeat that reports only the connection count.
+    public func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool {
+        try await heartbeat(node: node, load: NodeLoad(connections: connections), at: at)
+    }
+
     /// `join` with no member limit.
     public func join(group: String, username: String) async throws -> GroupJoinOutcome {
         try await join(group: group, username: username, maxMembers: .max)

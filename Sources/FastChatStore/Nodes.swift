@@ -12,13 +12,18 @@ public struct NodeRecord: Sendable, Hashable {
     public var connections: Int
     public var startedAt: Date
     public var heartbeatAt: Date
+    /// Messages the node accepted per second, averaged over the few seconds before its last heartbeat.
+    public var messagesPerSecond: Double
+    /// Mailbox entries the node had pushed to its signed-in users and not yet seen acknowledged, at its last
+    /// heartbeat.
+    public var mailboxPending: Int
     /// Asked to drain (`fastchat drain`, or its own SIGTERM): balancers send it no new clients, and it moves the
     /// ones it has to other nodes before it stops. A (re)registration clears it.
     public var draining: Bool
 
     public init(
         name: String, address: String, pid: Int, connections: Int, startedAt: Date, heartbeatAt: Date,
-        draining: Bool = false
+        messagesPerSecond: Double = 0, mailboxPending: Int = 0, draining: Bool = false
     ) {
         self.name = name
         self.address = address
@@ -27,5 +32,25 @@ public struct NodeRecord: Sendable, Hashable {
         self.startedAt = startedAt
         self.heartbeatAt = heartbeatAt
         self.draining = draining
+        self.messagesPerSecond = messagesPerSecond
+        self.mailboxPending = mailboxPending
+    }
+
+    /// What the node reports with each heartbeat.
+    public var load: NodeLoad {
+        NodeLoad(connections: connections, messagesPerSecond: messagesPerSecond, mailboxPending: mailboxPending)
+    }
+}
+
+/// The figures a node reports with each heartbeat (what `fastchat status` shows per node).
+public struct NodeLoad: Sendable, Hashable {
+    public var connections: Int
+    public var messagesPerSecond: Double
+    public var mailboxPending: Int
+
+    public init(connections: Int, messagesPerSecond: Double = 0, mailboxPending: Int = 0) {
+        self.connections = connections
+        self.messagesPerSecond = messagesPerSecond
+        self.mailboxPending = mailboxPending
     }
 }

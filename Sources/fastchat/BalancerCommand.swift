@@ -5,6 +5,7 @@ import FastChatStore
 import Foundation
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 struct BalancerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,6 +37,8 @@ struct BalancerCommand: AsyncParsableCommand {
 
     @OptionGroup var connectionLimits: ConnectionLimitOptions
 
+    @OptionGroup var metrics: MetricsOptions
+
     func validate() throws {
         guard blockSize >= 1 else { throw ValidationError("--block-size must be at least 1.") }
     }
@@ -43,6 +46,8 @@ struct BalancerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(label: "fastchat.balancer", level: logLevel)
         do {
+            let metricsEndpoint = try metrics.endpoint
+            let exported = metricsEndpoint.map { _ in MetricsSetup.bootstrap() }
             let storeURL = try StoreURL(parsing: database)
             let identity = try tls.settings.identity(name: "balancer", host: host, sqliteFile: storeURL.sqliteFile)
             let store = try await openStore(storeURL, logger: logger)
@@ -57,7 +62,14 @@ struct BalancerCommand: AsyncParsableCommand {
                     .internal, "Cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)).lowercased())."
                 )
             }
-            try await runUntilSignalled(balancer, logger: logger)
+            var services: [any Service] = [balancer]
+            if let metricsEndpoint, let (registry, process) = exported {
+                services.append(
+                    try await MetricsSetup.endpoint(
+                        on: metricsEndpoint, registry: registry, process: process, logger: logger,
+                        problem: { try await balancer.healthProblem() }))
+            }
+            try await runUntilSignalled(services, logger: logger)
             try await store.close()
         } catch {
             throw fail(error)

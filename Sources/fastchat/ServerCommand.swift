@@ -4,6 +4,7 @@ import FastChatServer
 import FastChatStore
 import FastChatTLS
 import Logging
+import ServiceLifecycle
 
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,6 +39,8 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup var tls: TLSServerOptions
 
     @OptionGroup var connectionLimits: ConnectionLimitOptions
+
+    @OptionGroup var metrics: MetricsOptions
 
     @Option(help: "Messages (and group notices) waiting for one user beyond which a send to them is refused (exit 15).")
     var mailboxQuotaMessages = 10_000
@@ -92,6 +95,9 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(label: "fastchat.server", level: logLevel)
         do {
+            let metricsEndpoint = try metrics.endpoint
+            // Before the node is made: it takes its metrics from the bootstrapped system.
+            let exported = metricsEndpoint.map { _ in MetricsSetup.bootstrap() }
             let storeURL = try StoreURL(parsing: database)
             let identity = try tls.settings.identity(name: name, host: host, sqliteFile: storeURL.sqliteFile)
             let store = try await openStore(storeURL, logger: logger)
@@ -106,7 +112,14 @@ struct ServerCommand: AsyncParsableCommand {
             configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)
             configuration.authLimits.perAccount = AuthRate(burst: authLimitPerAccount, perMinute: authLimitPerAccount)
             let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
-            try await runUntilSignalled(node, logger: logger)
+            var services: [any Service] = [node]
+            if let metricsEndpoint, let (registry, process) = exported {
+                services.append(
+                    try await MetricsSetup.endpoint(
+                        on: metricsEndpoint, registry: registry, process: process, logger: logger,
+                        refresh: { await node.refreshMetrics() }, problem: { try await node.healthProblem() }))
+            }
+            try await runUntilSignalled(services, logger: logger)
             try await store.close()
         } catch {
             throw fail(error)

@@ -44,6 +44,8 @@ struct StatusCommand: AsyncParsableCommand {
                         "pid \(node.pid)",
                         node.alive ? "alive" : "dead ",
                         "\(node.connections) \(node.connections == 1 ? "connection" : "connections")",
+                        String(format: "%.1f msg/s", Self.rate(node)),
+                        "\(node.mailboxPending) pending",
                     ].joined(separator: "  "))
             }
         } catch {
@@ -52,13 +54,20 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// `{"strategy": "...", "nodes": [{"name": "s1", "address": "127.0.0.1:7001", "pid": 123, "alive": true,
-    /// "connections": 2}, ...]}` — keys in this order (a contract: scripts read it).
+    /// "connections": 2, "messages_per_second": 10.5, "mailbox_pending": 3}, ...]}` — keys in this order (a
+    /// contract: scripts read it; new keys only ever come last).
     static func json(_ status: Fastchat_V1_ClusterStatus) -> String {
         let nodes = status.nodes.map { node in
             "{\"name\": \(quoted(node.name)), \"address\": \(quoted(node.address)), \"pid\": \(node.pid), "
-                + "\"alive\": \(node.alive), \"connections\": \(node.connections)}"
+                + "\"alive\": \(node.alive), \"connections\": \(node.connections), "
+                + "\"messages_per_second\": \(String(format: "%.1f", rate(node))), \"mailbox_pending\": \(node.mailboxPending)}"
         }
         return "{\"strategy\": \(quoted(status.strategy)), \"nodes\": [\(nodes.joined(separator: ", "))]}"
+    }
+
+    /// The node's messages per second as reported (a value no node reports, such as NaN, shows as 0).
+    private static func rate(_ node: Fastchat_V1_NodeStatus) -> Double {
+        node.messagesPerSecond.isFinite && node.messagesPerSecond >= 0 ? node.messagesPerSecond : 0
     }
 
     /// A JSON string literal.

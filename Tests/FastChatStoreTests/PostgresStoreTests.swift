@@ -21,7 +21,7 @@ struct PostgresStoreTests {
             #expect(try await postgres.appliedMigrations() == PostgresMigrations.all.map(\.id))
             #expect(try await postgres.appliedMigrations() == [
                 "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
-                "v6-blob-refs", "v7-shared-bodies", "v8-node-draining",
+                "v6-blob-refs", "v7-shared-bodies", "v8-node-draining", "v9-node-load",
             ])
             try await store.close()
             await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
@@ -52,8 +52,10 @@ struct PostgresStoreTests {
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
             #expect(
-                try await store.appliedMigrations().suffix(7)
-                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies", "v8-node-draining"])
+                try await store.appliedMigrations().suffix(8) == [
+                    "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies",
+                    "v8-node-draining", "v9-node-load",
+                ])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -101,7 +103,7 @@ struct PostgresStoreTests {
             try await writeOldDatabase(storage, migrations: 6, users: [alice], groups: [team])
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v8-node-draining")
+            #expect(try await store.appliedMigrations().last == "v9-node-load")
             #expect(try await store.user(named: "alice") == alice)
             #expect(try await store.group(named: "team") == team)
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -152,7 +154,7 @@ struct PostgresStoreTests {
             }
 
             let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v8-node-draining")
+            #expect(try await store.appliedMigrations().last == "v9-node-load")
             try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
             try await store.close()
         }

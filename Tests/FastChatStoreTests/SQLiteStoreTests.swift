@@ -14,7 +14,7 @@ import Testing
             #expect(try await store.journalMode() == "wal")
             #expect(try await store.appliedMigrations() == [
                 "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
-                "v6-blob-refs", "v7-shared-bodies", "v8-node-draining",
+                "v6-blob-refs", "v7-shared-bodies", "v8-node-draining", "v9-node-load",
             ])
             try await store.close()
         }
@@ -79,8 +79,10 @@ import Testing
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
             #expect(
-                try await store.appliedMigrations().suffix(7)
-                    == ["v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies", "v8-node-draining"])
+                try await store.appliedMigrations().suffix(8) == [
+                    "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies",
+                    "v8-node-draining", "v9-node-load",
+                ])
             #expect(try await store.user(named: "alice") == alice)
             try await store.createGroup(Fixtures.group("team", by: "alice"))
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -98,7 +100,7 @@ import Testing
             try SQLiteStore.writeFile(path: storage.path, migratedUpTo: "v4-blobs", users: [alice], groups: [team])
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v8-node-draining")
+            #expect(try await store.appliedMigrations().last == "v9-node-load")
             #expect(try await store.user(named: "alice") == alice)
             #expect(try await store.group(named: "team") == team)
             #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -120,7 +122,7 @@ import Testing
             try SQLiteStore.writeLegacyBlob(path: storage.path, id: unreferenced, uploader: "alice", referenced: false)
 
             let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v8-node-draining")
+            #expect(try await store.appliedMigrations().last == "v9-node-load")
             try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
             try await store.close()
         }

@@ -3,6 +3,7 @@ import FastChatProtocol
 import FastChatStore
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -22,8 +23,10 @@ import Testing
         let pending = try await accept(in: store, text: "pending")
         let channel = NIOAsyncTestingChannel()
         let writer = try await FrameWriter.make(for: channel)
+        let metrics = NodeMetrics(factory: NOOPMetricsHandler.instance)
         let delivery = MailboxDelivery(
-            username: "bob", outbox: Outbox(writer: writer), store: store, pageSize: 2, logger: Logger(label: "test"))
+            username: "bob", outbox: Outbox(writer: writer), store: store, pageSize: 2, metrics: metrics,
+            logger: Logger(label: "test"))
         await delivery.replay()
         let first = try await accept(in: store, text: "first")
         let second = try await accept(in: store, text: "second")
@@ -46,6 +49,13 @@ import Testing
         }
         #expect(synced == 1)
         #expect(delivered == [pending, second, first].map { UInt64($0.seq) })
+
+        // What the heartbeat reports as pending: pushed, not yet acknowledged, and nothing once the session ends.
+        #expect(metrics.figures.mailboxPending == 3)
+        await delivery.acknowledged([pending.seq])
+        #expect(metrics.figures.mailboxPending == 2)
+        await delivery.close()
+        #expect(metrics.figures.mailboxPending == 0)
     }
 
     private func accept(in store: SQLiteStore, text: String) async throws -> MailboxEntry {

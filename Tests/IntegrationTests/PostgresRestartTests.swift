@@ -14,26 +14,9 @@ import Testing
     .heavy, .serialized, .timeLimit(.minutes(10)))
 struct PostgresRestartTests {
     @Test func nodeGoesOnAfterPostgresRestarts() async throws {
-        let server = try await OwnPostgresServer.start()
-        do {
-            try await restart(server)
-        } catch {
-            await server.remove()
-            throw error
-        }
-        await server.remove()
-    }
-
-    private func restart(_ server: OwnPostgresServer) async throws {
-        let database = try await PostgresTestDatabase.create(on: PostgresURL(parsing: server.maintenanceURL))
-        let node = try await NodeHarness.start(on: .postgres(database))
-        do {
+        try await OwnPostgresServer.withNode { server, node in
             try await restart(server, under: node)
-        } catch {
-            try? await node.remove()
-            throw error
         }
-        try await node.remove()
     }
 
     private func restart(_ server: OwnPostgresServer, under node: NodeHarness) async throws {

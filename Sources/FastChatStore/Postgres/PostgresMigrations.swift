@@ -190,5 +190,10 @@ enum PostgresMigrations {
         Migration(id: "v8-node-draining", statements: [
             "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS draining BOOLEAN NOT NULL DEFAULT FALSE",
         ]),
+        Migration(id: "v9-node-load", statements: [
+            // What each node reports with its heartbeat besides its connections (`fastchat status`).
+            "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS messages_per_second DOUBLE PRECISION NOT NULL DEFAULT 0",
+            "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS mailbox_pending BIGINT NOT NULL DEFAULT 0",
+        ]),
     ]
 }

@@ -62,11 +62,12 @@ extension GroupMembership {
 
 extension NodeRecord {
     init(postgresRow row: PostgresRow) throws {
-        let (name, address, pid, connections, startedAt, heartbeatAt, draining) =
-            try row.decode((String, String, Int, Int, Int64, Int64, Bool).self)
+        let (name, address, pid, connections, startedAt, heartbeatAt, messagesPerSecond, mailboxPending, draining) =
+            try row.decode((String, String, Int, Int, Int64, Int64, Double, Int, Bool).self)
         self.init(
             name: name, address: address, pid: pid, connections: connections,
-            startedAt: UnixMillis.date(startedAt), heartbeatAt: UnixMillis.date(heartbeatAt), draining: draining)
+            startedAt: UnixMillis.date(startedAt), heartbeatAt: UnixMillis.date(heartbeatAt),
+            messagesPerSecond: messagesPerSecond, mailboxPending: mailboxPending, draining: draining)
     }
 
     var postgresBinds: [any PostgresThrowingDynamicTypeEncodable] {

@@ -230,10 +230,14 @@ enum PostgresStatements {
             draining = excluded.draining
         """
 
-    static let updateHeartbeat = "UPDATE nodes SET connections = $1, heartbeat_at = $2 WHERE name = $3 RETURNING 1"
+    static let updateHeartbeat = """
+        UPDATE nodes SET connections = $1, messages_per_second = $2, mailbox_pending = $3, heartbeat_at = $4
+        WHERE name = $5 RETURNING 1
+        """
 
     static let selectNodes = """
-        SELECT name, address, pid, connections, started_at, heartbeat_at, draining
+        SELECT name, address, pid, connections, started_at, heartbeat_at, messages_per_second, mailbox_pending,
+            draining
         FROM nodes ORDER BY name
         """
 

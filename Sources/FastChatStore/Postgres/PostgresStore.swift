@@ -198,9 +198,11 @@ public final class PostgresStore: ChatStore {
         try await run { try await $0.rows(PostgresStatements.upsertNode, node.postgresBinds) }
     }
 
-    public func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool {
+    public func heartbeat(node: String, load: NodeLoad, at: Date) async throws -> Bool {
         try await run {
-            try await $0.count(PostgresStatements.updateHeartbeat, [connections, UnixMillis.from(at), node])
+            try await $0.count(
+                PostgresStatements.updateHeartbeat,
+                [load.connections, load.messagesPerSecond, load.mailboxPending, UnixMillis.from(at), node])
         } > 0
     }
 

@@ -170,6 +170,14 @@ enum SQLiteMigrations {
             }
         }
 
+        migrator.registerMigration("v9-node-load") { db in
+            // What each node reports with its heartbeat besides its connections (`fastchat status`).
+            try db.alter(table: "nodes") { t in
+                t.add(column: "messages_per_second", .double).notNull().defaults(to: 0)
+                t.add(column: "mailbox_pending", .integer).notNull().defaults(to: 0)
+            }
+        }
+
         return migrator
     }
 

@@ -88,6 +88,8 @@ extension NodeRecord {
             connections: row["connections"],
             startedAt: UnixMillis.date(row["started_at"]),
             heartbeatAt: UnixMillis.date(row["heartbeat_at"]),
+            messagesPerSecond: row["messages_per_second"],
+            mailboxPending: row["mailbox_pending"],
             draining: row["draining"])
     }
 

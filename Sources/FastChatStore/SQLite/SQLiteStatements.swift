@@ -164,10 +164,14 @@ enum SQLiteStatements {
             draining = excluded.draining
         """
 
-    static let updateHeartbeat = "UPDATE nodes SET connections = ?, heartbeat_at = ? WHERE name = ?"
+    static let updateHeartbeat = """
+        UPDATE nodes SET connections = ?, messages_per_second = ?, mailbox_pending = ?, heartbeat_at = ?
+        WHERE name = ?
+        """
 
     static let selectNodes = """
-        SELECT name, address, pid, connections, started_at, heartbeat_at, draining
+        SELECT name, address, pid, connections, started_at, heartbeat_at, messages_per_second, mailbox_pending,
+            draining
         FROM nodes ORDER BY name
         """
 

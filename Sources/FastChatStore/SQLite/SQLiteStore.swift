@@ -317,10 +317,10 @@ public final class SQLiteStore: ChatStore {
         }
     }
 
-    public func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool {
+    public func heartbeat(node: String, load: NodeLoad, at: Date) async throws -> Bool {
         try await pool.write { db in
             try db.cachedStatement(sql: SQLiteStatements.updateHeartbeat)
-                .execute(arguments: [connections, UnixMillis.from(at), node])
+                .execute(arguments: [load.connections, load.messagesPerSecond, load.mailboxPending, UnixMillis.from(at), node])
             return db.changesCount > 0
         }
     }

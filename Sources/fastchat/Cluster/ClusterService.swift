@@ -19,8 +19,15 @@ struct ClusterService: Service {
         /// The cluster CA directory every process uses; nil runs them all with `--no-tls`.
         var tlsDirectory: TLSDirectory?
         var clientTLS: ClientTLS?
+        /// The balancer's metrics address; node sN serves its own on the port N above it. Nil: no metrics.
+        var metrics: Endpoint?
 
         var tlsArguments: [String] { tlsDirectory.map { ["--tls-dir", $0.url.path] } ?? ["--no-tls"] }
+
+        /// `--metrics` for the process `offset` ports above the balancer's (0: the balancer, N: node sN).
+        func metricsArguments(offset: Int) -> [String] {
+            metrics.map { ["--metrics", Endpoint(host: $0.host, port: $0.port + offset).description] } ?? []
+        }
     }
 
     let children: ChildProcesses
@@ -36,7 +43,7 @@ struct ClusterService: Service {
             let pid = try children.start(
                 "s\(index)",
                 ["server", "--host", host, "--port", "\(port)", "--name", "s\(index)", "--database", plan.database,
-                 "--log-level", level] + plan.tlsArguments
+                 "--log-level", level] + plan.tlsArguments + plan.metricsArguments(offset: index)
                     // The simulated clients all sign up and in from this machine's address.
                     + (plan.clients > 0
                         ? ["--auth-limit", "\(max(60, 4 * plan.clients))"] + BenchCluster.crowdFromOneAddress : []))
@@ -49,9 +56,12 @@ struct ClusterService: Service {
         let pid = try children.start(
             "balancer",
             ["balancer", "--host", host, "--port", "\(plan.port)", "--strategy", plan.strategy.rawValue,
-             "--database", plan.database, "--log-level", level] + plan.tlsArguments
+             "--database", plan.database, "--log-level", level] + plan.tlsArguments + plan.metricsArguments(offset: 0)
                 + (plan.clients > 0 ? BenchCluster.crowdFromOneAddress : []))
         Terminal.line("balancer \(host):\(plan.port) pid \(pid) strategy \(plan.strategy.rawValue)")
+        if let metrics = plan.metrics {
+            Terminal.line("metrics: balancer http://\(metrics)/metrics, node sN on port \(metrics.port)+N")
+        }
         try await children.waitUntilAnswering(name: "balancer", at: "\(host):\(plan.port)") {
             _ = try await StatusQuery.fetch(host: host, port: plan.port, tls: plan.clientTLS, timeout: .seconds(1))
         }

@@ -39,6 +39,17 @@ extension ChatStoreContract {
         #expect(try await store.nodes() == [expected], "address, pid and start time are kept")
     }
 
+    /// What `fastchat status` shows per node comes back as the node reported it.
+    static func heartbeatRecordsTheNodesLoad(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let s1 = Fixtures.node("s1", port: 7001)
+        try await store.registerNode(s1)
+        #expect(try await store.nodes().first?.load == NodeLoad(connections: 0), "a new node reports no load")
+        let load = NodeLoad(connections: 4, messagesPerSecond: 123.5, mailboxPending: 42)
+        #expect(try await store.heartbeat(node: "s1", load: load, at: s1.heartbeatAt.addingTimeInterval(1)))
+        #expect(try await store.nodes().first?.load == load)
+    }
+
     /// A node that was removed (or reaped) learns it from its next heartbeat and re-registers.
     static func heartbeatOnRemovedNodeIsFalse(_ context: ContractContext) async throws {
         let store = try await context.open()

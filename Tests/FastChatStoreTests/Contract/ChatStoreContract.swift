@@ -60,6 +60,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case registerAndListNodes
     case registerNodeReplacesByName
     case heartbeatUpdatesConnectionsAndTime
+    case heartbeatRecordsTheNodesLoad
     case heartbeatOnRemovedNodeIsFalse
     case drainNodeMarksItUntilItRegistersAgain
     case removeNodeClearsItsSessions
@@ -120,6 +121,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .registerAndListNodes: try await Self.registerAndListNodes(context)
             case .registerNodeReplacesByName: try await Self.registerNodeReplacesByName(context)
             case .heartbeatUpdatesConnectionsAndTime: try await Self.heartbeatUpdatesConnectionsAndTime(context)
+            case .heartbeatRecordsTheNodesLoad: try await Self.heartbeatRecordsTheNodesLoad(context)
             case .heartbeatOnRemovedNodeIsFalse: try await Self.heartbeatOnRemovedNodeIsFalse(context)
             case .drainNodeMarksItUntilItRegistersAgain: try await Self.drainNodeMarksItUntilItRegistersAgain(context)
             case .removeNodeClearsItsSessions: try await Self.removeNodeClearsItsSessions(context)

@@ -23,6 +23,8 @@ final class NodeHarness: Sendable {
     /// What this node (and its store) logged last, for a failing test to print.
     let logTail: LogTail
     private let node: ChatNode
+    /// The node itself: for what a process wires around it (its metrics endpoint, health check).
+    var chatNode: ChatNode { node }
     /// The node's own count of the most bytes one connection had queued.
     var peakOutboundBytes: Int { node.peakOutboundBytes }
     /// The node's own store: tests read what it holds, and write rows the way older releases did.

@@ -1,3 +1,4 @@
+import FastChatServer
 @testable import FastChatStore
 import Foundation
 
@@ -64,6 +65,30 @@ final class OwnPostgresServer: Sendable {
         _ = try? await pgCtl("stop", "-D", data, "-m", "immediate", "-w")
         try? FileManager.default.removeItem(at: directory)
         scratch.remove()
+    }
+
+    /// Runs `body` with a server of its own and a node on a database there; removes both afterwards, even when
+    /// `body` fails.
+    static func withNode(
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (OwnPostgresServer, NodeHarness) async throws -> Void
+    ) async throws {
+        let server = try await start()
+        do {
+            let database = try await PostgresTestDatabase.create(on: PostgresURL(parsing: server.maintenanceURL))
+            let node = try await NodeHarness.start(on: .postgres(database), configure: configure)
+            do {
+                try await body(server, node)
+            } catch {
+                try? await node.remove()
+                throw error
+            }
+            try await node.remove()
+        } catch {
+            await server.remove()
+            throw error
+        }
+        await server.remove()
     }
 
     private func pgCtl(_ arguments: String...) async throws {
