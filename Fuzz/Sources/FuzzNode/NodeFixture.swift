@@ -21,7 +21,7 @@ final class NodeFixture: @unchecked Sendable {
     let node: ChatNode
     let endpoint: Endpoint
     let vocabulary: FuzzVocabulary
-    /// Keeps Bob signed in; his events are drained so they do not pile up.
+    /// Keeps Bob signed in; his events are drained and acknowledged so they do not pile up.
     let bob: ChatClient
     private(set) var fuzz: ChatClient
 
@@ -107,7 +107,21 @@ final class NodeFixture: @unchecked Sendable {
                 kdf: .fast, logger: logger))
     }
 
+    /// Consumes a client's events and acknowledges what it hands over, as a user's client does: unacknowledged
+    /// notices and messages would stay in the mailbox, be remembered by the node, and come again at every sign-in,
+    /// so a long run would slow down and grow.
     private static func drain(_ client: ChatClient) {
-        Task { for await _ in client.events {} }
+        let events = client.events
+        // Weak: a replaced client must not be kept alive by its own event loop.
+        Task { [weak client] in
+            for await event in events {
+                guard let client else { return }
+                switch event {
+                case .message(let message): try? await client.acknowledge(message)
+                case .notice(let notice): try? await client.acknowledge(notice)
+                default: continue
+                }
+            }
+        }
     }
 }
