@@ -203,7 +203,8 @@ actor ChatScreen {
                 emit(ChatStyle.progress(fraction, of: name))
             }
         case .reconnected(let node):
-            emit("↻ The connection came back: now on node \(node).")
+            // After a failover (the loss was shown) or a move from a draining node (nothing was lost, nothing shown).
+            emit("↻ Now on node \(node).")
         case .disconnected(let reason):
             // Before sign-in the next attempt reconnects by itself; after sign-out the close is ours.
             if place != .signedOut, place != .leaving {
