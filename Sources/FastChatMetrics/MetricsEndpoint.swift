@@ -86,7 +86,13 @@ public final class MetricsEndpoint: Service, Sendable {
         }
     }
 
+    /// A scrape is one small request: a connection that has not finished its exchange by then is closed, so sockets
+    /// that say nothing (or dribble a request) cannot pile up on a port that may face a network.
+    static let exchangeDeadline = TimeAmount.seconds(10)
+
     private func serve(_ channel: any Channel) async {
+        let deadline = channel.eventLoop.scheduleTask(in: Self.exchangeDeadline) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
         do {
             let connection = try await channel.eventLoop.submit {
                 let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
