@@ -18,12 +18,16 @@ import Logging
 actor MailboxDelivery {
     private let username: String
     private let outbox: Outbox
-    private let store: any ChatStore
     private let pageSize: Int
     private let metrics: NodeMetrics
     private let logger: Logger
     /// Pushed on this connection and not yet acknowledged.
     private var pushed: Set<Int64> = []
+    /// Acknowledged while a replay runs: a page it read, or a live entry held back, from before the acknowledgement
+    /// was stored may still hold them, and they must not be pushed again. Forgotten when the replay has ended.
+    private var acknowledgedDuringReplay: Set<Int64> = []
+    /// From the start of a replay to the end of pushing what was held back during it.
+    private var catchingUp = false
     /// Live entries wait (in `waiting`) while this holds: from sign-in until the first replay ends, and from a
     /// `hold()` until the resync after it ends.
     private var holding = true
@@ -39,6 +43,8 @@ actor MailboxDelivery {
     private var deliveredBeforeSynced = 0
     /// The session ended: nothing more is pushed, and nothing counts as pending any longer.
     private var closed = false
+    /// The client was told to move: nothing more is pushed, though the session goes on until the client leaves.
+    private var stopped = false
 
     /// Beyond this, live entries that arrive during a replay are dropped from memory (they are in the store) and
     /// the replay reads them instead.
@@ -46,10 +52,24 @@ actor MailboxDelivery {
     /// Bytes handed to the writer between two checks of the connection's buffer.
     private static let settleEvery = 256 << 10
 
+    /// Reads one page of the user's mailbox: the entries after a seq, at most a limit of them.
+    typealias PageReader = @Sendable (_ afterSeq: Int64, _ limit: Int) async throws -> [MailboxEntry]
+    private let readPage: PageReader
+
     init(username: String, outbox: Outbox, store: any ChatStore, pageSize: Int, metrics: NodeMetrics, logger: Logger) {
+        self.init(
+            username: username, outbox: outbox, pageSize: pageSize, metrics: metrics, logger: logger,
+            readPage: { afterSeq, limit in try await store.pending(for: username, afterSeq: afterSeq, limit: limit) })
+    }
+
+    /// `readPage` instead of the store's `pending`: tests put themselves between a read and its use.
+    init(
+        username: String, outbox: Outbox, pageSize: Int, metrics: NodeMetrics, logger: Logger,
+        readPage: @escaping PageReader
+    ) {
         self.username = username
         self.outbox = outbox
-        self.store = store
+        self.readPage = readPage
         self.pageSize = pageSize
         self.metrics = metrics
         self.logger = logger
@@ -74,6 +94,7 @@ actor MailboxDelivery {
         let before = pushed.count
         pushed.subtract(seqs)
         metrics.figures.pendingChanged(by: pushed.count - before)
+        if catchingUp { acknowledgedDuringReplay.formUnion(seqs) }
     }
 
     /// The session ended (signed out, or its connection closed).
@@ -95,6 +116,14 @@ actor MailboxDelivery {
     /// arrives meanwhile overtakes what it missed).
     func hold() {
         holding = true
+    }
+
+    /// The client is told to move (the node drains): from now on nothing is pushed on this connection, not even by a
+    /// push or replay already under way; the next node's sign-in replays what stays in the mailbox. Called before
+    /// `Move` is sent, so no entry follows it that the client would not acknowledge before it leaves.
+    func stopPushing() {
+        holding = true
+        stopped = true
     }
 
     /// Pushes from the mailbox what this connection was not given, then what arrived meanwhile.
@@ -135,6 +164,7 @@ actor MailboxDelivery {
 
     private func replayUntilCaughtUp() async -> Int {
         replayRunning = true
+        catchingUp = true
         var sent = 0
         repeat {
             replayAgain = false
@@ -147,6 +177,10 @@ actor MailboxDelivery {
         waiting = []
         waitingBytes = 0
         if !behind { await send(live) }
+        if !replayRunning {
+            catchingUp = false
+            acknowledgedDuringReplay = []
+        }
         return sent
     }
 
@@ -157,8 +191,8 @@ actor MailboxDelivery {
         var stored: Set<Int64> = []
         var cursor: Int64 = 0
         do {
-            while !behind {
-                let page = try await store.pending(for: username, afterSeq: cursor, limit: pageSize)
+            while !behind, !stopped {
+                let page = try await readPage(cursor, pageSize)
                 stored.formUnion(page.map(\.seq))
                 sent += await send(page)
                 cursor = page.last?.seq ?? cursor
@@ -183,19 +217,19 @@ actor MailboxDelivery {
     /// committed, whose time from commit to push is the push latency (a replay's may have waited for days).
     @discardableResult
     private func send(_ entries: [MailboxEntry], live: Bool = false) async -> Int {
-        guard !closed else { return 0 }
+        guard !closed, !stopped else { return 0 }
         var sent = 0
         var unsettled = 0
         let now = live ? Date() : nil
         defer { metrics.messagesDelivered.increment(by: sent) }
-        for entry in entries where !closed {
+        for entry in entries where !closed && !stopped {
             if unsettled >= Self.settleEvery {
                 // Lets the writer hand what was sent to the channel, whose buffer then says whether there is room.
                 await outbox.settle()
                 unsettled = 0
             }
             // Checked here, after any suspension: another push may have sent it meanwhile.
-            guard !pushed.contains(entry.seq) else { continue }
+            guard !pushed.contains(entry.seq), !acknowledgedDuringReplay.contains(entry.seq) else { continue }
             guard outbox.isWritable else {
                 behind = true
                 break

@@ -58,6 +58,87 @@ import Testing
         #expect(metrics.figures.mailboxPending == 0)
     }
 
+    /// A resync (another node asked this one to replay) re-reads the mailbox while the client acknowledges what the
+    /// sign-in replay pushed: an entry read before its acknowledgement was stored and acknowledged before the page is
+    /// pushed was once pushed again — delivered twice. Both replays of each entry here come out once.
+    @Test func anEntryAcknowledgedWhileAResyncReadsIsNotPushedAgain() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("delivery-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("fastchat.db").path, logger: Logger(label: "test"))
+        defer { Task { try? await store.close() } }
+        let first = try await accept(in: store, text: "first")
+        let second = try await accept(in: store, text: "second")
+
+        let gate = PageGate()
+        let channel = NIOAsyncTestingChannel()
+        let writer = try await FrameWriter.make(for: channel)
+        let delivery = MailboxDelivery(
+            username: "bob", outbox: Outbox(writer: writer), pageSize: 10,
+            metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test")
+        ) { afterSeq, limit in
+            let page = try await store.pending(for: "bob", afterSeq: afterSeq, limit: limit)
+            await gate.pass()
+            return page
+        }
+        await delivery.replay()
+
+        // The resync reads both entries, and waits at the gate with them.
+        await gate.close()
+        async let resynced: Void = delivery.resync()
+        await gate.waitUntilSomeoneWaits()
+        _ = try await store.acknowledge(recipient: "bob", seqs: [first.seq])
+        await delivery.acknowledged([first.seq])
+        await gate.open()
+        await resynced
+
+        await writer.flush()
+        await channel.testingEventLoop.run()
+        var delivered: [UInt64] = []
+        while let frame = try await channel.readOutbound(as: Frame.self) {
+            if case .deliver(let deliver) = frame.body { delivered.append(deliver.seq) }
+        }
+        #expect(delivered == [first, second].map { UInt64($0.seq) })
+    }
+
+    /// A draining node stops a user's pushes before it sends `Move`: a replay already under way must not push after
+    /// that (the client would leave without acknowledging it, and the next node would push it again).
+    @Test func nothingIsPushedAfterStopPushingEvenByAReplayUnderWay() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("delivery-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("fastchat.db").path, logger: Logger(label: "test"))
+        defer { Task { try? await store.close() } }
+        let pending = try await accept(in: store, text: "pending")
+
+        let gate = PageGate()
+        await gate.close()
+        let channel = NIOAsyncTestingChannel()
+        let writer = try await FrameWriter.make(for: channel)
+        let delivery = MailboxDelivery(
+            username: "bob", outbox: Outbox(writer: writer), pageSize: 10,
+            metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test")
+        ) { afterSeq, limit in
+            let page = try await store.pending(for: "bob", afterSeq: afterSeq, limit: limit)
+            await gate.pass()
+            return page
+        }
+        async let replayed: Void = delivery.replay()
+        await gate.waitUntilSomeoneWaits()
+        await delivery.stopPushing()
+        await gate.open()
+        await replayed
+        let live = try await accept(in: store, text: "live")
+        await delivery.push([live])
+
+        await writer.flush()
+        await channel.testingEventLoop.run()
+        while let frame = try await channel.readOutbound(as: Frame.self) {
+            if case .deliver(let deliver) = frame.body { Issue.record("pushed \(deliver.seq) after stopPushing") }
+        }
+        #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10).map(\.seq) == [pending.seq, live.seq])
+    }
+
     private func accept(in store: SQLiteStore, text: String) async throws -> MailboxEntry {
         let item = try Fastchat_V1_MailboxItem.with { $0.envelope = .with { $0.ciphertext = Data(text.utf8) } }.serializedData()
         let outcomes = try await store.accept([
@@ -67,5 +148,34 @@ import Testing
             throw ProtocolError(.internal, "not stored")
         }
         return entry
+    }
+}
+
+/// Holds page reads while closed, and says when one is waiting.
+private actor PageGate {
+    private var closed = false
+    private var held: [CheckedContinuation<Void, Never>] = []
+    private var watchers: [CheckedContinuation<Void, Never>] = []
+
+    func pass() async {
+        guard closed else { return }
+        await withCheckedContinuation { continuation in
+            held.append(continuation)
+            for watcher in watchers { watcher.resume() }
+            watchers = []
+        }
+    }
+
+    func close() { closed = true }
+
+    func waitUntilSomeoneWaits() async {
+        guard held.isEmpty else { return }
+        await withCheckedContinuation { watchers.append($0) }
+    }
+
+    func open() {
+        closed = false
+        for continuation in held { continuation.resume() }
+        held = []
     }
 }
