@@ -7,7 +7,9 @@ import Logging
 /// sign-in (read from the store page by page, in seq order), then what arrives live.
 ///
 /// The entries pushed and not yet acknowledged are remembered by seq, so no source repeats another: live entries that
-/// arrive during a replay wait and are then pushed unless the replay read them. Live entries are pushed as they
+/// arrive during a replay wait and are then pushed unless the replay read them; and an acknowledged entry that may
+/// still come again (a replay pushed it and its live copy is late) is remembered for a while
+/// (`RecentAcknowledgements`). Live entries are pushed as they
 /// come: entries committed by different nodes (or by concurrent PostgreSQL transactions) may arrive out of seq
 /// order, and each must still be pushed. (Each sender's messages come from the node it is connected to, in its
 /// commit order, so a conversation stays in order.)
@@ -23,9 +25,11 @@ actor MailboxDelivery {
     private let logger: Logger
     /// Pushed on this connection and not yet acknowledged.
     private var pushed: Set<Int64> = []
-    /// Acknowledged while a replay runs: a page it read, or a live entry held back, from before the acknowledgement
-    /// was stored may still hold them, and they must not be pushed again. Forgotten when the replay has ended.
-    private var acknowledgedDuringReplay: Set<Int64> = []
+    /// Pushed by a replay and not yet acknowledged (some of `pushed`).
+    private var replayed: Set<Int64> = []
+    /// Acknowledged entries that may still come again: those a replay pushed, and those acknowledged while a
+    /// replay runs.
+    private var recentlyAcknowledged = RecentAcknowledgements()
     /// From the start of a replay to the end of pushing what was held back during it.
     private var catchingUp = false
     /// Live entries wait (in `waiting`) while this holds: from sign-in until the first replay ends, and from a
@@ -94,7 +98,10 @@ actor MailboxDelivery {
         let before = pushed.count
         pushed.subtract(seqs)
         metrics.figures.pendingChanged(by: pushed.count - before)
-        if catchingUp { acknowledgedDuringReplay.formUnion(seqs) }
+        let now = ContinuousClock.now
+        for seq in seqs where replayed.remove(seq) != nil || catchingUp {
+            recentlyAcknowledged.remember(seq, at: now)
+        }
     }
 
     /// The session ended (signed out, or its connection closed).
@@ -102,6 +109,8 @@ actor MailboxDelivery {
         closed = true
         metrics.figures.pendingChanged(by: -pushed.count)
         pushed = []
+        replayed = []
+        recentlyAcknowledged.removeAll()
     }
 
     /// The sign-in replay: sends everything pending, then `Synced`. On a store failure the connection is told and
@@ -177,10 +186,7 @@ actor MailboxDelivery {
         waiting = []
         waitingBytes = 0
         if !behind { await send(live) }
-        if !replayRunning {
-            catchingUp = false
-            acknowledgedDuringReplay = []
-        }
+        if !replayRunning { catchingUp = false }
         return sent
     }
 
@@ -194,12 +200,13 @@ actor MailboxDelivery {
             while !behind, !stopped {
                 let page = try await readPage(cursor, pageSize)
                 stored.formUnion(page.map(\.seq))
-                sent += await send(page)
+                sent += await send(page, fromStore: true)
                 cursor = page.last?.seq ?? cursor
                 if page.count < pageSize {
                     if !behind {
                         let before = pushed.count
                         pushed.formIntersection(stored)
+                        replayed.formIntersection(pushed)
                         metrics.figures.pendingChanged(by: pushed.count - before)
                     }
                     break
@@ -215,8 +222,9 @@ actor MailboxDelivery {
     /// Sends the entries not pushed yet, while the connection takes them; returns how many. At the high-water
     /// mark it stops: the rest stays in the mailbox until the connection drains (`drained`). `live`: entries just
     /// committed, whose time from commit to push is the push latency (a replay's may have waited for days).
+    /// `fromStore`: a replay's page (the same entry may also be routed here live, late).
     @discardableResult
-    private func send(_ entries: [MailboxEntry], live: Bool = false) async -> Int {
+    private func send(_ entries: [MailboxEntry], live: Bool = false, fromStore: Bool = false) async -> Int {
         guard !closed, !stopped else { return 0 }
         var sent = 0
         var unsettled = 0
@@ -229,7 +237,7 @@ actor MailboxDelivery {
                 unsettled = 0
             }
             // Checked here, after any suspension: another push may have sent it meanwhile.
-            guard !pushed.contains(entry.seq), !acknowledgedDuringReplay.contains(entry.seq) else { continue }
+            guard !pushed.contains(entry.seq), !recentlyAcknowledged.contains(entry.seq) else { continue }
             guard outbox.isWritable else {
                 behind = true
                 break
@@ -249,6 +257,7 @@ actor MailboxDelivery {
             deliver.storedAtMs = entry.storedAt.wireMillis
             outbox.send(Frame(.deliver(deliver)))
             pushed.insert(entry.seq)
+            if fromStore { replayed.insert(entry.seq) }
             metrics.figures.pendingChanged(by: 1)
             unsettled += entry.byteCount
             sent += 1
