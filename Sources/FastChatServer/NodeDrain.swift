@@ -19,7 +19,7 @@ struct NodeDrain: Sendable {
             services.logger.warning("Could not mark this node draining; balancers may still send it clients",
                                     metadata: ["error": "\(error)"])
         }
-        guard await anotherNodeIsLive() else {
+        guard await anotherNodeCanTakeThem() else {
             // Moving would bring them back here: they are disconnected as by a plain stop.
             services.logger.notice("No other node to move clients to; stopping")
             return
@@ -29,7 +29,7 @@ struct NodeDrain: Sendable {
         // Clients placed here just before the balancers saw the flag sign in meanwhile: they are told in turn.
         while ContinuousClock.now < deadline {
             for session in await services.sessions.all where told.insert(session.id).inserted {
-                await session.delivery.hold()
+                await session.delivery.stopPushing()
                 session.outbox.send(Frame(.move(.with { $0.reason = "This node is draining." })))
             }
             if services.sessions.count == 0 { break }
@@ -43,10 +43,13 @@ struct NodeDrain: Sendable {
         }
     }
 
-    private func anotherNodeIsLive() async -> Bool {
-        let configuration = services.configuration
-        let cutoff = Date().addingTimeInterval(-configuration.deadAfter.seconds)
+    /// Whether another node can take the clients: one in the registry that is not draining itself. Its heartbeat's
+    /// age is not asked: rows of dead nodes are reaped after `deadAfter`, and under load a live node's heartbeat can
+    /// be late, which must not turn a drain into closed connections. A client told to move to a node that then dies
+    /// reconnects as after any failure.
+    private func anotherNodeCanTakeThem() async -> Bool {
+        let name = services.configuration.nodeName
         let nodes = (try? await services.store.nodes()) ?? []
-        return nodes.contains { $0.name != configuration.nodeName && !$0.draining && $0.heartbeatAt >= cutoff }
+        return nodes.contains { $0.name != name && !$0.draining }
     }
 }
