@@ -36,6 +36,7 @@ struct BenchChannel: Sendable {
             }
             switch reply {
             case .helloReply(let hello):
+                try await channel.onLoop { $0.nodeName = hello.nodeName }
                 return (channel, hello.nodeName)
             case .redirect(let redirect):
                 try? await channel.channel.close()

@@ -106,8 +106,18 @@ final class BenchConnection: ChannelInboundHandler {
         let id = takeRequestID()
         waiting[id] = promise
         context.writeAndFlush(wrapOutboundOut(Frame(requestID: id, body)), promise: nil)
+        // A node that never answers (a stalled or stopping one) must fail the step, not hang the bench.
+        let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: Self.answerTimeout) { [weak self] in
+            guard let self, let promise = waiting.removeValue(forKey: id) else { return }
+            let node = nodeName.isEmpty ? "The node" : "Node \(nodeName)"
+            promise.fail(ProtocolError(
+                .unavailable, "\(node) did not answer within \(Self.answerTimeout.nanoseconds / 1_000_000_000) s."))
+        }
+        promise.futureResult.whenComplete { _ in timeout.cancel() }
         return promise.futureResult
     }
+
+    static let answerTimeout = TimeAmount.seconds(20)
 
     /// Writes the next message without flushing; `flush()` sends everything written since.
     func sendNext(intendedNanos: UInt64) {

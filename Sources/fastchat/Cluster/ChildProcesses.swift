@@ -7,6 +7,8 @@ final class ChildProcesses: @unchecked Sendable {
     // handlers run on arbitrary threads.
     private let lock = NSLock()
     private var children: [(name: String, process: Process, arguments: [String])] = []
+    /// CPU seconds of the restarted processes of each name, from their start to their exit.
+    private var exitedCPU: [String: Double] = [:]
     private let executable: URL
     private let logDirectory: URL
 
@@ -22,7 +24,10 @@ final class ChildProcesses: @unchecked Sendable {
         process.executableURL = executable
         process.arguments = arguments
         let logURL = logDirectory.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        // Appended to: a restarted process's log follows its earlier life's.
+        if !FileManager.default.fileExists(atPath: logURL.path) {
+            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        }
         let log = try FileHandle(forWritingTo: logURL)
         try log.seekToEnd()
         process.standardOutput = log
@@ -39,6 +44,9 @@ final class ChildProcesses: @unchecked Sendable {
         guard let child = lock.withLock({ children.last { $0.name == name } }) else {
             throw ProtocolError(.internal, "No process named \(name) was started.")
         }
+        // An exited process's CPU time can no longer be read from /proc, but once reaped it is counted in this
+        // process's RUSAGE_CHILDREN; restarts run one at a time, so the difference is that process's.
+        let reapedBefore = Self.reapedChildrenCPUSeconds()
         child.process.terminate()
         let deadline = ContinuousClock.now + grace
         while child.process.isRunning, ContinuousClock.now < deadline {
@@ -48,8 +56,24 @@ final class ChildProcesses: @unchecked Sendable {
             kill(child.process.processIdentifier, SIGKILL)
             child.process.waitUntilExit()
         }
-        lock.withLock { children.removeAll { $0.process === child.process } }
+        let used = Self.reapedChildrenCPUSeconds() - reapedBefore
+        lock.withLock {
+            children.removeAll { $0.process === child.process }
+            exitedCPU[name, default: 0] += max(0, used)
+        }
         return try start(name, child.arguments)
+    }
+
+    /// CPU seconds used by the earlier processes of `name` that a restart stopped.
+    func exitedCPUSeconds(of name: String) -> Double {
+        lock.withLock { exitedCPU[name] ?? 0 }
+    }
+
+    private static func reapedChildrenCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Polls `probe` until it succeeds; a process that exits first is an error pointing at its log.
