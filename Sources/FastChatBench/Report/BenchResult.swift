@@ -57,6 +57,9 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var clientErrors: UInt64?
     /// The `--rolling-restart` mode: how many nodes were restarted, in turn, during the measured window.
     public var rollingRestarts: Int?
+    /// Whether the started nodes and balancer recorded and served metrics (`--metrics`; absent when the bench
+    /// started no cluster, and in results from before it).
+    public var metrics: Bool?
 
     public init(
         strategy: String,
@@ -122,6 +125,7 @@ public struct BenchResult: Codable, Sendable, Equatable {
         case slowReaders = "slow_readers"
         case clientErrors = "client_errors"
         case rollingRestarts = "rolling_restarts"
+        case metrics
     }
 
     public func with(tls: Bool) -> BenchResult {

@@ -22,7 +22,7 @@ struct BenchCluster {
 
     static func start(
         servers: Int, strategy: StrategyName, database: String?, directory: URL, port: Int, logLevel: Logger.Level,
-        tls useTLS: Bool
+        tls useTLS: Bool, metrics: Endpoint?
     ) async throws -> BenchCluster {
         try? FileManager.default.removeItem(at: directory)
         let children = try ChildProcesses(logDirectory: directory.appendingPathComponent("logs"))
@@ -41,7 +41,7 @@ struct BenchCluster {
                      "--log-level", logLevel.rawValue,
                      // A thousand simulated users sign in from one address, as fast as they can.
                      "--auth-limit", "10000000", "--auth-limit-per-account", "10000000"] + Self.crowdFromOneAddress
-                        + tlsArguments)
+                        + tlsArguments + ClusterMetricsOption.arguments(metrics, offset: index))
                 try await children.waitUntilAnswering(name: name, at: "\(host):\(port + index)") {
                     let (connection, _) = try await FrameConnection.open(to: Endpoint(host: host, port: port + index), tls: tls)
                     await connection.close()
@@ -50,7 +50,8 @@ struct BenchCluster {
             _ = try children.start(
                 "balancer",
                 ["balancer", "--host", host, "--port", "\(port)", "--strategy", strategy.rawValue, "--database", store,
-                 "--log-level", logLevel.rawValue] + Self.crowdFromOneAddress + tlsArguments)
+                 "--log-level", logLevel.rawValue] + Self.crowdFromOneAddress + tlsArguments
+                    + ClusterMetricsOption.arguments(metrics, offset: 0))
             try await children.waitUntilAnswering(name: "balancer", at: "\(host):\(port)") {
                 let status = try await StatusQuery.fetch(host: host, port: port, tls: tls, timeout: .seconds(1))
                 guard status.nodes.filter(\.alive).count == servers else { throw CancellationError() }
@@ -87,12 +88,18 @@ struct BenchCluster {
         return BenchCluster(endpoint: endpoint, tls: tls, servers: alive.count, pids: pids, children: nil)
     }
 
-    /// CPU time and memory of every node this machine can see (a restarted node's new process from its restart on).
+    /// CPU time and memory of every node this machine can see (a restarted node's CPU time including its earlier
+    /// processes', its memory its current process's).
     var sampler: LoadGenerator.Sampler {
         let (pids, children) = (self.pids, self.children)
         return {
             let current = children?.pids().filter { pids.keys.contains($0.key) } ?? pids
-            return current.compactMapValues { ProcessSample.read(pid: $0) }
+            var samples = current.compactMapValues { ProcessSample.read(pid: $0) }
+            // A restarted node's CPU time is its processes' together, so that the window's difference stays true.
+            for name in samples.keys {
+                samples[name]?.cpuSeconds += children?.exitedCPUSeconds(of: name) ?? 0
+            }
+            return samples
         }
     }
 

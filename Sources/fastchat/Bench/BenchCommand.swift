@@ -88,6 +88,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("ca"), help: "With --connect and --tls on: the cluster CA certificate.")
     var caFile: String?
 
+    /// To watch a run with Prometheus, or to measure what recording metrics costs (a run with and one without).
+    @OptionGroup var metrics: ClusterMetricsOption
+
     var strategies: [StrategyName] {
         strategy == "all" ? StrategyName.allCases : StrategyName(rawValue: strategy).map { [$0] } ?? []
     }
@@ -120,6 +123,10 @@ struct BenchCommand: AsyncParsableCommand {
         guard connect == nil || tls == "off" || caFile != nil else {
             throw ValidationError("--connect with --tls on needs the cluster's CA certificate (--ca).")
         }
+        guard connect == nil || metrics.address == nil else {
+            throw ValidationError("--metrics is for the cluster the bench starts, not one it --connects to.")
+        }
+        try metrics.validate(servers: oneNode ? 1 : servers, chatPort: port)
     }
 
     func run() async throws {
@@ -155,7 +162,7 @@ struct BenchCommand: AsyncParsableCommand {
             cluster = try await BenchCluster.start(
                 servers: oneNode ? 1 : servers, strategy: strategy, database: database,
                 directory: URL(fileURLWithPath: data).appendingPathComponent(strategy.rawValue), port: port,
-                logLevel: logLevel, tls: tls == "on")
+                logLevel: logLevel, tls: tls == "on", metrics: try metrics.endpoint)
         }
         defer { cluster.stop() }
         let plan = LoadGenerator.Plan(
@@ -164,7 +171,9 @@ struct BenchCommand: AsyncParsableCommand {
         do {
             let result = try await measure(strategy, on: cluster, with: generator, plan: plan)
             await generator.close()
-            return result.with(tls: cluster.tls != nil)
+            var measured = result.with(tls: cluster.tls != nil)
+            measured.metrics = connect == nil ? metrics.address != nil : nil
+            return measured
         } catch {
             await generator.close()
             throw error

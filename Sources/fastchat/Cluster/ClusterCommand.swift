@@ -36,31 +36,13 @@ struct ClusterCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-tls"), help: "Run every process in plaintext (benchmarks and debugging only).")
     var noTLS = false
 
-    @Option(
-        name: .customLong("metrics"),
-        help: ArgumentHelp(
-            "Serve /metrics and /health: the balancer's on HOST:PORT (PORT alone: 127.0.0.1), node sN's on PORT+N.",
-            valueName: "host:port"))
-    var metrics: String?
+    @OptionGroup var metrics: ClusterMetricsOption
 
     func validate() throws {
         guard (1...64).contains(servers) else { throw ValidationError("--servers must be between 1 and 64.") }
         guard clients >= 0 else { throw ValidationError("--clients cannot be negative.") }
         guard (1...(65535 - servers)).contains(port) else { throw ValidationError("--port is out of range.") }
-        if let endpoint = try metricsEndpoint {
-            guard (1...(65535 - servers)).contains(endpoint.port) else {
-                throw ValidationError("--metrics needs a port from 1 to \(65535 - servers) (the nodes take the ones after it).")
-            }
-            guard abs(endpoint.port - port) > servers else {
-                throw ValidationError("--metrics ports overlap the chat ports \(port)–\(port + servers).")
-            }
-        }
-    }
-
-    private var metricsEndpoint: Endpoint? {
-        get throws {
-            try metrics.map { try MetricsOptions.parse($0, allowingAnyPort: false) }
-        }
+        try metrics.validate(servers: servers, chatPort: port)
     }
 
     func run() async throws {
@@ -77,7 +59,7 @@ struct ClusterCommand: AsyncParsableCommand {
                 plan: .init(servers: servers, clients: clients, strategy: strategy, port: port, database: store,
                             logLevel: logLevel, home: dataDirectory.appendingPathComponent("simulated-clients"),
                             tlsDirectory: tls, clientTLS: try authority.map { try ClientTLS(trust: .authority($0.certificate)) },
-                            metrics: try metricsEndpoint),
+                            metrics: try metrics.endpoint),
                 logger: logger
             )
             try await runUntilSignalled(cluster, logger: logger)

@@ -26,7 +26,7 @@ struct ClusterService: Service {
 
         /// `--metrics` for the process `offset` ports above the balancer's (0: the balancer, N: node sN).
         func metricsArguments(offset: Int) -> [String] {
-            metrics.map { ["--metrics", Endpoint(host: $0.host, port: $0.port + offset).description] } ?? []
+            ClusterMetricsOption.arguments(metrics, offset: offset)
         }
     }
 
