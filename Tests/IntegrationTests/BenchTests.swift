@@ -20,11 +20,18 @@ import Darwin
     static let latencyKeys = ["p50", "p90", "p99", "p999", "max"]
 
     /// Runs `fastchat bench ARGUMENTS --port P --data SCRATCH/bench` on a block of `servers + 1` free ports.
-    private func bench(_ arguments: [String], servers: Int, in scratch: Scratch) async throws -> ProcessResult {
+    /// With `metrics`, the started processes also serve metrics, on a second block of free ports.
+    private func bench(
+        _ arguments: [String], servers: Int, metrics: Bool = false, in scratch: Scratch
+    ) async throws -> ProcessResult {
         let port = try BenchPorts.freeBlock(count: servers + 1)
         defer { BenchPorts.release(port) }
+        let metricsPort = metrics ? try BenchPorts.freeBlock(count: servers + 1) : nil
+        defer { metricsPort.map(BenchPorts.release) }
         return try await FastChatCLI.start(
-            ["bench"] + arguments + ["--port", "\(port)", "--data", scratch.file("bench")], in: scratch.url
+            ["bench"] + arguments + ["--port", "\(port)", "--data", scratch.file("bench")]
+                + (metricsPort.map { ["--metrics", "127.0.0.1:\($0)"] } ?? []),
+            in: scratch.url
         ).waitForExit(timeout: .seconds(480))
     }
 
@@ -132,6 +139,30 @@ import Darwin
         #expect(connections.values.compactMap(number).reduce(0, +) == 42, "20 clients, the pair and 20 readers")
     }
 
+    @Test func aRollingRestartLosesNothingAndNoClientSeesAnError() async throws {
+        let scratch = try Scratch("bench-rolling")
+        defer { scratch.remove() }
+        // Both nodes get SIGTERM in turn while 10 clients send: each drains, its clients move to the other, it
+        // starts again (binding its metrics port again). The bench itself fails (exit 1) on a loss, a duplicate,
+        // a reordering or a client error.
+        let result = try await bench(
+            ["--servers", "2", "--clients", "10", "--rate", "100", "--duration", "2", "--warmup", "0.5",
+             "--rolling-restart", "--json", scratch.file("r.json")],
+            servers: 2, metrics: true, in: scratch)
+        #expect(result.exitCode == 0, "\(result)")
+
+        let json = try object(at: scratch.file("r.json"))
+        #expect(number(json["rolling_restarts"]) == 2)
+        #expect(number(json["client_errors"]) == 0, "\(json)")
+        #expect(json["metrics"] as? Bool == true)
+        expectExactDelivery(json)
+        // A node that closed its clients instead of moving them would show here as lost connections.
+        #expect(number(json["delivered_per_s"]).map { $0 > 0 } == true)
+        // The restarted nodes' CPU time counts their earlier processes' too.
+        let cpu = try #require(json["server_cpu_s"] as? [String: Any])
+        #expect(cpu.values.compactMap(number).allSatisfy { $0 > 0 }, "\(cpu)")
+    }
+
     @Test(arguments: [
         (["--strategy", "nonsense"], "--strategy"),
         (["--clients", "1"], "--clients"),
@@ -139,6 +170,8 @@ import Darwin
         (["--slow-readers", "0"], "--slow-readers"),
         (["--clients", "4", "--slow-readers", "5"], "--slow-readers"),
         (["--servers", "1", "--rolling-restart"], "--rolling-restart"),
+        (["--metrics", "99999"], "--metrics"),
+        (["--metrics", "127.0.0.1:1", "--connect", "127.0.0.1:7100", "--tls", "off"], "--metrics"),
     ])
     func usageErrorsExitOneWithASentence(_ arguments: [String], _ option: String) async throws {
         let scratch = try Scratch("bench-usage")
