@@ -163,6 +163,28 @@ import Darwin
         #expect(cpu.values.compactMap(number).allSatisfy { $0 > 0 }, "\(cpu)")
     }
 
+    /// Ctrl-C (SIGINT) in the middle of a run stops the cluster the bench started: no node or balancer stays behind
+    /// on the ports.
+    @Test func anInterruptedRunLeavesNoProcessBehind() async throws {
+        let scratch = try Scratch("bench-interrupted")
+        defer { scratch.remove() }
+        let port = try BenchPorts.freeBlock(count: 3)
+        defer { BenchPorts.release(port) }
+        let ports = Array(port...port + 2)
+        let bench = try FastChatCLI.start(
+            ["bench", "--servers", "2", "--clients", "4", "--rate", "10", "--duration", "600", "--port", "\(port)",
+             "--data", scratch.file("bench")],
+            in: scratch.url)
+        // Clients sign in once every process of the cluster is up.
+        let started = await poll(until: .now + patience) { bench.stdout.contains("signed in") || !bench.isRunning }
+        #expect(started && bench.isRunning, "\(bench.stderr)")
+        bench.signal(SIGINT)
+        let result = try await bench.waitForExit()
+        #expect(result.exitCode == 128 + SIGINT, "\(result)")
+        let freed = await poll(until: .now + patience) { ports.allSatisfy(BenchPorts.isFree) }
+        #expect(freed, "ports still taken: \(ports.filter { !BenchPorts.isFree($0) })")
+    }
+
     @Test(arguments: [
         (["--strategy", "nonsense"], "--strategy"),
         (["--clients", "1"], "--clients"),
@@ -228,7 +250,7 @@ private enum BenchPorts {
     }
 
     /// Whether 127.0.0.1:`port` can be bound (and listened on) right now.
-    private static func isFree(_ port: Int) -> Bool {
+    static func isFree(_ port: Int) -> Bool {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else

@@ -26,6 +26,7 @@ struct BenchCluster {
     ) async throws -> BenchCluster {
         try? FileManager.default.removeItem(at: directory)
         let children = try ChildProcesses(logDirectory: directory.appendingPathComponent("logs"))
+        children.stopAllOnTermination()
         let tlsDirectory = useTLS ? TLSDirectory(path: directory.appendingPathComponent("tls").path) : nil
         let tls = try tlsDirectory.map { try ClientTLS(trust: .authority(try $0.authority(create: true).certificate)) }
         let tlsArguments = tlsDirectory.map { ["--tls-dir", $0.url.path] } ?? ["--no-tls"]

@@ -9,6 +9,8 @@ final class ChildProcesses: @unchecked Sendable {
     private var children: [(name: String, process: Process, arguments: [String])] = []
     /// CPU seconds of the restarted processes of each name, from their start to their exit.
     private var exitedCPU: [String: Double] = [:]
+    /// SIGINT and SIGTERM handlers while `stopAllOnTermination` is in force.
+    private var signalSources: [any DispatchSourceSignal] = []
     private let executable: URL
     private let logDirectory: URL
 
@@ -101,8 +103,29 @@ final class ChildProcesses: @unchecked Sendable {
         lock.withLock { children.filter { !$0.process.isRunning }.map(\.name) }
     }
 
+    /// For a command that runs no services of its own (`bench`): SIGINT (Ctrl-C) or SIGTERM stops every child before
+    /// this process exits, so an interrupted run leaves no cluster behind on its ports. Until `stopAll`.
+    func stopAllOnTermination() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                stopAll(grace: 5)
+                exit(128 + number)
+            }
+            source.resume()
+            lock.withLock { signalSources.append(source) }
+        }
+    }
+
     /// SIGTERM to every child (they shut down cleanly), then waits; SIGKILL for any still running after `grace`.
     func stopAll(grace: TimeInterval = 10) {
+        let sources = lock.withLock { defer { signalSources = [] }; return signalSources }
+        for source in sources { source.cancel() }
+        if !sources.isEmpty {
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
         let all = lock.withLock { children }
         for child in all where child.process.isRunning {
             child.process.terminate()
