@@ -57,13 +57,15 @@ actor NodeLinks {
         }
     }
 
-    /// Sends over the link to `node`. It never dials: a dial can wait seconds for a connect timeout, and the commit
-    /// that routes this forward would wait with it. With no link yet (the node just started, or is gone) it returns
-    /// false and the recipients are remembered: the link the registry loop dials asks that node to replay their
-    /// mailboxes first thing, so the entries still arrive, in order.
+    /// Sends over the link to `node`, dialing it first if this node has not linked to it yet (it may have just
+    /// started). False when it cannot be reached: the recipients are remembered for the next link.
     @discardableResult
-    func forward(_ forward: Fastchat_V1_Forward, to node: String) -> Bool {
-        guard let link = links[node] else {
+    func forward(_ forward: Fastchat_V1_Forward, to node: String, store: any ChatStore) async -> Bool {
+        var link = links[node]
+        if link == nil, let record = try? await store.nodes().first(where: { $0.name == node }) {
+            link = await self.link(to: record)
+        }
+        guard let link else {
             metrics.linkForwardFailures.increment()
             remember(forward.entries.map(\.recipient), for: node)
             return false

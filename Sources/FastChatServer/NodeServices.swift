@@ -38,7 +38,7 @@ struct NodeServices: Sendable {
             remote[node, default: .init()].entries.append(ForwardedEntry(entry))
         }
         for (node, forward) in remote {
-            await links.forward(forward, to: node)
+            await links.forward(forward, to: node, store: store)
         }
     }
 
@@ -57,7 +57,7 @@ struct NodeServices: Sendable {
             }
         }
         for (node, forward) in remote {
-            await links.forward(forward, to: node)
+            await links.forward(forward, to: node, store: store)
         }
     }
 
@@ -95,7 +95,7 @@ struct NodeServices: Sendable {
             onward[node, default: .init()].receipts.append(receipt)
         }
         for (node, forward) in onward {
-            await links.forward(forward, to: node)
+            await links.forward(forward, to: node, store: store)
         }
     }
 }
