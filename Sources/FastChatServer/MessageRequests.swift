@@ -46,11 +46,13 @@ extension ConnectionHandler {
             await window.release()
             switch result {
             case .success(.stored(let entries)):
+                // Routed before the ✓: a sender that moves to another node (a drain) and sends again must not have
+                // its next message overtake this one on the way to a recipient on a third node.
+                await services.route(entries)
                 outbox.reply(to: requestID, .accepted(accepted))
                 services.metrics.messagesAccepted.increment()
                 services.metrics.figures.messageAccepted()
                 if isGroup { services.metrics.groupCopies.increment(by: entries.count) }
-                await services.route(entries)
             case .success(.duplicate):
                 outbox.reply(to: requestID, .accepted(accepted))
             case .success(.missingImage):
