@@ -28,16 +28,39 @@ struct NodeServices: Sendable {
     /// Pushes freshly stored entries to their recipients: directly if they are signed in here, over the node link
     /// if they are signed in on another node. Called in commit order.
     func route(_ entries: [MailboxEntry]) async {
-        var remote: [String: Fastchat_V1_Forward] = [:]
+        var remote: [String: [MailboxEntry]] = [:]
         for entry in entries {
             if let session = await sessions.session(for: entry.recipient) {
                 await session.delivery.push([entry])
                 continue
             }
             guard let node = await presence.node(of: entry.recipient) else { continue }
-            remote[node, default: .init()].entries.append(ForwardedEntry(entry))
+            remote[node, default: []].append(entry)
         }
-        for (node, forward) in remote {
+        for (node, entries) in remote {
+            let forward = Fastchat_V1_Forward.with { $0.entries = entries.map(ForwardedEntry.init) }
+            if await !links.forward(forward, to: node, store: store) {
+                await route(entries, around: node)
+            }
+        }
+    }
+
+    /// A forward to `unreachable` failed (it is restarting, say). The presence cache pointed there, but its users
+    /// may have moved on meanwhile (a drain): each recipient is looked up in the store again and its entry sent to
+    /// the node it is on now. Otherwise the entry would reach them only at a later sign-in, after newer ones. Who is
+    /// still on the unreachable node stays remembered for its next link.
+    private func route(_ entries: [MailboxEntry], around unreachable: String) async {
+        var onward: [String: Fastchat_V1_Forward] = [:]
+        for entry in entries {
+            await presence.forget(entry.recipient)
+            guard let node = try? await store.sessionNode(of: entry.recipient), node != unreachable else { continue }
+            if node == configuration.nodeName {
+                await sessions.session(for: entry.recipient)?.delivery.push([entry])
+            } else {
+                onward[node, default: .init()].entries.append(ForwardedEntry(entry))
+            }
+        }
+        for (node, forward) in onward {
             await links.forward(forward, to: node, store: store)
         }
     }
