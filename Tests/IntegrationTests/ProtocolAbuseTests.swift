@@ -145,6 +145,45 @@ import Testing
         }
     }
 
+    /// Found by FuzzNode: a forwarded entry stamped centuries ago, pushed to a signed-in recipient, trapped the
+    /// node when it recorded the push latency (over 292 years in nanoseconds is beyond Int64).
+    @Test func aLivePushOfAnEntryStampedCenturiesAgoIsDelivered() async throws {
+        let patientBeats: (inout ServerConfiguration) -> Void = { $0.deadAfter = .seconds(3600) }
+        try await withNode(configure: patientBeats) { node in
+            let peer = try await NodeHarness.start(sharing: node) { patientBeats(&$0); $0.nodeName = "t2" }
+            do {
+                let bob = try await node.user("bob")
+                #expect(try await bob.pendingMessages().isEmpty)
+                let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "t2" }))
+                var item = Fastchat_V1_MailboxItem()
+                item.envelope.sender = "mallory"
+                var forward = Fastchat_V1_Forward()
+                forward.entries = [
+                    .with {
+                        $0.recipient = "bob"; $0.seq = 1; $0.sender = "mallory"; $0.messageID = UUID().bytes
+                        $0.item = try! item.serializedData()
+                        $0.storedAtMs = -30_610_224_000_000  // 1000-01-01: in range, a thousand years ago
+                    },
+                ]
+                let pushed = try await RawConnection.open(node.endpoint, context: try node.tls.identity("t2").makeLinkContext()).send(
+                    [try framed(link) + (try framed(Frame(.forward(forward))))]
+                ) {
+                    try await bob.next { event -> String? in
+                        if case .rejected(let from, _) = event { "rejected from \(from)" } else { nil }
+                    }
+                }
+                #expect(pushed == "rejected from mallory", "the entry was pushed")
+                // The node serves on.
+                let id = try await bob.send("to myself", to: "bob")
+                #expect(try await bob.nextMessage().id == id)
+            } catch {
+                try? await peer.stop()
+                throw error
+            }
+            try await peer.stop()
+        }
+    }
+
     @Test func badSignUpFieldsAreRefused() async throws {
         try await withNode { node in
             let secrets = try AccountSecrets.derive(password: "pw", username: "eve", parameters: .fast)
