@@ -87,4 +87,7 @@ if [[ $status -ne 0 ]]; then
     exit 1
 fi
 rate=$(( ${runs:-0} / ( ${time:-0} > 0 ? ${time:-1} : 1 ) ))
+# The log goes with the scratch directory: keep libFuzzer's last status line (coverage, RSS) and final stats.
+grep '^#[0-9]' "$log" | tail -1 >&2 || true
+grep '^stat::' "$log" >&2 || true
 echo "$target: ${runs:-?} inputs in ${time:-?} s (${rate}/s), no crash, leak or hang"

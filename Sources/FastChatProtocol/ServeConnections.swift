@@ -12,12 +12,7 @@ public func prepareAcceptedConnection(_ channel: any Channel, maxFrameBytes: Int
     try channel.pipeline.syncOperations.addHandler(UnservedConnectionGuard())
     try channel.pipeline.syncOperations.addFrameCodec(maxFrameBytes: maxFrameBytes)
     // Not a timer: on a busy machine a serving task can take seconds to start, and that is no reason to hang up.
-    channel.parent?.closeFuture.whenComplete { _ in
-        channel.eventLoop.execute {
-            let guarded = try? channel.pipeline.syncOperations.handler(type: UnservedConnectionGuard.self)
-            if guarded?.adopted == false { channel.close(promise: nil) }
-        }
-    }
+    if let listener = channel.parent { OpenConnections.track(channel, acceptedBy: listener) }
 }
 
 /// Serves every connection `listener` accepts, each in its own child task, until the listening channel closes.

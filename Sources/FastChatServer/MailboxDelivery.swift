@@ -262,7 +262,10 @@ actor MailboxDelivery {
             unsettled += entry.byteCount
             sent += 1
             if let now {
-                metrics.pushLatency.recordNanoseconds(Int64(max(0, now.timeIntervalSince(entry.storedAt)) * 1e9))
+                // A forwarded entry may be stamped centuries ago (a peer's clock, a made-up stamp): beyond the
+                // 292 years that Int64 nanoseconds hold, the latency is recorded as the most there is.
+                let waited = (max(0, now.timeIntervalSince(entry.storedAt)) * 1e9).rounded(.down)
+                metrics.pushLatency.recordNanoseconds(Int64(exactly: waited) ?? .max)
             }
         }
         return sent

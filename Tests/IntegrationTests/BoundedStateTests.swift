@@ -1,5 +1,9 @@
+import FastChatClient
+import FastChatProtocol
 import Foundation
 @testable import FastChatServer
+import NIOCore
+import NIOPosix
 import Testing
 
 /// What a connection can make a node hold stays bounded: looked-up accounts, requests in flight.
@@ -19,6 +23,42 @@ import Testing
         }
     }
 
+    /// Found by the FuzzNode fuzzer (its memory grew by about 2 kB an input): every connection a listener accepted
+    /// stayed in memory, buffers and all, until the listener closed.
+    @Test func aListenerForgetsTheConnectionsThatClosed() async throws {
+        let served = ServedChannels()
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try prepareAcceptedConnection(channel)
+                    return channel
+                }
+            }
+        let endpoint = Endpoint(host: "127.0.0.1", port: listener.channel.localAddress!.port!)
+        let serving = Task {
+            await serveConnections(of: listener) { connection in
+                await served.add(connection.channel)
+                try? await connection.executeThenClose { inbound, outbound in
+                    for try await frame in inbound { try await outbound.write(frame) }
+                }
+            }
+        }
+        let count = 20
+        for _ in 0..<count {
+            let connection = try await RawConnection.open(endpoint, tls: nil)
+            let (frames, _) = try await connection.exchange([try framed(Frame(requestID: 7, .getStatus(.init())))], stopAfter: 1)
+            #expect(frames.first?.requestID == 7)
+        }
+        let freed = try await within(patience, "the closed connections are freed") {
+            while await served.alive > 0 { try await Task.sleep(for: .milliseconds(10)) }
+            return await served.count
+        }
+        #expect(freed == count)
+        serving.cancel()
+        await serving.value
+    }
+
     @Test func aFullRequestWindowMakesTheNextRequestWait() async throws {
         let window = RequestWindow(limit: 2)
         await window.acquire()
@@ -35,4 +75,20 @@ import Testing
         await window.release()
         #expect(await third.value)
     }
+}
+
+/// Weak references to the connections a listener served: the listener must not keep them once they closed.
+private actor ServedChannels {
+    private var channels: [Weak] = []
+
+    private struct Weak {
+        weak var channel: (any Channel)?
+    }
+
+    func add(_ channel: any Channel) {
+        channels.append(Weak(channel: channel))
+    }
+
+    var count: Int { channels.count }
+    var alive: Int { channels.filter { $0.channel != nil }.count }
 }

@@ -90,6 +90,72 @@ import Testing
     /// time no clock shows (found by the FuzzNode fuzz target), is dropped, and the node (which used to trap on
     /// both) goes on serving.
     @Test func forwardedEntryWithAnImpossibleSeqOrTimeIsDropped() async throws {
+        try await withPeerLink { bob, forwardFromPeer in
+            var marker = Fastchat_V1_MailboxItem()
+            marker.envelope.sender = "mallory"
+            var fromAlice = marker
+            fromAlice.envelope.sender = "alice"
+            var forward = Fastchat_V1_Forward()
+            forward.entries = [
+                .with { $0.recipient = "bob"; $0.seq = UInt64(Int64.max) + 1; $0.sender = "alice"; $0.messageID = UUID().bytes },
+                .with { $0.recipient = "bob"; $0.seq = .max; $0.sender = "alice"; $0.messageID = UUID().bytes },
+            ]
+            for storedAt in [Int64.max, .min] {
+                forward.entries.append(.with {
+                    $0.recipient = "bob"; $0.seq = 2; $0.sender = "alice"; $0.messageID = UUID().bytes
+                    $0.item = try! fromAlice.serializedData(); $0.storedAtMs = storedAt
+                })
+            }
+            forward.entries += [
+                // In range, but nothing bob can open: it arrives (as a rejected message) after the ones above
+                // were handled, so the test knows they were.
+                .with {
+                    $0.recipient = "bob"; $0.seq = 1; $0.sender = "mallory"; $0.messageID = UUID().bytes
+                    $0.item = try! marker.serializedData()
+                },
+            ]
+            let first = try await forwardFromPeer(forward) {
+                try await bob.next { event -> String? in
+                    switch event {
+                    case .message: "a message"
+                    case .rejected(let from, _): "rejected from \(from)"
+                    default: nil
+                    }
+                }
+            }
+            #expect(first == "rejected from mallory", "only the in-range entry was pushed")
+        }
+    }
+
+    /// Found by FuzzNode: a forwarded entry stamped centuries ago, pushed to a signed-in recipient, trapped the
+    /// node when it recorded the push latency (over 292 years in nanoseconds is beyond Int64).
+    @Test func aLivePushOfAnEntryStampedCenturiesAgoIsDelivered() async throws {
+        try await withPeerLink { bob, forwardFromPeer in
+            var item = Fastchat_V1_MailboxItem()
+            item.envelope.sender = "mallory"
+            var forward = Fastchat_V1_Forward()
+            forward.entries = [
+                .with {
+                    $0.recipient = "bob"; $0.seq = 1; $0.sender = "mallory"; $0.messageID = UUID().bytes
+                    $0.item = try! item.serializedData()
+                    $0.storedAtMs = -30_610_224_000_000  // 1000-01-01: in range, a thousand years ago
+                },
+            ]
+            let pushed = try await forwardFromPeer(forward) {
+                try await bob.next { event -> String? in
+                    if case .rejected(let from, _) = event { "rejected from \(from)" } else { nil }
+                }
+            }
+            #expect(pushed == "rejected from mallory", "the entry was pushed")
+        }
+    }
+
+    /// Runs `body` with bob signed in on a node that accepts links from a second node, t2; `body` forwards through
+    /// a link from t2 (the closure's second argument sends a `Forward`, then runs its body while the link is open).
+    /// Afterwards the node must still serve: bob's message to himself arrives.
+    private func withPeerLink(
+        _ body: (ChatClient, (Fastchat_V1_Forward, () async throws -> String?) async throws -> String?) async throws -> Void
+    ) async throws {
         // The link is accepted only while t2 counts as alive: never taken for dead here, however late its beat.
         let patientBeats: (inout ServerConfiguration) -> Void = { $0.deadAfter = .seconds(3600) }
         try await withNode(configure: patientBeats) { node in
@@ -99,42 +165,11 @@ import Testing
                 #expect(try await bob.pendingMessages().isEmpty)
                 // A live registered node's name and its certificate: a link the node accepts.
                 let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "t2" }))
-                var marker = Fastchat_V1_MailboxItem()
-                marker.envelope.sender = "mallory"
-                var fromAlice = marker
-                fromAlice.envelope.sender = "alice"
-                var forward = Fastchat_V1_Forward()
-                forward.entries = [
-                    .with { $0.recipient = "bob"; $0.seq = UInt64(Int64.max) + 1; $0.sender = "alice"; $0.messageID = UUID().bytes },
-                    .with { $0.recipient = "bob"; $0.seq = .max; $0.sender = "alice"; $0.messageID = UUID().bytes },
-                ]
-                for storedAt in [Int64.max, .min] {
-                    forward.entries.append(.with {
-                        $0.recipient = "bob"; $0.seq = 2; $0.sender = "alice"; $0.messageID = UUID().bytes
-                        $0.item = try! fromAlice.serializedData(); $0.storedAtMs = storedAt
-                    })
+                let linkContext = try node.tls.identity("t2").makeLinkContext()
+                try await body(bob) { forward, whileOpen in
+                    try await RawConnection.open(node.endpoint, context: linkContext).send(
+                        [try framed(link) + (try framed(Frame(.forward(forward))))], whileOpen: whileOpen)
                 }
-                forward.entries += [
-                    // In range, but nothing bob can open: it arrives (as a rejected message) after the ones above
-                    // were handled, so the test knows they were.
-                    .with {
-                        $0.recipient = "bob"; $0.seq = 1; $0.sender = "mallory"; $0.messageID = UUID().bytes
-                        $0.item = try! marker.serializedData()
-                    },
-                ]
-                let first = try await RawConnection.open(node.endpoint, context: try node.tls.identity("t2").makeLinkContext()).send(
-                    [try framed(link) + (try framed(Frame(.forward(forward))))]
-                ) {
-                    try await bob.next { event -> String? in
-                        switch event {
-                        case .message: "a message"
-                        case .rejected(let from, _): "rejected from \(from)"
-                        default: nil
-                        }
-                    }
-                }
-                #expect(first == "rejected from mallory", "only the in-range entry was pushed")
-                // The node serves on.
                 let id = try await bob.send("to myself", to: "bob")
                 #expect(try await bob.nextMessage().id == id)
             } catch {
