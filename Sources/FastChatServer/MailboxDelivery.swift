@@ -95,13 +95,14 @@ actor MailboxDelivery {
 
     /// Stored acknowledgements: those entries are gone from the store and need not be remembered.
     func acknowledged(_ seqs: [Int64]) {
-        let before = pushed.count
-        pushed.subtract(seqs)
-        metrics.figures.pendingChanged(by: pushed.count - before)
+        // Only seqs pushed here count: a client naming others must not make the node remember them.
         let now = ContinuousClock.now
-        for seq in seqs where replayed.remove(seq) != nil || catchingUp {
-            recentlyAcknowledged.remember(seq, at: now)
+        var removed = 0
+        for seq in seqs where pushed.remove(seq) != nil {
+            removed += 1
+            if replayed.remove(seq) != nil || catchingUp { recentlyAcknowledged.remember(seq, at: now) }
         }
+        metrics.figures.pendingChanged(by: -removed)
     }
 
     /// The session ended (signed out, or its connection closed).

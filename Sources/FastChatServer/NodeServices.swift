@@ -51,9 +51,13 @@ struct NodeServices: Sendable {
     /// still on the unreachable node stays remembered for its next link.
     private func route(_ entries: [MailboxEntry], around unreachable: String) async {
         var onward: [String: Fastchat_V1_Forward] = [:]
+        var nodes: [String: String?] = [:]
         for entry in entries {
-            await presence.forget(entry.recipient)
-            guard let node = try? await store.sessionNode(of: entry.recipient), node != unreachable else { continue }
+            if nodes[entry.recipient] == nil {
+                await presence.forget(entry.recipient)
+                nodes[entry.recipient] = .some(try? await store.sessionNode(of: entry.recipient))
+            }
+            guard let node = nodes[entry.recipient] ?? nil, node != unreachable else { continue }
             if node == configuration.nodeName {
                 await sessions.session(for: entry.recipient)?.delivery.push([entry])
             } else {
