@@ -98,6 +98,7 @@ public final class ChatNode: Service, Sendable {
                 // Nodes of a cluster share their settings: a third of this node's idle timeout suits the peers too.
                 keepAlive: (configuration.idleTimeout ?? .seconds(90)) / 3, maxFrameBytes: configuration.maxFrameBytes,
                 metrics: metrics, logger: logger),
+            inboundLinks: InboundLinks(),
             linkRefusals: LinkRefusals(),
             authLimiter: AuthRateLimiter(configuration.authLimits),
             outboundPeak: OutboundPeak(),

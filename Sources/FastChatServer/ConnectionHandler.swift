@@ -60,6 +60,7 @@ final class ConnectionHandler {
             await flow.close()
             group.cancelAll()
         }
+        if isNodeLink { services.inboundLinks.closed() }
         await endSession()
     }
 
@@ -152,6 +153,7 @@ final class ConnectionHandler {
             try await acceptNodeLink(hello)
             greeted = true
             isNodeLink = true
+            services.inboundLinks.opened()
             logger[metadataKey: "link"] = "\(hello.nodeName)"
             logger.debug("Node link accepted")
             return

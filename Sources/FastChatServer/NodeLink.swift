@@ -76,6 +76,15 @@ final class NodeLink: Sendable {
         writer.send(frame)
     }
 
+    /// Ends the link after the frames sent on it: the peer reads every one of them before it sees the end, and then
+    /// closes its side (which closes this one).
+    func finish() {
+        let channel = self.channel
+        let closed = channel.eventLoop.makePromise(of: Void.self)
+        closed.futureResult.whenFailure { _ in channel.close(promise: nil) }
+        channel.close(mode: .output, promise: closed)
+    }
+
     func close() {
         channel.close(promise: nil)
     }

@@ -42,13 +42,14 @@ actor NodeLinks {
         self.logger = logger
     }
 
-    /// Dials live nodes it has no link to and drops links to nodes that are gone. A node that is gone has no
-    /// sessions; if it comes back it replays to its users itself, so what was remembered for it is dropped too.
+    /// Dials live nodes it has no link to and ends links to nodes that are gone (or leaving: no client left), after
+    /// what was sent on them. A node that is gone has no sessions; if it comes back it replays to its users itself,
+    /// so what was remembered for it is dropped too.
     func update(liveNodes: [NodeRecord]) async {
         let names = Set(liveNodes.map(\.name))
         for (name, link) in links where !names.contains(name) {
             links[name] = nil
-            link.close()
+            link.finish()
         }
         missed = missed.filter { names.contains($0.key) }
         dropped.formIntersection(names)
@@ -62,7 +63,8 @@ actor NodeLinks {
     @discardableResult
     func forward(_ forward: Fastchat_V1_Forward, to node: String, store: any ChatStore) async -> Bool {
         var link = links[node]
-        if link == nil, let record = try? await store.nodes().first(where: { $0.name == node }) {
+        // A node that is leaving (draining, no client left) is not dialed again: its users are elsewhere.
+        if link == nil, let record = try? await store.nodes().first(where: { $0.name == node }), !record.isLeaving {
             link = await self.link(to: record)
         }
         guard let link else {
@@ -80,7 +82,7 @@ actor NodeLinks {
     func closeAll() {
         let open = links.values
         links = [:]
-        for link in open { link.close() }
+        for link in open { link.finish() }
     }
 
     private func link(to node: NodeRecord) async -> NodeLink? {

@@ -53,7 +53,10 @@ struct NodeRegistration: Sendable {
                 let perSecond = rate.add(services.metrics.figures.messagesAccepted, at: .now)
                 do {
                     let (beat, live) = try await beat(messagesPerSecond: perSecond)
-                    liveNodesInput.yield(live)
+                    // Before the next heartbeat, which a draining node waits for (`NodeDrain`).
+                    await services.presence.nodesDraining(Set(live.filter(\.draining).map(\.name)))
+                    // A node with no client left is sent nothing more; closing the link tells it so.
+                    liveNodesInput.yield(live.filter { !$0.isLeaving })
                     if live.contains(where: { $0.name == configuration.nodeName && $0.draining }) {
                         onDrainRequested()
                     }

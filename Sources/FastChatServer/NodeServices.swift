@@ -14,6 +14,7 @@ struct NodeServices: Sendable {
     let presence: PresenceCache
     let users: UserCache
     let links: NodeLinks
+    let inboundLinks: InboundLinks
     let linkRefusals: LinkRefusals
     let authLimiter: AuthRateLimiter
     let outboundPeak: OutboundPeak
@@ -28,13 +29,19 @@ struct NodeServices: Sendable {
     /// Pushes freshly stored entries to their recipients: directly if they are signed in here, over the node link
     /// if they are signed in on another node. Called in commit order.
     func route(_ entries: [MailboxEntry]) async {
-        var remote: [String: [MailboxEntry]] = [:]
+        var elsewhere: [MailboxEntry] = []
         for entry in entries {
             if let session = await sessions.session(for: entry.recipient) {
                 await session.delivery.push([entry])
-                continue
+            } else {
+                elsewhere.append(entry)
             }
-            guard let node = await presence.node(of: entry.recipient) else { continue }
+        }
+        guard !elsewhere.isEmpty else { return }
+        let nodes = await presence.nodes(of: Set(elsewhere.map(\.recipient)))
+        var remote: [String: [MailboxEntry]] = [:]
+        for entry in elsewhere {
+            guard let node = nodes[entry.recipient] else { continue }
             remote[node, default: []].append(entry)
         }
         for (node, entries) in remote {
@@ -46,18 +53,16 @@ struct NodeServices: Sendable {
     }
 
     /// A forward to `unreachable` failed (it is restarting, say). The presence cache pointed there, but its users
-    /// may have moved on meanwhile (a drain): each recipient is looked up in the store again and its entry sent to
+    /// may have moved on meanwhile (a drain): the recipients are looked up in the store again and each entry sent to
     /// the node it is on now. Otherwise the entry would reach them only at a later sign-in, after newer ones. Who is
     /// still on the unreachable node stays remembered for its next link.
     private func route(_ entries: [MailboxEntry], around unreachable: String) async {
+        let recipients = Set(entries.map(\.recipient))
+        await presence.forget(recipients)
+        let nodes = (try? await store.sessionNodes(of: recipients)) ?? [:]
         var onward: [String: Fastchat_V1_Forward] = [:]
-        var nodes: [String: String?] = [:]
         for entry in entries {
-            if nodes[entry.recipient] == nil {
-                await presence.forget(entry.recipient)
-                nodes[entry.recipient] = .some(try? await store.sessionNode(of: entry.recipient))
-            }
-            guard let node = nodes[entry.recipient] ?? nil, node != unreachable else { continue }
+            guard let node = nodes[entry.recipient], node != unreachable else { continue }
             if node == configuration.nodeName {
                 await sessions.session(for: entry.recipient)?.delivery.push([entry])
             } else {
@@ -72,16 +77,23 @@ struct NodeServices: Sendable {
     /// Tells each sender (wherever they are signed in) that the recipient has their message: one frame per sender
     /// here, one forward per other node.
     func sendReceipts(for removed: [MailboxEntry]) async {
-        var remote: [String: Fastchat_V1_Forward] = [:]
+        var elsewhere: [(to: String, receipt: Fastchat_V1_Receipt)] = []
         for entry in removed where entry.sender != Notices.sender {
             var receipt = Fastchat_V1_Receipt()
             receipt.messageID = entry.messageID.bytes
             receipt.recipient = entry.recipient
             if let session = await sessions.session(for: entry.sender) {
                 session.outbox.send(Frame(.receipt(receipt)))
-            } else if let node = await presence.node(of: entry.sender) {
-                remote[node, default: .init()].receipts.append(.with { $0.to = entry.sender; $0.receipt = receipt })
+            } else {
+                elsewhere.append((entry.sender, receipt))
             }
+        }
+        guard !elsewhere.isEmpty else { return }
+        let nodes = await presence.nodes(of: Set(elsewhere.map(\.to)))
+        var remote: [String: Fastchat_V1_Forward] = [:]
+        for (to, receipt) in elsewhere {
+            guard let node = nodes[to] else { continue }
+            remote[node, default: .init()].receipts.append(.with { $0.to = to; $0.receipt = receipt })
         }
         for (node, forward) in remote {
             await links.forward(forward, to: node, store: store)
@@ -112,13 +124,14 @@ struct NodeServices: Sendable {
             }
         }
         guard !moved.isEmpty || !movedReceipts.isEmpty else { return }
+        let nodes = (try? await store.sessionNodes(of: Set(moved.map(\.recipient) + movedReceipts.map(\.to)))) ?? [:]
         var onward: [String: Fastchat_V1_Forward] = [:]
         for entry in moved {
-            guard let node = try? await store.sessionNode(of: entry.recipient), node != configuration.nodeName else { continue }
+            guard let node = nodes[entry.recipient], node != configuration.nodeName else { continue }
             onward[node, default: .init()].entries.append(ForwardedEntry(entry))
         }
         for receipt in movedReceipts {
-            guard let node = try? await store.sessionNode(of: receipt.to), node != configuration.nodeName else { continue }
+            guard let node = nodes[receipt.to], node != configuration.nodeName else { continue }
             onward[node, default: .init()].receipts.append(receipt)
         }
         for (node, forward) in onward {

@@ -6,11 +6,16 @@ import Foundation
 /// and a message routed nowhere would wait for the next sign-in. A stale positive answer costs nothing worse than
 /// a detour: the node it points to does not have the user and routes the entry on by the store (see
 /// `NodeServices.deliverForwarded`).
+///
+/// Answers that point at a draining node are not kept: its users are moving, and a message forwarded there after
+/// its user left takes a detour (the draining node routes it on) that a later message, routed straight to the new
+/// node, can overtake. The store's answer is always current.
 actor PresenceCache {
     private let store: any ChatStore
     private let localNode: String
     private let timeToLive: Duration
     private var known: [String: (node: String, until: ContinuousClock.Instant)] = [:]
+    private var draining: Set<String> = []
 
     init(store: any ChatStore, localNode: String, timeToLive: Duration = .seconds(2)) {
         self.store = store
@@ -20,19 +25,47 @@ actor PresenceCache {
 
     /// The other node `username` is signed in on; nil when not signed in elsewhere.
     func node(of username: String) async -> String? {
-        let now = ContinuousClock.now
-        if let entry = known[username], entry.until > now { return entry.node }
-        guard let node = try? await store.sessionNode(of: username), node != localNode else {
-            known[username] = nil
-            return nil
-        }
-        if known.count > 100_000 { known = known.filter { $0.value.until > now } }
-        known[username] = (node, now + timeToLive)
-        return node
+        await nodes(of: [username])[username]
     }
 
-    /// Forgets what was known about `username` (the node it pointed to no longer has them).
-    func forget(_ username: String) {
-        known[username] = nil
+    /// The other node each of `usernames` is signed in on (those signed in nowhere else are absent): what is known,
+    /// and one store read for the rest.
+    func nodes(of usernames: Set<String>) async -> [String: String] {
+        let now = ContinuousClock.now
+        var found: [String: String] = [:]
+        var unknown: Set<String> = []
+        for username in usernames {
+            if let entry = known[username], entry.until > now {
+                found[username] = entry.node
+            } else {
+                unknown.insert(username)
+            }
+        }
+        guard !unknown.isEmpty else { return found }
+        let stored = (try? await store.sessionNodes(of: unknown)) ?? [:]
+        if known.count > 100_000 { known = known.filter { $0.value.until > now } }
+        for username in unknown {
+            guard let node = stored[username], node != localNode else {
+                known[username] = nil
+                continue
+            }
+            found[username] = node
+            // Checked after the read: the registry may have said meanwhile that this node drains.
+            if !draining.contains(node) { known[username] = (node, now + timeToLive) }
+        }
+        return found
+    }
+
+    /// The nodes the registry says are draining (read with every heartbeat): what was known to point at them is
+    /// forgotten, and answers that do are not kept.
+    func nodesDraining(_ names: Set<String>) {
+        guard names != draining else { return }
+        draining = names
+        if !names.isEmpty { known = known.filter { !names.contains($0.value.node) } }
+    }
+
+    /// Forgets what was known about `usernames` (the node it pointed to no longer has them).
+    func forget(_ usernames: Set<String>) {
+        for username in usernames { known[username] = nil }
     }
 }

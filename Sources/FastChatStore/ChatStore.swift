@@ -118,6 +118,8 @@ public protocol ChatStore: Sendable {
     func reapNodes(heartbeatBefore cutoff: Date) async throws -> [String]
     /// Presence: the node holding username's session, if any.
     func sessionNode(of username: String) async throws -> String?
+    /// Presence of many users in one read: the node of each one signed in (the others are absent).
+    func sessionNodes(of usernames: Set<String>) async throws -> [String: String]
 
     /// Releases the backend's connections. Idempotent; other calls fail afterwards.
     func close() async throws

@@ -36,6 +36,10 @@ public struct NodeRecord: Sendable, Hashable {
         self.mailboxPending = mailboxPending
     }
 
+    /// Draining, and its last heartbeat counted no client: its peers close their links to it and forward it nothing
+    /// more. It waits for those links to close before it stops, so nothing they sent is left unread.
+    public var isLeaving: Bool { draining && connections == 0 }
+
     /// What the node reports with each heartbeat.
     public var load: NodeLoad {
         NodeLoad(connections: connections, messagesPerSecond: messagesPerSecond, mailboxPending: mailboxPending)

@@ -73,6 +73,8 @@ enum PostgresStatements {
 
     static let selectSessionNode = "SELECT node FROM sessions WHERE username = $1"
 
+    static let selectSessionNodes = "SELECT username, node FROM sessions WHERE username = ANY($1)"
+
     static let deleteSession = "DELETE FROM sessions WHERE username = $1 AND node = $2"
 
     static let deleteNodeSessions = "DELETE FROM sessions WHERE node = $1 RETURNING 1"

@@ -242,6 +242,12 @@ public final class PostgresStore: ChatStore {
             .first.map { try $0.decode(String.self) }
     }
 
+    public func sessionNodes(of usernames: Set<String>) async throws -> [String: String] {
+        guard !usernames.isEmpty else { return [:] }
+        let rows = try await run { try await $0.rows(PostgresStatements.selectSessionNodes, [Array(usernames)]) }
+        return Dictionary(try rows.map { try $0.decode((String, String).self) }, uniquingKeysWith: { first, _ in first })
+    }
+
     public func close() async throws {
         guard state.close() else { return }
         // Cancelling `run()` shuts the pool down and closes its connections.

@@ -369,6 +369,18 @@ public final class SQLiteStore: ChatStore {
         }
     }
 
+    public func sessionNodes(of usernames: Set<String>) async throws -> [String: String] {
+        guard !usernames.isEmpty else { return [:] }
+        return try await pool.read { db in
+            let select = try db.cachedStatement(sql: SQLiteStatements.selectSessionNode)
+            var nodes: [String: String] = [:]
+            for username in usernames {
+                nodes[username] = try String.fetchOne(select, arguments: [username])
+            }
+            return nodes
+        }
+    }
+
     private static func members(of group: String, in db: Database) throws -> [GroupMember] {
         try Row.fetchAll(db.cachedStatement(sql: SQLiteStatements.selectMembers), arguments: [group])
             .map(GroupMember.init(sqliteRow:))

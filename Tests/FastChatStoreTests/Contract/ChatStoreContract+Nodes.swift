@@ -148,6 +148,11 @@ extension ChatStoreContract {
         #expect(try await store.sessionNode(of: "Alice") == nil, "usernames are case-sensitive")
         try await store.closeSession(username: "alice", node: "s2")
         #expect(try await store.sessionNode(of: "alice") == nil)
+
+        try await store.openSession(username: "alice", node: "s1")
+        try await store.openSession(username: "bob", node: "s2")
+        #expect(try await store.sessionNodes(of: ["alice", "bob", "carol", "Alice"]) == ["alice": "s1", "bob": "s2"])
+        #expect(try await store.sessionNodes(of: []) == [:])
     }
 
     /// Two processes sharing the storage: one's registration and heartbeats are the other's view, and either may

@@ -167,6 +167,11 @@ final class NodeHarness: Sendable {
         try await database.count("SELECT COUNT(*) FROM blobs")
     }
 
+    /// Returns once the node has stopped by itself (a drain), however long that takes: the caller bounds it.
+    func stopped() async {
+        _ = try? await serving.value
+    }
+
     /// Stops serving (connections are closed) but keeps the store and the files.
     func stop() async throws {
         serving.cancel()

@@ -47,6 +47,13 @@ struct RawConnection {
         }
     }
 
+    /// Runs `body` with a way to write to the connection (whenever `body` chooses), then closes it.
+    func writing<T>(_ body: (_ write: ([UInt8]) async throws -> Void) async throws -> T) async throws -> T {
+        try await channel.executeThenClose { _, outbound in
+            try await body { bytes in try await outbound.write(ByteBuffer(bytes: bytes)) }
+        }
+    }
+
     /// Writes `chunks`, then reads until the server closes the connection; returns the frames it sent.
     func exchange(_ chunks: [[UInt8]], stopAfter frameCount: Int = .max) async throws -> (frames: [Frame], closed: Bool) {
         try await channel.executeThenClose { inbound, outbound in
