@@ -14,10 +14,12 @@ import Testing
         #expect(ClientErrorCause.ackRefused(.notSignedIn).name == "ack_refused_not_signed_in")
         #expect(ClientErrorCause.moveSignInFailed(.alreadyLoggedIn).name == "move_sign_in_failed_already_logged_in")
         let fixed: [ClientErrorCause] = [
-            .noAnswer, .ackNoAnswer, .sealFailed, .connectionLost, .closedWhileMoving, .moveUnreachable,
+            .noAnswer, .ackNoAnswer, .sealFailed, .connectionLost, .closedWhileMoving, .closedAwaitingMove,
+            .moveUnreachable,
         ]
         #expect(fixed.map(\.name) == [
-            "no_answer", "ack_no_answer", "seal_failed", "connection_lost", "closed_while_moving", "move_unreachable",
+            "no_answer", "ack_no_answer", "seal_failed", "connection_lost", "closed_while_moving",
+            "closed_awaiting_move", "move_unreachable",
         ])
         // Every code gets a distinct name made of lower-case words.
         let names = ErrorCode.allCases.map(\.snakeCaseName)
@@ -124,6 +126,15 @@ import Testing
         _ = try lost.send(1)
         try lost.channel.close().wait()
         #expect(lost.load.snapshot.errors.byName == ["connection_lost": 1])
+
+        // Everything answered and the loop told to move it, but closed before the bench did.
+        let late = try Client()
+        let sent = try late.send(1)
+        try late.channel.writeInbound(Frame(.move(.init())))
+        try late.answer(sent[0], .accepted(.with { $0.messageID = Data(count: 16) }))
+        #expect(late.load.takeMovers() == [0])
+        try late.channel.close().wait()
+        #expect(late.load.snapshot.errors.byName == ["closed_awaiting_move": 1])
     }
 
     @Test func aMovingClientWhoseLastSendGoesUnansweredMovesOnce() throws {

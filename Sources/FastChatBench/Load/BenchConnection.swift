@@ -94,7 +94,9 @@ final class BenchConnection: ChannelInboundHandler {
         let pending = waiting
         waiting = [:]
         for promise in pending.values { promise.fail(reason) }
-        if user != nil, !leaving { load.failed(moving ? .closedWhileMoving : .connectionLost) }
+        if user != nil, !leaving {
+            load.failed(!moving ? .connectionLost : readyToMove ? .closedAwaitingMove : .closedWhileMoving)
+        }
         // Counted with the connection: none of them is given up on later.
         unanswered = [:]
         context.fireChannelInactive()

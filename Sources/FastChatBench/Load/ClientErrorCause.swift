@@ -27,6 +27,9 @@ public struct ClientErrorCause: Hashable, Sendable {
     /// A connection that closed after its node's `Move` while sends or acks on it were still unanswered: the client
     /// was still waiting for them before moving.
     static let closedWhileMoving = Self(name: "closed_while_moving", kind: .connection)
+    /// A connection that closed after its node's `Move`, everything on it answered, before the bench had moved the
+    /// client: the bench's own delay (a real client moves at once), still counted as a client error.
+    static let closedAwaitingMove = Self(name: "closed_awaiting_move", kind: .connection)
     /// A client told to move that no node took back within a minute, its last attempt failing to connect or to get
     /// an answer to Hello.
     static let moveUnreachable = Self(name: "move_unreachable", kind: .connection)

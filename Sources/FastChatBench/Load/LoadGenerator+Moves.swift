@@ -61,7 +61,8 @@ extension LoadGenerator {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
-        _ = try? await load.eventLoop.submit { load.value.failed(cause) }.get()
+        let last = cause
+        _ = try? await load.eventLoop.submit { load.value.failed(last) }.get()
         return nil
     }
 }
