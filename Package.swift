@@ -178,7 +178,13 @@ let package = Package(
         ),
         .testTarget(
             name: "FastChatBenchTests",
-            dependencies: ["FastChatBench", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: [
+                "FastChatBench",
+                "FastChatProtocol",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -154,6 +154,7 @@ import Darwin
         let json = try object(at: scratch.file("r.json"))
         #expect(number(json["rolling_restarts"]) == 2)
         #expect(number(json["client_errors"]) == 0, "\(json)")
+        #expect((json["client_errors_by_cause"] as? [String: Any])?.isEmpty == true, "\(json)")
         #expect(json["metrics"] as? Bool == true)
         expectExactDelivery(json)
         // A node that closed its clients instead of moving them would show here as lost connections.

@@ -32,8 +32,11 @@ final class BenchConnection: ChannelInboundHandler {
     var sequence: UInt32 = 0
     /// What this client sends: a pre-sealed envelope whose id is replaced per message, or a sealer for `--crypto`.
     var outgoing: OutgoingMessages?
-    /// Sends and acks written whose answer has not come yet.
-    private var unanswered = 0
+    /// Sends and acks written whose answer has not come yet, by request id: what each was and when it was written
+    /// (uptime nanoseconds).
+    private var unanswered: [UInt64: (isAck: Bool, writtenNanos: UInt64)] = [:]
+    /// Told the loop it can move: once only, though acks written while moving may empty `unanswered` again.
+    private var readyToMove = false
     /// Its node is draining (`Move`): it sends nothing more, and once everything it wrote is answered the generator
     /// replaces it with a connection through the balancer, as a real client moves.
     private(set) var moving = false
@@ -59,16 +62,19 @@ final class BenchConnection: ChannelInboundHandler {
             }
             return
         }
-        if frame.requestID != 0 {
-            unanswered = max(0, unanswered - 1)
-            if moving, unanswered == 0 { load.readyToMove(self) }
+        // An answer to a request given up on (it counted as unanswered) counts no more.
+        if frame.requestID != 0, let request = unanswered.removeValue(forKey: frame.requestID) {
+            if case .error(let error) = body {
+                load.failed(request.isAck ? .ackRefused(error.code) : .refused(error.code))
+            }
+            moveIfAnswered()
         }
         switch body {
         case .move:
             guard !moving else { break }
             moving = true
             _ = flush(acknowledging: true)
-            if unanswered == 0 { load.readyToMove(self) }
+            moveIfAnswered()
         case .deliver(let deliver):
             pendingAcks.append(deliver.seq)
             listForFlush()
@@ -78,10 +84,8 @@ final class BenchConnection: ChannelInboundHandler {
             }
         case .accepted(let accepted):
             load.accepted(accepted.messageID, copies: outgoing?.copies ?? 1)
-        case .error(let error) where frame.requestID != 0:
-            load.sendFailed(ProtocolError(error))
         default:
-            break  // receipts, acks' Ok, Synced
+            break  // receipts, acks' Ok, Synced, errors (counted above)
         }
     }
 
@@ -90,7 +94,11 @@ final class BenchConnection: ChannelInboundHandler {
         let pending = waiting
         waiting = [:]
         for promise in pending.values { promise.fail(reason) }
-        if user != nil, !leaving { load.connectionLost() }
+        if user != nil, !leaving {
+            load.failed(!moving ? .connectionLost : readyToMove ? .closedAwaitingMove : .closedWhileMoving)
+        }
+        // Counted with the connection: none of them is given up on later.
+        unanswered = [:]
         context.fireChannelInactive()
     }
 
@@ -125,12 +133,13 @@ final class BenchConnection: ChannelInboundHandler {
         let stamp = MessageStamp(sender: user.index, sequence: sequence, intendedNanos: intendedNanos)
         sequence &+= 1
         guard let envelope = outgoing.envelope(stamped: stamp, from: user) else {
-            load.sendFailed(ProtocolError(.internal, "Sealing a message failed."))
+            load.failed(.sealFailed)
             return
         }
         load.sent(stamp)
-        unanswered += 1
-        context.write(wrapOutboundOut(Frame(requestID: takeRequestID(), .send(.with { $0.envelope = envelope }))), promise: nil)
+        let id = takeRequestID()
+        unanswered[id] = (false, NIODeadline.now().uptimeNanoseconds)
+        context.write(wrapOutboundOut(Frame(requestID: id, .send(.with { $0.envelope = envelope }))), promise: nil)
         needsFlush = true
         listForFlush()
     }
@@ -149,8 +158,9 @@ final class BenchConnection: ChannelInboundHandler {
         if acknowledging, !pendingAcks.isEmpty {
             let seqs = pendingAcks
             pendingAcks.removeAll(keepingCapacity: true)
-            context.write(wrapOutboundOut(Frame(requestID: takeRequestID(), .ack(.with { $0.seqs = seqs }))), promise: nil)
-            unanswered += 1
+            let id = takeRequestID()
+            unanswered[id] = (true, NIODeadline.now().uptimeNanoseconds)
+            context.write(wrapOutboundOut(Frame(requestID: id, .ack(.with { $0.seqs = seqs }))), promise: nil)
             needsFlush = true
         }
         if needsFlush {
@@ -159,6 +169,25 @@ final class BenchConnection: ChannelInboundHandler {
         }
         listed = !pendingAcks.isEmpty
         return listed
+    }
+
+    /// Counts the sends and acks written more than `answerTimeout` before `now` and still unanswered as client errors,
+    /// and stops waiting for them: a moving client then moves, as a real one would after its answer timeout.
+    func giveUpUnanswered(now: UInt64) {
+        let limit = UInt64(Self.answerTimeout.nanoseconds)
+        let expired = unanswered.filter { now > $0.value.writtenNanos && now - $0.value.writtenNanos > limit }
+        guard !expired.isEmpty else { return }
+        for (id, request) in expired {
+            unanswered.removeValue(forKey: id)
+            load.failed(request.isAck ? .ackNoAnswer : .noAnswer)
+        }
+        moveIfAnswered()
+    }
+
+    private func moveIfAnswered() {
+        guard moving, unanswered.isEmpty, !readyToMove else { return }
+        readyToMove = true
+        load.readyToMove(self)
     }
 
     private func takeRequestID() -> UInt64 {

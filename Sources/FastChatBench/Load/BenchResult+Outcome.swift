@@ -34,5 +34,6 @@ extension BenchResult {
             memberMessagesPerSecond: plan.groupSize > 0 ? outcome.deliveredPerSecond : nil
         )
         clientErrors = outcome.sendErrors + outcome.connectionsLost
+        clientErrorsByCause = outcome.clientErrorsByCause
     }
 }

@@ -25,13 +25,16 @@ extension LoadGenerator {
     }
 
     /// The new channel, or nil when no node took the client back within a minute (counted as a lost connection:
-    /// a client-visible error).
+    /// a client-visible error, by what failed last).
     private func move(_ index: Int) async -> BenchChannel? {
         let (old, user, load) = (channels[index], users[index], loads[index % loads.count])
         _ = try? await old.onLoop { $0.leaving = true }
         try? await old.channel.close()
         let deadline = ContinuousClock.now + .seconds(60)
+        // What failed in the last attempt, should it be the last.
+        var cause = ClientErrorCause.moveUnreachable
         while ContinuousClock.now < deadline, !Task.isCancelled {
+            cause = .moveUnreachable
             do {
                 let (fresh, _) = try await BenchChannel.open(to: endpoint, tls: tls, load: load)
                 let previous = old.connection
@@ -45,6 +48,7 @@ extension LoadGenerator {
                 do {
                     try await user.signIn(on: fresh)
                 } catch {
+                    cause = .moveSignInFailed((error as? ProtocolError)?.code ?? .internal)
                     _ = try? await fresh.onLoop { $0.leaving = true }
                     try? await fresh.channel.close()
                     throw error
@@ -57,7 +61,8 @@ extension LoadGenerator {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
-        _ = try? await load.eventLoop.submit { load.value.connectionLost() }.get()
+        let last = cause
+        _ = try? await load.eventLoop.submit { load.value.failed(last) }.get()
         return nil
     }
 }

@@ -73,6 +73,7 @@ extension LoadGenerator {
             // Refused sends are not lost (a client would send them again), but the run did not go cleanly.
             logger.warning("Some sends were refused or connections lost", metadata: [
                 "refused": "\(counters.sendErrors)", "connections_lost": "\(counters.connectionsLost)",
+                "by_cause": "\(ResultTable.causes(counters.errors.byName))",
             ])
         }
         return outcome(counters, rate: rate, duration: duration, before: before, after: after, end: end)
@@ -124,6 +125,7 @@ extension LoadGenerator {
             sendErrors: counters.sendErrors,
             undecryptable: counters.undecryptable,
             connectionsLost: counters.connectionsLost,
+            clientErrorsByCause: counters.errors.byName,
             serverCPUSeconds: cpu,
             serverPeakRSSBytes: peak
         )

@@ -13,6 +13,8 @@ public struct LoadOutcome: Sendable {
     public var sendErrors: UInt64
     public var undecryptable: UInt64
     public var connectionsLost: UInt64
+    /// Send errors and lost connections by cause (`ClientErrorCause` names); causes that did not occur are absent.
+    public var clientErrorsByCause: [String: UInt64]
     /// CPU seconds each server spent in the window, and the peak RSS each had reached by its end.
     public var serverCPUSeconds: [String: Double]
     public var serverPeakRSSBytes: [String: Int]

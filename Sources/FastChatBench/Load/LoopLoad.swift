@@ -9,6 +9,8 @@ import NIOCore
 final class LoopLoad {
     /// Acks are batched: a real client acknowledges what it has shown, not each frame as it lands.
     static let ackInterval: UInt64 = 10_000_000
+    /// How often sends and acks waiting too long for their answer are given up (`BenchConnection.answerTimeout`).
+    static let answerCheckInterval: UInt64 = 1_000_000_000
 
     let eventLoop: any EventLoop
     /// Public keys by user index, to open and verify every message with `--crypto`; nil: count without opening.
@@ -26,6 +28,7 @@ final class LoopLoad {
     private var cursor = 0
     private var ticker: RepeatedTask?
     private var lastAckFlush: UInt64 = 0
+    private var lastAnswerCheck: UInt64 = 0
 
     init(eventLoop: any EventLoop, directory: [PublicIdentity]?) {
         self.eventLoop = eventLoop
@@ -116,6 +119,11 @@ final class LoopLoad {
             }
             self.schedule = schedule
         }
+        if now - lastAnswerCheck >= Self.answerCheckInterval {
+            lastAnswerCheck = now
+            // Readers are left out: while they do not read, no answer can reach them.
+            for connection in connections { connection.giveUpUnanswered(now: now) }
+        }
         let acks = now - lastAckFlush >= Self.ackInterval
         if acks { lastAckFlush = now }
         let listed = toFlush
@@ -141,12 +149,9 @@ final class LoopLoad {
         counters.expectedCopies += UInt64(copies)
     }
 
-    func sendFailed(_ error: ProtocolError) {
-        counters.sendErrors += 1
-    }
-
-    func connectionLost() {
-        counters.connectionsLost += 1
+    /// A client error: a send or ack refused or unanswered, or a connection lost.
+    func failed(_ cause: ClientErrorCause) {
+        counters.errors.count(cause)
     }
 
     /// Counts one delivered copy; the connection's tracker has already judged it new, duplicate or reordered.

@@ -55,6 +55,9 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// Errors a user would have seen: sends the cluster refused and connections lost without a `Move` (absent in
     /// results from before it).
     public var clientErrors: UInt64?
+    /// `clientErrors` by cause (`ClientErrorCause` names: `refused_unavailable`, `no_answer`, `connection_lost`, …),
+    /// present whenever `clientErrors` is; causes that did not occur are absent, so no errors is an empty object.
+    public var clientErrorsByCause: [String: UInt64]?
     /// The `--rolling-restart` mode: how many nodes were restarted, in turn, during the measured window.
     public var rollingRestarts: Int?
     /// Whether the started nodes and balancer recorded and served metrics (`--metrics`; absent when the bench
@@ -124,6 +127,7 @@ public struct BenchResult: Codable, Sendable, Equatable {
         case peakRSSMegabytes = "peak_rss_mb"
         case slowReaders = "slow_readers"
         case clientErrors = "client_errors"
+        case clientErrorsByCause = "client_errors_by_cause"
         case rollingRestarts = "rolling_restarts"
         case metrics
     }

@@ -47,6 +47,23 @@ public enum ResultTable {
         return ([line(header), rule] + rows.map(line)).joined(separator: "\n") + "\n"
     }
 
+    /// A line per run that had client errors, with their causes; empty when none had any.
+    public static func clientErrors(_ results: [BenchResult]) -> String {
+        results.compactMap { result -> String? in
+            guard let total = result.clientErrors, total > 0 else { return nil }
+            return "\(result.strategy): \(total) client errors: \(causes(result.clientErrorsByCause ?? [:]))\n"
+        }
+        .joined()
+    }
+
+    /// Counts by cause, most frequent first (ties by name): `refused_unavailable 12, connection_lost 1`.
+    public static func causes(_ counts: [String: UInt64]) -> String {
+        guard !counts.isEmpty else { return "no cause recorded" }
+        return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            .map { "\($0.key) \($0.value)" }
+            .joined(separator: ", ")
+    }
+
     /// The live status line, rewritten in place while a run is going (no newline; the caller adds `\r`).
     public static func progressLine(
         elapsed: Double, total: Double, delivered: UInt64, ratePerSecond: Double, p50ms: Double?

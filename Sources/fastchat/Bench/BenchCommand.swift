@@ -136,7 +136,7 @@ struct BenchCommand: AsyncParsableCommand {
             for strategy in oneNode ? [.single] : strategies {
                 results.append(try await measure(strategy, logger: logger))
             }
-            Terminal.line(ResultTable.render(results))
+            Terminal.line(ResultTable.render(results) + ResultTable.clientErrors(results))
             if let json { try BenchResult.write(results, to: URL(fileURLWithPath: json)) }
             if let plot { try Data(SVGPlot.render(results).utf8).write(to: URL(fileURLWithPath: plot)) }
             let faults = results.reduce(UInt64(0)) { $0 + $1.lost + $1.duplicates + $1.reordered }
@@ -145,7 +145,12 @@ struct BenchCommand: AsyncParsableCommand {
             }
             let clientErrors = results.reduce(UInt64(0)) { $0 + ($1.clientErrors ?? 0) }
             if rollingRestart, clientErrors > 0 {
-                throw ProtocolError(.internal, "The rolling restart was not invisible: \(clientErrors) client errors.")
+                let causes = results.reduce(into: [String: UInt64]()) {
+                    $0.merge($1.clientErrorsByCause ?? [:], uniquingKeysWith: +)
+                }
+                throw ProtocolError(
+                    .internal,
+                    "The rolling restart was not invisible: \(clientErrors) client errors (\(ResultTable.causes(causes))).")
             }
         } catch {
             throw fail(error)
