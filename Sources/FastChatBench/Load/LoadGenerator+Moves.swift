@@ -7,21 +7,28 @@ extension LoadGenerator {
     /// and has all it wrote answered is replaced, as a real client does it, by a connection through the balancer that
     /// signs in again; it keeps the old one's place in the schedule, its send sequence and its delivery tracker, so
     /// a copy received on both counts as a duplicate and a gap as a loss.
+    ///
+    /// Each client moves as soon as it is ready, on its own, as independent clients do: moves made in batches would
+    /// keep the ready ones waiting for the slowest of the batch, and a draining node closes whoever has not left
+    /// by its deadline.
     func followMoves() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(20))
-            var movers: [Int] = []
-            for load in loads {
-                let taken = (try? await load.eventLoop.submit { load.value.takeMovers() }.get()) ?? []
-                movers += taken.map(Int.init)
-            }
-            guard !movers.isEmpty else { continue }
-            try? await forEach(movers, concurrency: plan.setupConcurrency) { index in
-                (index, await self.move(index))
-            } collect: { index, channel in
-                if let channel { self.channels[index] = channel }
+        await withDiscardingTaskGroup { moves in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(20))
+                for load in loads {
+                    let taken = (try? await load.eventLoop.submit { load.value.takeMovers() }.get()) ?? []
+                    for index in taken.map(Int.init) {
+                        moves.addTask {
+                            if let channel = await self.move(index) { await self.replaceChannel(at: index, with: channel) }
+                        }
+                    }
+                }
             }
         }
+    }
+
+    private func replaceChannel(at index: Int, with channel: BenchChannel) {
+        channels[index] = channel
     }
 
     /// The new channel, or nil when no node took the client back within a minute (counted as a lost connection:
