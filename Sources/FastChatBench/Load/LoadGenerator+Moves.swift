@@ -18,22 +18,28 @@ extension LoadGenerator {
                 for load in loads {
                     let taken = (try? await load.eventLoop.submit { load.value.takeMovers() }.get()) ?? []
                     for index in taken.map(Int.init) {
-                        moves.addTask {
-                            if let channel = await self.move(index) { await self.replaceChannel(at: index, with: channel) }
+                        guard movesUnderWay.insert(index).inserted else {
+                            movesAgain.insert(index)
+                            continue
                         }
+                        moves.addTask { await self.moveUntilSettled(index) }
                     }
                 }
             }
         }
     }
 
-    private func replaceChannel(at index: Int, with channel: BenchChannel) {
-        channels[index] = channel
+    /// Moves the client, and again if its new node is draining too by the time it got there.
+    private func moveUntilSettled(_ index: Int) async {
+        repeat {
+            await move(index)
+        } while movesAgain.remove(index) != nil
+        movesUnderWay.remove(index)
     }
 
-    /// The new channel, or nil when no node took the client back within a minute (counted as a lost connection:
-    /// a client-visible error, by what failed last).
-    private func move(_ index: Int) async -> BenchChannel? {
+    /// Replaces the client's channel by one on another node; when no node took the client back within a minute, it
+    /// counts as a lost connection (a client-visible error, by what failed last).
+    private func move(_ index: Int) async {
         let (old, user, load) = (channels[index], users[index], loads[index % loads.count])
         _ = try? await old.onLoop { $0.leaving = true }
         try? await old.channel.close()
@@ -60,8 +66,9 @@ extension LoadGenerator {
                     try? await fresh.channel.close()
                     throw error
                 }
+                channels[index] = fresh
                 try await fresh.onLoop { connection in load.value.replace(previous.value, with: connection) }
-                return fresh
+                return
             } catch {
                 // "Already logged in" until the draining node has closed the old session: try again shortly.
                 logger.debug("Moving a client failed; retrying", metadata: ["error": "\(error)"])
@@ -70,6 +77,5 @@ extension LoadGenerator {
         }
         let last = cause
         _ = try? await load.eventLoop.submit { load.value.failed(last) }.get()
-        return nil
     }
 }

@@ -51,6 +51,10 @@ public actor LoadGenerator {
     private let prefix = "b\(UInt32.random(in: 0...UInt32.max))u"
     private(set) var loads: [NIOLoopBound<LoopLoad>] = []
     var channels: [BenchChannel] = []
+    /// Users (by index) being moved, and those whose new connection heard `Move` in turn meanwhile: one user's moves
+    /// run one after the other (`LoadGenerator+Moves`).
+    var movesUnderWay: Set<Int> = []
+    var movesAgain: Set<Int> = []
     private(set) var users: [BenchUser] = []
     public private(set) var connectionsPerNode: [String: Int] = [:]
     private var closed = false
