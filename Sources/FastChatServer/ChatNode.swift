@@ -53,7 +53,6 @@ public final class ChatNode: Service, Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.autoRead, value: false)
-                .childChannelOption(.recvAllocator, value: ReceiveBuffers.allocator)
                 .childChannelOption(
                     .writeBufferWaterMark,
                     value: .init(low: configuration.outboundLowWater, high: configuration.outboundHighWater))
