@@ -12,7 +12,7 @@ heaptrack -o $D/heap $BIN server --host 127.0.0.1 --port 7301 --name s1 --databa
   --auth-limit 10000000 --auth-limit-per-account 10000000 "${COMMON[@]}" "${TLSARG[@]}" > $D/node.log 2>&1 &
 HT=$!
 until ss -ltn | grep -q ':7301 '; do sleep 1; done
-NODE=$(pgrep -f "^[^ ]*fastchat server --host 127.0.0.1 --port 7301" | head -1)  # the node, not the heaptrack wrapper; echo $NODE > $D/node.pid
+NODE=$(pgrep -f "^[^ ]*fastchat server --host 127.0.0.1 --port 7301" | head -1); echo $NODE > $D/node.pid  # the node, not heaptrack's wrapper
 $BIN balancer --host 127.0.0.1 --port 7300 --strategy round-robin --database sqlite:$D/fastchat.db --log-level warning \
   "${COMMON[@]}" "${TLSARG[@]}" > $D/balancer.log 2>&1 &
 BAL=$!; echo $BAL > $D/balancer.pid
