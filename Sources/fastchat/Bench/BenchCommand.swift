@@ -51,6 +51,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Open N idle signed-in connections to one node and report its memory per connection.")
     var idle: Int?
 
+    @Option(help: "With --idle: keep the connections open this many seconds after measuring, to profile the node.")
+    var hold = 0.0
+
     @Option(help: ArgumentHelp(
         "One node, N more users who stop reading once signed in, client i sending to reader i mod N, and a pair of users timing their own messages; the readers then read and must get every message once.",
         discussion: "Without --rate the clients offer \(Int(Self.slowReaderRate)) messages/s."))
@@ -107,6 +110,9 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("--group-size must be 0 or between 2 and --clients.")
         }
         guard (idle ?? 2) >= 2 else { throw ValidationError("--idle needs at least 2 connections.") }
+        guard hold == 0 || (idle != nil && hold > 0 && hold <= 86_400) else {
+            throw ValidationError("--hold goes with --idle and is between 0 and 86400 seconds.")
+        }
         guard (slowReaders ?? 1) >= 1 else { throw ValidationError("--slow-readers needs at least 1 reader.") }
         guard clients >= (slowReaders ?? 0) else {
             throw ValidationError("--slow-readers needs at least as many --clients to send to every reader.")
@@ -203,6 +209,11 @@ struct BenchCommand: AsyncParsableCommand {
                 offeredPerSecond: 0, deliveredPerSecond: 0, latency: .zero, connectionsPerNode: connections,
                 serverRSSMegabytes: after.mapValues { Double($0.peakRSSBytes) / 1_048_576 })
             result.rssKilobytesPerIdleConnection = Double(grown) / 1024 / Double(plan.clients)
+            if hold > 0 {
+                let perConnection = result.rssKilobytesPerIdleConnection ?? 0
+                Terminal.line(String(format: "%.1f KB per idle connection; holding them %.0f s", perConnection, hold))
+                try await Task.sleep(for: .seconds(hold))
+            }
             return result
         }
 
