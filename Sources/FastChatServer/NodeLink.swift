@@ -77,12 +77,14 @@ final class NodeLink: Sendable {
     }
 
     /// Ends the link after the frames sent on it: the peer reads every one of them before it sees the end, and then
-    /// closes its side (which closes this one).
+    /// closes its side (which closes this one). A peer that never does (a frozen node) is closed on after a while:
+    /// by then what was sent has long left this process, and the kernel still delivers it.
     func finish() {
         let channel = self.channel
         let closed = channel.eventLoop.makePromise(of: Void.self)
         closed.futureResult.whenFailure { _ in channel.close(promise: nil) }
         channel.close(mode: .output, promise: closed)
+        channel.eventLoop.scheduleTask(in: .seconds(30)) { channel.close(promise: nil) }
     }
 
     func close() {
