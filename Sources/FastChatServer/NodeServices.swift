@@ -53,13 +53,22 @@ struct NodeServices: Sendable {
     }
 
     /// A forward to `unreachable` failed (it is restarting, say). The presence cache pointed there, but its users
-    /// may have moved on meanwhile (a drain): the recipients are looked up in the store again and each entry sent to
-    /// the node it is on now. Otherwise the entry would reach them only at a later sign-in, after newer ones. Who is
-    /// still on the unreachable node stays remembered for its next link.
+    /// may have moved on meanwhile (a drain): the entries go where the store says their recipients are now.
+    /// Otherwise they would reach them only at a later sign-in, after newer ones. Who is still on the unreachable
+    /// node stays remembered for its next link.
     private func route(_ entries: [MailboxEntry], around unreachable: String) async {
-        let recipients = Set(entries.map(\.recipient))
-        await presence.forget(recipients)
-        let nodes = (try? await store.sessionNodes(of: recipients)) ?? [:]
+        await presence.forget(Set(entries.map(\.recipient)))
+        await routeByStore(entries, skipping: unreachable)
+    }
+
+    /// Sends entries and receipts where the store says their users are signed in now: pushed here if that is this
+    /// node, over a link if another; left (in the mailbox) if nowhere or on `unreachable`. One store read.
+    private func routeByStore(
+        _ entries: [MailboxEntry], receipts: [Fastchat_V1_ForwardedReceipt] = [], skipping unreachable: String? = nil
+    ) async {
+        let users = Set(entries.map(\.recipient) + receipts.map(\.to))
+        guard !users.isEmpty else { return }
+        let nodes = (try? await store.sessionNodes(of: users)) ?? [:]
         var onward: [String: Fastchat_V1_Forward] = [:]
         for entry in entries {
             guard let node = nodes[entry.recipient], node != unreachable else { continue }
@@ -67,6 +76,14 @@ struct NodeServices: Sendable {
                 await sessions.session(for: entry.recipient)?.delivery.push([entry])
             } else {
                 onward[node, default: .init()].entries.append(ForwardedEntry(entry))
+            }
+        }
+        for receipt in receipts {
+            guard let node = nodes[receipt.to], node != unreachable else { continue }
+            if node == configuration.nodeName {
+                await sessions.session(for: receipt.to)?.outbox.send(Frame(.receipt(receipt.receipt)))
+            } else {
+                onward[node, default: .init()].receipts.append(receipt)
             }
         }
         for (node, forward) in onward {
@@ -123,20 +140,7 @@ struct NodeServices: Sendable {
                 movedReceipts.append(receipt)
             }
         }
-        guard !moved.isEmpty || !movedReceipts.isEmpty else { return }
-        let nodes = (try? await store.sessionNodes(of: Set(moved.map(\.recipient) + movedReceipts.map(\.to)))) ?? [:]
-        var onward: [String: Fastchat_V1_Forward] = [:]
-        for entry in moved {
-            guard let node = nodes[entry.recipient], node != configuration.nodeName else { continue }
-            onward[node, default: .init()].entries.append(ForwardedEntry(entry))
-        }
-        for receipt in movedReceipts {
-            guard let node = nodes[receipt.to], node != configuration.nodeName else { continue }
-            onward[node, default: .init()].receipts.append(receipt)
-        }
-        for (node, forward) in onward {
-            await links.forward(forward, to: node, store: store)
-        }
+        await routeByStore(moved, receipts: movedReceipts)
     }
 }
 

@@ -23,11 +23,6 @@ actor PresenceCache {
         self.timeToLive = timeToLive
     }
 
-    /// The other node `username` is signed in on; nil when not signed in elsewhere.
-    func node(of username: String) async -> String? {
-        await nodes(of: [username])[username]
-    }
-
     /// The other node each of `usernames` is signed in on (those signed in nowhere else are absent): what is known,
     /// and one store read for the rest.
     func nodes(of usernames: Set<String>) async -> [String: String] {

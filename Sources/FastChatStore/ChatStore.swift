@@ -116,9 +116,7 @@ public protocol ChatStore: Sendable {
     /// Nodes whose heartbeat is older than cutoff: deletes their sessions and rows in one transaction; returns their
     /// names, ordered. A heartbeat at exactly `cutoff` is not older.
     func reapNodes(heartbeatBefore cutoff: Date) async throws -> [String]
-    /// Presence: the node holding username's session, if any.
-    func sessionNode(of username: String) async throws -> String?
-    /// Presence of many users in one read: the node of each one signed in (the others are absent).
+    /// Presence of many users in one read: the node holding each one's session (those signed in nowhere are absent).
     func sessionNodes(of usernames: Set<String>) async throws -> [String: String]
 
     /// Releases the backend's connections. Idempotent; other calls fail afterwards.
@@ -129,6 +127,11 @@ extension ChatStore {
     /// A heartbeat that reports only the connection count.
     public func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool {
         try await heartbeat(node: node, load: NodeLoad(connections: connections), at: at)
+    }
+
+    /// Presence: the node holding username's session, if any.
+    public func sessionNode(of username: String) async throws -> String? {
+        try await sessionNodes(of: [username])[username]
     }
 
     /// `join` with no member limit.

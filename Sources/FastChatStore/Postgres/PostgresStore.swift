@@ -237,11 +237,6 @@ public final class PostgresStore: ChatStore {
         return reaped
     }
 
-    public func sessionNode(of username: String) async throws -> String? {
-        try await run { try await $0.rows(PostgresStatements.selectSessionNode, [username]) }
-            .first.map { try $0.decode(String.self) }
-    }
-
     public func sessionNodes(of usernames: Set<String>) async throws -> [String: String] {
         guard !usernames.isEmpty else { return [:] }
         let rows = try await run { try await $0.rows(PostgresStatements.selectSessionNodes, [Array(usernames)]) }

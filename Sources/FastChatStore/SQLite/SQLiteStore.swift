@@ -363,12 +363,6 @@ public final class SQLiteStore: ChatStore {
         return reaped
     }
 
-    public func sessionNode(of username: String) async throws -> String? {
-        try await pool.read { db in
-            try String.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectSessionNode), arguments: [username])
-        }
-    }
-
     public func sessionNodes(of usernames: Set<String>) async throws -> [String: String] {
         guard !usernames.isEmpty else { return [:] }
         return try await pool.read { db in
