@@ -187,6 +187,19 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "FastChatServerTests",
+            dependencies: [
+                "FastChatServer",
+                "FastChatStore",
+                "FastChatProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(name: "FastChatClientTests", dependencies: ["FastChatClient", "FastChatProtocol", "FastChatCrypto"]),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "FastChatTLS",

@@ -13,11 +13,9 @@ import Testing
 /// pushed seq as a cursor and silently held back the late lower one until the next sign-in.
 @Suite struct MailboxDeliveryTests {
     @Test func liveEntriesOutOfSeqOrderAreAllPushedOnce() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("delivery-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("fastchat.db").path, logger: Logger(label: "test"))
-        defer { Task { try? await store.close() } }
+        let scratch = try ScratchStore()
+        defer { scratch.remove() }
+        let store = scratch.store
 
         // One entry already pending at sign-in: the replay pushes it; a live copy of it must not come again.
         let pending = try await accept(in: store, text: "pending")
@@ -131,48 +129,17 @@ import Testing
     }
 }
 
-/// Holds page reads while closed, and says when one is waiting.
-private actor PageGate {
-    private var closed = false
-    private var held: [CheckedContinuation<Void, Never>] = []
-    private var watchers: [CheckedContinuation<Void, Never>] = []
-
-    func pass() async {
-        guard closed else { return }
-        await withCheckedContinuation { continuation in
-            held.append(continuation)
-            for watcher in watchers { watcher.resume() }
-            watchers = []
-        }
-    }
-
-    func close() { closed = true }
-
-    func waitUntilSomeoneWaits() async {
-        guard held.isEmpty else { return }
-        await withCheckedContinuation { watchers.append($0) }
-    }
-
-    func open() {
-        closed = false
-        for continuation in held { continuation.resume() }
-        held = []
-    }
-}
-
 /// A real store in a scratch directory, a testing channel for bob's connection, and a gate between the delivery's
 /// page reads and their use.
 private final class DeliveryFixture: Sendable {
-    let directory: URL
-    let store: SQLiteStore
+    let scratch: ScratchStore
+    var store: SQLiteStore { scratch.store }
     let channel = NIOAsyncTestingChannel()
     let writer: FrameWriter
-    let gate = PageGate()
+    let gate = Gate()
 
     init() async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("delivery-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: directory.appendingPathComponent("fastchat.db").path, logger: Logger(label: "test"))
+        scratch = try ScratchStore()
         writer = try await FrameWriter.make(for: channel)
     }
 
@@ -200,9 +167,5 @@ private final class DeliveryFixture: Sendable {
         return delivered
     }
 
-    func remove() {
-        let store = self.store
-        Task { try? await store.close() }
-        try? FileManager.default.removeItem(at: directory)
-    }
+    func remove() { scratch.remove() }
 }

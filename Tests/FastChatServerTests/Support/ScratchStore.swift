@@ -1,0 +1,23 @@
+import FastChatStore
+import Foundation
+import Logging
+
+/// A real SQLite store in a directory of its own, for tests that need a store but no node.
+final class ScratchStore: Sendable {
+    let directory: URL
+    let store: SQLiteStore
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fastchat-server-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory.appendingPathComponent("fastchat.db").path, logger: Logger(label: "test"))
+    }
+
+    func remove() {
+        let (store, directory) = (self.store, self.directory)
+        Task {
+            try? await store.close()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+}
