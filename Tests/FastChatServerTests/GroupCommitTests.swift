@@ -1,0 +1,93 @@
+@testable import FastChatServer
+import Logging
+import Metrics
+import Testing
+
+/// The commit stage without a store: a write that can be held at a gate or made to fail stands in for the
+/// transaction, so what is batched with what, and what each sender is told, is decided by the stage alone.
+@Suite struct GroupCommitTests {
+    /// Senders that arrive while a commit is running wait for it and then go together, at most `maxBatchSize` at a
+    /// time, each told its own outcome, in the order they were submitted.
+    @Test func sendersBehindASlowCommitAreBatchedTogether() async {
+        let stage = Stage(maxBatchSize: 3)
+        await stage.submitBehindAHeldCommit(1...5)
+
+        #expect(await stage.log.batches == [[0], [1, 2, 3], [4, 5]])
+        #expect(await stage.log.outcomes == (0...5).map { .committed($0 * 10) })
+    }
+
+    /// A commit that fails fails every member of its batch, and only them; the stage keeps going.
+    @Test func aFailingCommitFailsItsWholeBatchAndTheNextBatchStillCommits() async {
+        let stage = Stage(maxBatchSize: 8, failing: 2)
+        await stage.submitBehindAHeldCommit(1...3)
+        for item in 4...5 { await stage.submit(item) }
+        await stage.commit.waitUntilIdle()
+
+        let batches = await stage.log.batches
+        #expect(batches.prefix(2) == [[0], [1, 2, 3]])
+        #expect(batches.dropFirst(2).flatMap { $0 } == [4, 5])
+        #expect(
+            await stage.log.outcomes == [.committed(0), .failed(1), .failed(2), .failed(3), .committed(40), .committed(50)])
+    }
+}
+
+private struct Refused: Error {}
+
+private enum Outcome: Equatable {
+    case committed(Int)
+    case failed(Int)
+}
+
+/// What the write saw and what the senders were told.
+private actor Log {
+    var batches: [[Int]] = []
+    var outcomes: [Outcome] = []
+
+    func wrote(_ batch: [Int]) { batches.append(batch) }
+    func told(_ outcome: Outcome) { outcomes.append(outcome) }
+}
+
+/// A commit stage whose write holds its first batch at `gate`, fails any batch holding `failing`, and otherwise
+/// commits each item as ten times itself.
+private struct Stage {
+    let gate: Gate
+    let log: Log
+    let commit: GroupCommit<Int, Int>
+
+    init(maxBatchSize: Int, failing: Int? = nil) {
+        let (gate, log) = (Gate(), Log())
+        (self.gate, self.log) = (gate, log)
+        commit = GroupCommit(
+            "test", maxBatchSize: maxBatchSize,
+            metrics: CommitMetrics(writer: "test", factory: NOOPMetricsHandler.instance),
+            storeErrors: Counter(label: "test_store_errors", factory: NOOPMetricsHandler.instance),
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        ) { batch in
+            let first = await log.batches.isEmpty
+            await log.wrote(batch)
+            if first { await gate.pass() }
+            if let failing, batch.contains(failing) { throw Refused() }
+            return batch.map { $0 * 10 }
+        }
+    }
+
+    /// Submits 0 and holds its commit until `items` are submitted too, then lets everything be written.
+    func submitBehindAHeldCommit(_ items: ClosedRange<Int>) async {
+        await gate.close()
+        await submit(0)
+        await gate.waitUntilSomeoneWaits()
+        for item in items { await submit(item) }
+        await gate.open()
+        await commit.waitUntilIdle()
+    }
+
+    func submit(_ item: Int) async {
+        let log = self.log
+        await commit.submit(item) { result in
+            switch result {
+            case .success(let outcome): await log.told(.committed(outcome))
+            case .failure: await log.told(.failed(item))
+            }
+        }
+    }
+}
