@@ -137,14 +137,30 @@ public final class ChatNode: Service, Sendable {
     }
 
     public func run() async throws {
+        let services = self.services
+        // Said here, not at bind: under a ServiceGroup its signal handlers are in place by now, so whoever waits
+        // for this line (a script, a test) may send SIGTERM at once and get a graceful stop, not a killed process.
+        services.logger.info("Node \(services.configuration.nodeName) listening on \(localAddress)")
+        await withDiscardingTaskGroup { commitStages in
+            commitStages.addTask { await services.mailbox.run() }
+            commitStages.addTask { await services.acks.run() }
+            await serveUntilStopped()
+            // Every connection has ended: what they submitted is written and reported before the node leaves.
+            await services.mailbox.finish()
+            await services.acks.finish()
+        }
+        await registration.deregister()
+        _ = try? await services.store.closeSessions(node: services.configuration.nodeName)
+        services.logger.info("Node \(services.configuration.nodeName) stopped")
+    }
+
+    /// Serves connections, heartbeats and watches for a drain until the task is cancelled or the node has drained.
+    private func serveUntilStopped() async {
         let serverChannel = self.serverChannel
         let registration = self.registration
         let logger = services.logger
         let connectionCounts = ConnectionCounts(services.configuration.connectionLimits)
         let metrics = services.metrics
-        // Said here, not at bind: under a ServiceGroup its signal handlers are in place by now, so whoever waits
-        // for this line (a script, a test) may send SIGTERM at once and get a graceful stop, not a killed process.
-        logger.info("Node \(services.configuration.nodeName) listening on \(localAddress)")
         let drainRequests = self.drainRequests
         let drainRequested = self.drainRequested
         let services = self.services
@@ -168,11 +184,6 @@ public final class ChatNode: Service, Sendable {
             }
             group.cancelAll()
         }
-        await services.mailbox.waitUntilIdle()
-        await services.acks.waitUntilIdle()
-        await registration.deregister()
-        _ = try? await services.store.closeSessions(node: services.configuration.nodeName)
-        services.logger.info("Node \(services.configuration.nodeName) stopped")
     }
 
     private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {

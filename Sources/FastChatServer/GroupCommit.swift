@@ -1,11 +1,16 @@
-import Metrics
+import FastChatProtocol
 import FastChatStore
 import Logging
+import Metrics
 
 /// Group commit: items submitted while a transaction is running are written together in the next one, so the
 /// store sees one transaction per batch instead of one per item. Outcomes are reported in submission order,
 /// after the batch is durable — only then may a sender be told ✓, a recipient be pushed the message, or an
 /// acknowledgement be confirmed.
+///
+/// Reporting a batch (routing its entries, perhaps over a node link) runs beside the write of the next one, so the
+/// store is not idle while messages are delivered; the stage waits for one batch's reports before starting the
+/// next batch's, which keeps them in commit order and bounds what is held between the two.
 actor GroupCommit<Item: Sendable, Outcome: Sendable> {
     typealias Completion = @Sendable (Result<Outcome, any Error>) async -> Void
     /// Writes one batch in one transaction, returning one outcome per item, in order.
@@ -27,8 +32,8 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
     /// connections that send them (which are then not read) instead of into memory.
     private let maxQueued: Int
     private var roomWaiters: [CheckedContinuation<Void, Never>] = []
-    private var draining = false
-    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    private var workWaiter: CheckedContinuation<Void, Never>?
+    private var finished = false
 
     init(
         _ name: String, maxBatchSize: Int, metrics: CommitMetrics, storeErrors: Counter, logger: Logger,
@@ -43,49 +48,75 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
         self.logger = logger
     }
 
+    /// Queues `item` for the next batch; `completion` is called with its outcome once the batch is durable (or
+    /// failed). After `finish()` the item is refused at once.
     func submit(_ item: Item, completion: @escaping Completion) async {
-        while queue.count >= maxQueued {
+        while queue.count >= maxQueued && !finished {
             await withCheckedContinuation { roomWaiters.append($0) }
         }
-        queue.append(Pending(item: item, completion: completion))
-        if !draining {
-            draining = true
-            Task { await drain() }
+        guard !finished else {
+            await completion(.failure(ProtocolError(.unavailable, "The node is stopping.")))
+            return
         }
+        queue.append(Pending(item: item, completion: completion))
+        workWaiter?.resume()
+        workWaiter = nil
     }
 
-    /// Returns once everything submitted so far is written and reported (used by graceful shutdown).
-    func waitUntilIdle() async {
-        if !draining { return }
-        await withCheckedContinuation { idleWaiters.append($0) }
+    /// Ends `run()` once everything submitted so far is written and reported.
+    func finish() {
+        finished = true
+        workWaiter?.resume()
+        workWaiter = nil
+        resumeRoomWaiters()
     }
 
-    private func drain() async {
-        while !queue.isEmpty {
-            let batch = Array(queue.prefix(maxBatchSize))
-            queue.removeFirst(batch.count)
-            let waiters = roomWaiters
-            roomWaiters = []
-            for waiter in waiters { waiter.resume() }
-            metrics.batchSize.record(batch.count)
-            let started = ContinuousClock.now
-            do {
-                let outcomes = try await write(batch.map(\.item))
-                metrics.duration.record(duration: ContinuousClock.now - started)
-                for (pending, outcome) in zip(batch, outcomes) {
-                    await pending.completion(.success(outcome))
+    /// Writes and reports batches until `finish()`. The node runs it as a child task for as long as it serves.
+    func run() async {
+        await withTaskGroup(of: Void.self) { reporting in
+            var reportsUnderWay = false
+            while let batch = await nextBatch() {
+                let results = await commit(batch)
+                if reportsUnderWay { await reporting.next() }
+                reporting.addTask {
+                    for (pending, result) in zip(batch, results) { await pending.completion(result) }
                 }
-            } catch {
-                storeErrors.increment()
-                logger.error("Writing a batch failed", metadata: ["batch": "\(name)", "items": "\(batch.count)", "error": "\(error)"])
-                for pending in batch {
-                    await pending.completion(.failure(error))
-                }
+                reportsUnderWay = true
             }
         }
-        draining = false
-        let waiters = idleWaiters
-        idleWaiters = []
+    }
+
+    private func nextBatch() async -> [Pending]? {
+        while queue.isEmpty {
+            if finished { return nil }
+            await withCheckedContinuation { workWaiter = $0 }
+        }
+        let batch = Array(queue.prefix(maxBatchSize))
+        queue.removeFirst(batch.count)
+        resumeRoomWaiters()
+        return batch
+    }
+
+    private func commit(_ batch: [Pending]) async -> [Result<Outcome, any Error>] {
+        metrics.batchSize.record(batch.count)
+        let started = ContinuousClock.now
+        do {
+            let outcomes = try await write(batch.map(\.item))
+            guard outcomes.count == batch.count else {
+                throw ProtocolError(.internal, "The store reported \(outcomes.count) outcomes for \(batch.count) items.")
+            }
+            metrics.duration.record(duration: ContinuousClock.now - started)
+            return outcomes.map { .success($0) }
+        } catch {
+            storeErrors.increment()
+            logger.error("Writing a batch failed", metadata: ["batch": "\(name)", "items": "\(batch.count)", "error": "\(error)"])
+            return batch.map { _ in .failure(error) }
+        }
+    }
+
+    private func resumeRoomWaiters() {
+        let waiters = roomWaiters
+        roomWaiters = []
         for waiter in waiters { waiter.resume() }
     }
 }

@@ -10,7 +10,7 @@ import Testing
     /// time, each told its own outcome, in the order they were submitted.
     @Test func sendersBehindASlowCommitAreBatchedTogether() async {
         let stage = Stage(maxBatchSize: 3)
-        await stage.submitBehindAHeldCommit(1...5)
+        await stage.running { await stage.submitBehindAHeldCommit(1...5) }
 
         #expect(await stage.log.batches == [[0], [1, 2, 3], [4, 5]])
         #expect(await stage.log.outcomes == (0...5).map { .committed($0 * 10) })
@@ -19,15 +19,44 @@ import Testing
     /// A commit that fails fails every member of its batch, and only them; the stage keeps going.
     @Test func aFailingCommitFailsItsWholeBatchAndTheNextBatchStillCommits() async {
         let stage = Stage(maxBatchSize: 8, failing: 2)
-        await stage.submitBehindAHeldCommit(1...3)
-        for item in 4...5 { await stage.submit(item) }
-        await stage.commit.waitUntilIdle()
+        await stage.running {
+            await stage.submitBehindAHeldCommit(1...3)
+            await stage.log.waitUntilWritten(batches: 2)
+            for item in 4...5 { await stage.submit(item) }
+        }
 
         let batches = await stage.log.batches
         #expect(batches.prefix(2) == [[0], [1, 2, 3]])
         #expect(batches.dropFirst(2).flatMap { $0 } == [4, 5])
         #expect(
             await stage.log.outcomes == [.committed(0), .failed(1), .failed(2), .failed(3), .committed(40), .committed(50)])
+    }
+
+    /// Reporting a batch (routing it, which may wait for a node link) does not hold up the write of the next one;
+    /// the next batch's reports still come after it.
+    @Test func theNextBatchIsWrittenWhileTheLastOneIsReported() async {
+        let stage = Stage(maxBatchSize: 8)
+        let reporting = Gate()
+        await reporting.close()
+        await stage.running {
+            await stage.submit(0) { await reporting.pass() }
+            await reporting.waitUntilSomeoneWaits()
+            await stage.submit(1)
+            await stage.log.waitUntilWritten(batches: 2)
+            #expect(await stage.log.outcomes.isEmpty, "batch [1] was written while [0] was still being reported")
+            await reporting.open()
+        }
+        #expect(await stage.log.batches == [[0], [1]])
+        #expect(await stage.log.outcomes == [.committed(0), .committed(10)])
+    }
+
+    /// Once finished, the stage writes and reports what was queued, then refuses anything new.
+    @Test func aFinishedStageRefusesNewItems() async {
+        let stage = Stage(maxBatchSize: 8)
+        await stage.running { await stage.submit(1) }
+        await stage.submit(2)
+        #expect(await stage.log.batches == [[1]])
+        #expect(await stage.log.outcomes == [.committed(10), .failed(2)])
     }
 }
 
@@ -43,7 +72,19 @@ private actor Log {
     var batches: [[Int]] = []
     var outcomes: [Outcome] = []
 
-    func wrote(_ batch: [Int]) { batches.append(batch) }
+    private var writeWatchers: [(batches: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+    func wrote(_ batch: [Int]) {
+        batches.append(batch)
+        for watcher in writeWatchers where watcher.batches <= batches.count { watcher.continuation.resume() }
+        writeWatchers.removeAll { $0.batches <= batches.count }
+    }
+
+    func waitUntilWritten(batches count: Int) async {
+        guard batches.count < count else { return }
+        await withCheckedContinuation { writeWatchers.append((count, $0)) }
+    }
+
     func told(_ outcome: Outcome) { outcomes.append(outcome) }
 }
 
@@ -71,6 +112,16 @@ private struct Stage {
         }
     }
 
+    /// Runs the stage around `body`; returns once everything submitted in it is written and reported.
+    func running(_ body: () async -> Void) async {
+        let commit = self.commit
+        await withDiscardingTaskGroup { group in
+            group.addTask { await commit.run() }
+            await body()
+            await commit.finish()
+        }
+    }
+
     /// Submits 0 and holds its commit until `items` are submitted too, then lets everything be written.
     func submitBehindAHeldCommit(_ items: ClosedRange<Int>) async {
         await gate.close()
@@ -78,12 +129,13 @@ private struct Stage {
         await gate.waitUntilSomeoneWaits()
         for item in items { await submit(item) }
         await gate.open()
-        await commit.waitUntilIdle()
     }
 
-    func submit(_ item: Int) async {
+    /// Submits `item`; its report runs `beforeReporting` first.
+    func submit(_ item: Int, beforeReporting: @escaping @Sendable () async -> Void = {}) async {
         let log = self.log
         await commit.submit(item) { result in
+            await beforeReporting()
             switch result {
             case .success(let outcome): await log.told(.committed(outcome))
             case .failure: await log.told(.failed(item))
