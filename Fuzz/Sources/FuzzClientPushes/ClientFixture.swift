@@ -73,7 +73,12 @@ final class ClientFixture: @unchecked Sendable {
                 try? await client.acknowledge(message)
             case .notice(let notice) where acknowledging:
                 try? await client.acknowledge(notice)
-            case .disconnected:
+            case .reconnected:
+                // The client followed a pushed `Move` to a new connection; barriers pushed while it moved may have
+                // gone to the connection it closed, and will never be seen.
+                outstanding.removeAll()
+                return
+            case .disconnected, .connectionLost:
                 outstanding.removeAll()
                 try await signIn()
                 return
