@@ -149,6 +149,8 @@ public final class ChatNode: Service, Sendable {
             await services.mailbox.finish()
             await services.acks.finish()
         }
+        let others = (try? await services.store.nodes())?.filter { !$0.isLeaving } ?? []
+        await services.links.handOver(liveNodes: others)
         await registration.deregister()
         _ = try? await services.store.closeSessions(node: services.configuration.nodeName)
         services.logger.info("Node \(services.configuration.nodeName) stopped")

@@ -76,6 +76,11 @@ final class NodeLink: Sendable {
         writer.send(frame)
     }
 
+    /// Returns once every frame sent so far has been handed to the socket.
+    func flush() async {
+        await writer.flush()
+    }
+
     /// Ends the link after the frames sent on it: the peer reads every one of them before it sees the end, and then
     /// closes its side (which closes this one). A peer that never does (a frozen node) is closed on after a while:
     /// by then what was sent has long left this process, and the kernel still delivers it.

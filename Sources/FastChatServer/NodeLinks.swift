@@ -58,16 +58,14 @@ actor NodeLinks {
         }
     }
 
-    /// Sends over the link to `node`, dialing it first if this node has not linked to it yet (it may have just
-    /// started). False when it cannot be reached: the recipients are remembered for the next link.
+    /// Sends over the link to `node`. It never dials: a dial can wait seconds for its connect timeout, and the
+    /// commit stage reporting this batch would wait with it. With no link yet (the node just started, or is leaving
+    /// or gone) it returns false and the recipients are remembered: the link the registry loop dials next asks that
+    /// node to replay their mailboxes first, so the entries still arrive, in order. (Receipts are not stored, so
+    /// one for a node with no link is dropped, as for a sender who is offline.)
     @discardableResult
-    func forward(_ forward: Fastchat_V1_Forward, to node: String, store: any ChatStore) async -> Bool {
-        var link = links[node]
-        // A node that is leaving (draining, no client left) is not dialed again: its users are elsewhere.
-        if link == nil, let record = try? await store.nodes().first(where: { $0.name == node }), !record.isLeaving {
-            link = await self.link(to: record)
-        }
-        guard let link else {
+    func forward(_ forward: Fastchat_V1_Forward, to node: String) -> Bool {
+        guard let link = links[node] else {
             metrics.linkForwardFailures.increment()
             remember(forward.entries.map(\.recipient), for: node)
             return false
@@ -77,6 +75,16 @@ actor NodeLinks {
             metrics.linkForwards.increment()
         }
         return true
+    }
+
+    /// Before this node stops: dials each live node it still owes a replay request (recipients of forwards it could
+    /// not send, or a link that dropped), and returns once that request has left. Otherwise the request would go
+    /// with this node, and those recipients would see the entries only at their next sign-in, after newer ones.
+    func handOver(liveNodes: [NodeRecord]) async {
+        for node in liveNodes where node.name != localName && links[node.name] == nil
+            && (missed[node.name] != nil || dropped.contains(node.name)) {
+            await link(to: node)?.flush()
+        }
     }
 
     func closeAll() {

@@ -46,7 +46,7 @@ struct NodeServices: Sendable {
         }
         for (node, entries) in remote {
             let forward = Fastchat_V1_Forward.with { $0.entries = entries.map(ForwardedEntry.init) }
-            if await !links.forward(forward, to: node, store: store) {
+            if await !links.forward(forward, to: node) {
                 await route(entries, around: node)
             }
         }
@@ -87,7 +87,7 @@ struct NodeServices: Sendable {
             }
         }
         for (node, forward) in onward {
-            await links.forward(forward, to: node, store: store)
+            await links.forward(forward, to: node)
         }
     }
 
@@ -113,7 +113,7 @@ struct NodeServices: Sendable {
             remote[node, default: .init()].receipts.append(.with { $0.to = to; $0.receipt = receipt })
         }
         for (node, forward) in remote {
-            await links.forward(forward, to: node, store: store)
+            await links.forward(forward, to: node)
         }
     }
 
