@@ -1,0 +1,81 @@
+import FastChatProtocol
+@testable import FastChatServer
+import FastChatStore
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Node links over real loopback TCP, to a listener that records what a peer node would read.
+@Suite(.timeLimit(.minutes(10))) struct NodeLinksTests {
+    /// A forward to a node with no link yet dials nothing (a dial can wait seconds, and the commit stage reporting
+    /// the batch would wait with it): its recipients are remembered. A node that stops hands over what it owes:
+    /// it dials, and the first frame after the hello asks the peer to replay to them.
+    @Test func aForwardWithNoLinkDialsNothingAndTheHandOverAsksForTheReplay() async throws {
+        let links = NodeLinks(
+            localName: "here", tls: nil, keepAlive: .seconds(60), maxFrameBytes: Wire.defaultMaxFrameBytes,
+            metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test"))
+        try await withRecordingPeer { peer, events in
+            var forward = Fastchat_V1_Forward()
+            forward.entries = [.with { $0.recipient = "bob"; $0.seq = 7 }]
+            #expect(await links.forward(forward, to: "peer") == false)
+
+            let record = NodeRecord(
+                name: "peer", address: "127.0.0.1:\(peer)", pid: 1, connections: 1, startedAt: Date(), heartbeatAt: Date())
+            await links.handOver(liveNodes: [record])
+            var seen: [PeerEvent] = []
+            for await event in events {
+                seen.append(event)
+                if seen.count == 3 { break }
+            }
+            // Had the forward dialed, its link would have carried the entry, and the hand-over would have had no
+            // reason to dial.
+            #expect(seen.count == 3)
+            #expect(seen.first == .accepted)
+            guard seen.count == 3, case .frame(let hello) = seen[1], case .frame(let first) = seen[2] else { return }
+            #expect(hello.body.map { if case .nodeHello = $0 { true } else { false } } == true)
+            guard case .forward(let replay) = first.body else {
+                Issue.record("The first frame after the hello is \(String(describing: first.body)), not a Forward")
+                return
+            }
+            #expect(replay.resync == ["bob"])
+            #expect(replay.entries.isEmpty)
+            await links.closeAll()
+        }
+    }
+}
+
+private enum PeerEvent: Equatable {
+    case accepted
+    case frame(Frame)
+}
+
+/// Runs `body` with the port of a listener that reads node links one at a time and reports what it accepts and
+/// reads.
+private func withRecordingPeer(_ body: (Int, AsyncStream<PeerEvent>) async throws -> Void) async throws {
+    let (events, report) = AsyncStream.makeStream(of: PeerEvent.self)
+    let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: 0) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addFrameCodec()
+                return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+            }
+        }
+    let port = try #require(server.channel.localAddress?.port)
+    try await withThrowingDiscardingTaskGroup { group in
+        group.addTask {
+            try await server.executeThenClose { connections in
+                for try await connection in connections {
+                    report.yield(.accepted)
+                    try? await connection.executeThenClose { frames, _ in
+                        for try await frame in frames { report.yield(.frame(frame)) }
+                    }
+                }
+            }
+        }
+        try await body(port, events)
+        try await server.channel.close()
+    }
+}
