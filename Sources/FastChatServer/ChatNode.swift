@@ -141,17 +141,21 @@ public final class ChatNode: Service, Sendable {
         // Said here, not at bind: under a ServiceGroup its signal handlers are in place by now, so whoever waits
         // for this line (a script, a test) may send SIGTERM at once and get a graceful stop, not a killed process.
         services.logger.info("Node \(services.configuration.nodeName) listening on \(localAddress)")
-        await withDiscardingTaskGroup { commitStages in
-            commitStages.addTask { await services.mailbox.run() }
-            commitStages.addTask { await services.acks.run() }
-            await serveUntilStopped()
-            // Every connection has ended: what they submitted is written and reported before the node leaves.
-            await services.mailbox.finish()
-            await services.acks.finish()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await services.links.run() }
+            await withDiscardingTaskGroup { commitStages in
+                commitStages.addTask { await services.mailbox.run() }
+                commitStages.addTask { await services.acks.run() }
+                await serveUntilStopped()
+                // Every connection has ended: what they submitted is written and reported before the node leaves.
+                await services.mailbox.finish()
+                await services.acks.finish()
+            }
+            let others = (try? await services.store.nodes())?.filter { !$0.isLeaving } ?? []
+            await services.links.handOver(liveNodes: others)
+            await registration.deregister()
+            services.links.stop()
         }
-        let others = (try? await services.store.nodes())?.filter { !$0.isLeaving } ?? []
-        await services.links.handOver(liveNodes: others)
-        await registration.deregister()
         _ = try? await services.store.closeSessions(node: services.configuration.nodeName)
         services.logger.info("Node \(services.configuration.nodeName) stopped")
     }

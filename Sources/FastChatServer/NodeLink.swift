@@ -1,12 +1,14 @@
 import FastChatProtocol
 import FastChatTLS
-import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
 
 /// An outbound link to another node: says `NodeHello`, then carries `Forward` frames. Fire and forget — a
 /// forward lost with a dying link loses nothing, because the entry stays in the mailbox until it is acked.
+///
+/// A link has no task of its own: the peer never answers on it (its pongs stop at `KeepAlive`), and its close is
+/// reported through `onClose` from the channel's close future.
 final class NodeLink: Sendable {
     let peer: String
     private let writer: FrameWriter
@@ -24,8 +26,7 @@ final class NodeLink: Sendable {
         localName: String,
         tls: NIOSSLContext?,
         keepAlive: Duration,
-        logger: Logger,
-        onClose: @escaping @Sendable (NodeLink) async -> Void
+        onClose: @escaping @Sendable (NodeLink) -> Void
     ) async throws -> NodeLink {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw ProtocolError(.badRequest, "Node \(peer) registered an invalid address \(address).")
@@ -34,7 +35,7 @@ final class NodeLink: Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(2))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in
+            .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         // No SNI for an address literal: NIOSSL then checks the certificate against the IP dialled.
@@ -43,10 +44,10 @@ final class NodeLink: Sendable {
                     }
                     try channel.pipeline.syncOperations.addFrameCodec()
                     try channel.pipeline.syncOperations.addHandler(KeepAlive(interval: keepAlive))
-                    return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
                 }
             }
-        let link = NodeLink(peer: peer, writer: try await FrameWriter.make(for: channel.channel), channel: channel.channel)
+            .connect(host: host, port: port).get()
+        let link = NodeLink(peer: peer, writer: try await FrameWriter.make(for: channel), channel: channel)
         link.send(
             Frame(
                 .nodeHello(
@@ -57,18 +58,7 @@ final class NodeLink: Sendable {
                 )
             )
         )
-        Task {
-            do {
-                try await channel.executeThenClose { inbound, _ in
-                    // The peer never answers on a link; the loop ends when it closes the connection.
-                    for try await _ in inbound {}
-                }
-            } catch {
-                logger.debug("Link to \(peer) closed", metadata: ["error": "\(error)"])
-            }
-            link.close()
-            await onClose(link)
-        }
+        channel.closeFuture.whenComplete { _ in onClose(link) }
         return link
     }
 

@@ -19,8 +19,9 @@ actor NodeLinks {
     private let metrics: NodeMetrics
     private let logger: Logger
     private var links: [String: NodeLink] = [:]
-    /// Dials in progress: whoever needs the same link meanwhile waits for that dial rather than giving up.
-    private var dials: [String: Task<NodeLink?, Never>] = [:]
+    /// Links whose connection closed, reported by their channels and taken in by `run()`.
+    private let closedLinks: AsyncStream<NodeLink>
+    private let linkClosed: AsyncStream<NodeLink>.Continuation
     /// Peers whose last dial failed: the failure is logged once, not on every heartbeat.
     private var unreachable: Set<String> = []
     /// Per node, the recipients of forwards that could not be sent.
@@ -40,6 +41,20 @@ actor NodeLinks {
         self.tls = tls
         self.keepAlive = keepAlive
         self.logger = logger
+        (closedLinks, linkClosed) = AsyncStream.makeStream(of: NodeLink.self)
+    }
+
+    /// Takes in the links that close, for as long as the node runs (a child task of `ChatNode.run`); returns after
+    /// `stop()`.
+    nonisolated func run() async {
+        for await link in closedLinks {
+            await closed(link)
+        }
+    }
+
+    /// Ends `run()`; links closing later need no bookkeeping, the node having stopped.
+    nonisolated func stop() {
+        linkClosed.finish()
     }
 
     /// Dials live nodes it has no link to and ends links to nodes that are gone (or leaving: no client left), after
@@ -93,23 +108,17 @@ actor NodeLinks {
         for link in open { link.finish() }
     }
 
+    /// The link to `node`, dialed if there is none. Only the registry loop, and the hand-over after it ended, dial,
+    /// so no two dials to one node overlap.
     private func link(to node: NodeRecord) async -> NodeLink? {
         if let link = links[node.name] { return link }
-        if let dial = dials[node.name] { return await dial.value }
-        let dial = Task { await self.connect(node) }
-        dials[node.name] = dial
-        let link = await dial.value
-        dials[node.name] = nil
-        return link
-    }
-
-    private func connect(_ node: NodeRecord) async -> NodeLink? {
         let name = node.name
         do {
+            let linkClosed = self.linkClosed
             let link = try await NodeLink.connect(
-                to: node.address, peer: name, localName: localName, tls: tls, keepAlive: keepAlive, logger: logger
-            ) { [weak self] link in
-                await self?.closed(link)
+                to: node.address, peer: name, localName: localName, tls: tls, keepAlive: keepAlive
+            ) { link in
+                linkClosed.yield(link)
             }
             links[name] = link
             unreachable.remove(name)
