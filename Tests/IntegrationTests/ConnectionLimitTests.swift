@@ -7,8 +7,10 @@ import Testing
 /// What a stranger's sockets can make a node hold: silent and idle connections end, and connection caps answer
 /// with typed errors, while real clients are served.
 @Suite(.timeLimit(.minutes(10))) struct ConnectionLimitTests {
+    /// The deadline is the default 10 s, not less: it holds for alice's connection too, whose TLS handshake and
+    /// Hello took over 1 s on a loaded machine (1 s failed there once).
     @Test func silentSocketsAreClosedAfterTheFirstFrameDeadlineWhileARealClientIsServed() async throws {
-        try await withNode(configure: { $0.firstFrameTimeout = .seconds(1) }) { node in
+        try await withNode(configure: { $0.firstFrameTimeout = .seconds(10) }) { node in
             // Plain TCP to a TLS port, saying nothing: not even a handshake.
             let silent = try await (0..<20).asyncMap { _ in try await RawConnection.open(node.endpoint, tls: nil) }
             let alice = try await node.user("alice")
