@@ -81,8 +81,4 @@ final class NodeLink: Sendable {
         channel.close(mode: .output, promise: closed)
         channel.eventLoop.scheduleTask(in: .seconds(30)) { channel.close(promise: nil) }
     }
-
-    func close() {
-        channel.close(promise: nil)
-    }
 }
