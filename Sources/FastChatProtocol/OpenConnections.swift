@@ -6,21 +6,25 @@ import NIOCore
 /// listener's event loop, and forgets each connection when it closes: a listener that runs for months holds
 /// nothing for the connections that came and went. (Each connection used to register a callback on the
 /// listener's close future instead, which kept every connection ever accepted, about 2 kB each, until the listener
-/// closed.)
+/// closed.) A node's connections, served by channel handlers rather than tasks, are all closed with the listener.
 final class OpenConnections: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = any Channel
-    private var connections: [ObjectIdentifier: any Channel] = [:]
+    private struct Tracked {
+        let connection: any Channel
+        let evenIfServed: Bool
+    }
+    private var connections: [ObjectIdentifier: Tracked] = [:]
 
-    /// Tracks `connection`, accepted by `listener`, until it closes; closes it at once (unless already served) if
-    /// the listener has closed meanwhile.
-    static func track(_ connection: any Channel, acceptedBy listener: any Channel) {
+    /// Tracks `connection`, accepted by `listener`, until it closes; closes it at once (unless already served and
+    /// not `evenIfServed`) if the listener has closed meanwhile.
+    static func track(_ connection: any Channel, acceptedBy listener: any Channel, evenIfServed: Bool) {
         let id = ObjectIdentifier(connection)
         listener.eventLoop.execute {
             guard listener.isActive, let open = try? ofListener(listener) else {
-                closeIfUnserved(connection)
+                close(connection, evenIfServed: evenIfServed)
                 return
             }
-            open.connections[id] = connection
+            open.connections[id] = Tracked(connection: connection, evenIfServed: evenIfServed)
             let forget = NIOLoopBound(open, eventLoop: listener.eventLoop)
             connection.closeFuture.whenComplete { _ in
                 listener.eventLoop.execute { forget.value.connections[id] = nil }
@@ -39,11 +43,15 @@ final class OpenConnections: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The listener closed: its pipeline is taken down.
     func handlerRemoved(context: ChannelHandlerContext) {
-        for connection in connections.values { Self.closeIfUnserved(connection) }
+        for tracked in connections.values { Self.close(tracked.connection, evenIfServed: tracked.evenIfServed) }
         connections = [:]
     }
 
-    private static func closeIfUnserved(_ connection: any Channel) {
+    private static func close(_ connection: any Channel, evenIfServed: Bool) {
+        guard !evenIfServed else {
+            connection.close(promise: nil)
+            return
+        }
         connection.eventLoop.execute {
             let guarded = try? connection.pipeline.syncOperations.handler(type: UnservedConnectionGuard.self)
             if guarded?.adopted == false { connection.close(promise: nil) }

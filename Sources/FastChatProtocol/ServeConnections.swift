@@ -8,11 +8,24 @@ import NIOCore
 
 /// Prepares a just-accepted connection: frame codec and the guard. Call it in the child channel initializer of a
 /// bootstrap with `.childChannelOption(.autoRead, value: false)`, and return the channel itself.
-public func prepareAcceptedConnection(_ channel: any Channel, maxFrameBytes: Int = Wire.defaultMaxFrameBytes) throws {
+///
+/// `closedWithListener`: the connection is closed when its listener closes even once it is served (by a channel
+/// handler: no serving task whose cancellation would close it). Otherwise only a connection still unserved is.
+public func prepareAcceptedConnection(
+    _ channel: any Channel, maxFrameBytes: Int = Wire.defaultMaxFrameBytes, closedWithListener: Bool = false
+) throws {
     try channel.pipeline.syncOperations.addHandler(UnservedConnectionGuard())
     try channel.pipeline.syncOperations.addFrameCodec(maxFrameBytes: maxFrameBytes)
     // Not a timer: on a busy machine a serving task can take seconds to start, and that is no reason to hang up.
-    if let listener = channel.parent { OpenConnections.track(channel, acceptedBy: listener) }
+    if let listener = channel.parent {
+        OpenConnections.track(channel, acceptedBy: listener, evenIfServed: closedWithListener)
+    }
+}
+
+/// Marks a prepared connection as served, on its event loop: closing the listener no longer closes it (unless it was
+/// prepared `closedWithListener`). The caller then serves it (reading it: `autoRead`).
+public func adoptAcceptedConnection(_ channel: any Channel) throws {
+    try channel.pipeline.syncOperations.handler(type: UnservedConnectionGuard.self).adopt()
 }
 
 /// Serves every connection `listener` accepts, each in its own child task, until the listening channel closes.
@@ -68,7 +81,7 @@ public func serveConnections(
 /// result (it does so without suspending in between).
 private func adopt(_ channel: any Channel) async throws -> NIOAsyncChannel<Frame, Frame> {
     try await channel.eventLoop.submit {
-        try channel.pipeline.syncOperations.handler(type: UnservedConnectionGuard.self).adopt()
+        try adoptAcceptedConnection(channel)
         let connection = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
         try channel.syncOptions?.setOption(.autoRead, value: true)
         return connection
