@@ -59,7 +59,7 @@ public final class ChatNode: Service, Sendable {
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                        try prepareAcceptedConnection(channel, maxFrameBytes: maxFrameBytes)
+                        try prepareAcceptedConnection(channel, maxFrameBytes: maxFrameBytes, closedWithListener: true)
                         try channel.pipeline.syncOperations.addHandler(
                             ConnectionDeadlines(firstFrame: configuration.firstFrameTimeout, idle: configuration.idleTimeout))
                         return channel
@@ -101,6 +101,7 @@ public final class ChatNode: Service, Sendable {
             inboundLinks: InboundLinks(),
             linkRefusals: LinkRefusals(),
             authLimiter: AuthRateLimiter(configuration.authLimits),
+            connectionCounts: ConnectionCounts(configuration.connectionLimits),
             outboundPeak: OutboundPeak(),
             metrics: metrics,
             blockingPool: NIOThreadPool.singleton,
@@ -146,7 +147,13 @@ public final class ChatNode: Service, Sendable {
             await withDiscardingTaskGroup { commitStages in
                 commitStages.addTask { await services.mailbox.run() }
                 commitStages.addTask { await services.acks.run() }
-                await serveUntilStopped()
+                let scheduler = ConnectionScheduler()
+                await withDiscardingTaskGroup { serving in
+                    serving.addTask { await scheduler.run() }
+                    await serveUntilStopped(scheduler)
+                    // Every connection is closed or closing: the scheduler returns once each one's end has run.
+                    scheduler.stop()
+                }
                 // Every connection has ended: what they submitted is written and reported before the node leaves.
                 await services.mailbox.finish()
                 await services.acks.finish()
@@ -161,12 +168,9 @@ public final class ChatNode: Service, Sendable {
     }
 
     /// Serves connections, heartbeats and watches for a drain until the task is cancelled or the node has drained.
-    private func serveUntilStopped() async {
+    private func serveUntilStopped(_ scheduler: ConnectionScheduler) async {
         let serverChannel = self.serverChannel
         let registration = self.registration
-        let logger = services.logger
-        let connectionCounts = ConnectionCounts(services.configuration.connectionLimits)
-        let metrics = services.metrics
         let drainRequests = self.drainRequests
         let drainRequested = self.drainRequested
         let services = self.services
@@ -180,11 +184,7 @@ public final class ChatNode: Service, Sendable {
                 }
             }
             await withGracefulShutdownHandler {
-                await serveConnections(of: serverChannel, limits: connectionCounts, onRefused: { metrics.refused($0) }) { error in
-                    logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
-                } _: { connection in
-                    await self.serve(connection)
-                }
+                await acceptConnections(scheduling: scheduler)
             } onGracefulShutdown: {
                 drainRequested.yield()
             }
@@ -192,28 +192,47 @@ public final class ChatNode: Service, Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {
-        services.metrics.connectionsAccepted.increment()
-        services.metrics.connections.increment()
-        defer { services.metrics.connections.decrement() }
-        var logger = services.logger
-        logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
-        do {
-            let watch = WritabilityWatch(stuckAfter: services.configuration.stuckOutboundTimeout, peak: services.outboundPeak)
-            try await connection.channel.pipeline.addHandler(watch, position: .first)
-            try await connection.executeThenClose { inbound, _ in
-                let writer = try await FrameWriter.make(for: connection.channel)
-                let handler = ConnectionHandler(
-                    services: services, outbox: Outbox(writer: writer),
-                    peer: PeerIdentity(channel: connection.channel),
+    /// Serves every connection the listener accepts until it closes; cancelling the caller closes it. A connection
+    /// is served by channel handlers (`ConnectionInbound`), not a task, and closing the listener closes it
+    /// (`prepareAcceptedConnection(closedWithListener:)`).
+    private func acceptConnections(scheduling scheduler: ConnectionScheduler) async {
+        let serverChannel = self.serverChannel
+        let services = self.services
+        await withTaskCancellationHandler {
+            do {
+                try await serverChannel.executeThenClose { inbound in
+                    for try await channel in inbound { Self.serve(channel, services: services, scheduler: scheduler) }
+                }
+            } catch {
+                services.logger.debug("Listening socket closed", metadata: ["error": "\(error)"])
+            }
+        } onCancel: {
+            serverChannel.channel.close(promise: nil)
+        }
+    }
+
+    /// Gives an accepted connection its protocol state and the handlers that serve it, then starts reading it.
+    private static func serve(_ channel: any Channel, services: NodeServices, scheduler: ConnectionScheduler) {
+        channel.eventLoop.execute {
+            do {
+                try adoptAcceptedConnection(channel)
+                var logger = services.logger
+                logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+                let connection = ConnectionHandler(
+                    services: services, outbox: Outbox(writer: FrameWriter(onLoopOf: channel)),
+                    peer: PeerIdentity(channel: channel),
                     // The SHA-256 of this listener's certificate (DER), the same bytes the client hashes.
                     channelBinding: services.configuration.tls?.channelBinding ?? [], logger: logger)
-                await handler.run(inbound, writability: watch.changes)
-                // A last reply (such as the error that ends the connection) must leave before the close.
-                await writer.flush()
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandler(
+                    WritabilityWatch(stuckAfter: services.configuration.stuckOutboundTimeout, peak: services.outboundPeak),
+                    position: .first)
+                try pipeline.addHandler(ConnectionInbound(connection, scheduler: scheduler))
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+            } catch {
+                services.logger.debug("Connection closed unserved", metadata: ["error": "\(error)"])
+                channel.close(promise: nil)
             }
-        } catch {
-            logger.debug("Connection closed", metadata: ["error": "\(error)"])
         }
     }
 }

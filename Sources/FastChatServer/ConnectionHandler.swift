@@ -4,10 +4,14 @@ import Foundation
 import Logging
 import NIOCore
 
-/// One client connection: the handshake, then requests in the order they arrive. Confined to the connection's task.
-/// Every bad request is answered with a typed error; only a broken handshake or too many wrong passwords close
-/// the connection.
-final class ConnectionHandler {
+/// One client connection: the handshake, then requests in the order they arrive. Every bad request is answered with
+/// a typed error; only a broken handshake or too many wrong passwords close the connection.
+///
+/// Owned by the batch being handled: its channel handler (`ConnectionInbound`) hands one batch at a time to a task of
+/// the node's `ConnectionScheduler`, the next only once that one is done, and the end after the last. Its state
+/// crosses tasks that way, never two at once, hence `@unchecked Sendable` and no lock. (Writability notices, which
+/// may run beside a batch, touch only `flow`, an actor.)
+final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
     let services: NodeServices
     let outbox: Outbox
     let flow: OutboundFlow
@@ -21,6 +25,8 @@ final class ConnectionHandler {
     var closeAfterThisFrame = false
     /// The challenge the next password proof on this connection must sign; every proof consumes it.
     var challenge: Data?
+    /// The peer address counted against the connection limits, once admitted.
+    private var admitted: String?
 
     /// Who connected: a node link must prove it is a registered node.
     let peer: PeerIdentity
@@ -39,29 +45,57 @@ final class ConnectionHandler {
         self.logger = logger
     }
 
-    /// Serves the connection until it closes. `writability` is the channel's (`WritabilityWatch`): while the peer
-    /// does not read what the node writes, its next request waits (so the connection is not read) and its pushes
-    /// pause.
-    func run(_ inbound: NIOAsyncChannelInboundStream<Frame>, writability: AsyncStream<Bool>) async {
-        let flow = self.flow
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await writable in writability { await flow.changed(writable: writable) }
-            }
-            do {
-                for try await frame in inbound {
-                    await flow.waitUntilWritable()
-                    await handle(frame)
-                    if closeAfterThisFrame { break }
-                }
-            } catch {
-                logger.debug("Connection ended with an error", metadata: ["error": "\(error)"])
-            }
-            await flow.close()
-            group.cancelAll()
+    /// Handles a batch of the connection's frames, in order; the first batch is first admitted against the node's
+    /// connection limits. Each request waits while the peer does not read what the node writes (so the connection
+    /// is not read meanwhile, and its pushes pause). True once the connection is to be closed.
+    func handle(_ frames: [Frame], first: Bool) async -> Bool {
+        if first, let request = frames.first, !(await admit(request)) {
+            await outbox.settle()
+            return true
         }
+        for frame in frames {
+            await flow.waitUntilWritable()
+            await handle(frame)
+            if closeAfterThisFrame {
+                // A last reply (such as the error that ends the connection) must leave before the close.
+                await outbox.settle()
+                return true
+            }
+        }
+        return false
+    }
+
+    func becameWritable() async {
+        await flow.becameWritable()
+    }
+
+    func channelClosed() async {
+        await flow.close()
+    }
+
+    /// After the last batch: the connection no longer waits for anything, and its session and slot are given back.
+    func end() async {
+        await flow.close()
         if isNodeLink { services.inboundLinks.closed() }
         await endSession()
+        if let admitted {
+            services.metrics.connections.decrement()
+            await services.connectionCounts.release(admitted)
+        }
+    }
+
+    /// Counts the connection in, or answers its first frame with why it is refused (a full node, a crowded address).
+    private func admit(_ first: Frame) async -> Bool {
+        let address = peer.host ?? "?"
+        if let refusal = await services.connectionCounts.admit(address) {
+            services.metrics.refused(refusal)
+            outbox.fail(first.requestID, refusal)
+            return false
+        }
+        admitted = address
+        services.metrics.connectionsAccepted.increment()
+        services.metrics.connections.increment()
+        return true
     }
 
     private func handle(_ frame: Frame) async {

@@ -18,9 +18,12 @@ struct FrameWriter: Sendable {
     }
 
     static func make(for channel: any Channel) async throws -> FrameWriter {
-        try await channel.eventLoop.submit {
-            FrameWriter(channel: channel, state: NIOLoopBound(FlushState(), eventLoop: channel.eventLoop))
-        }.get()
+        try await channel.eventLoop.submit { FrameWriter(onLoopOf: channel) }.get()
+    }
+
+    /// On `channel`'s event loop.
+    init(onLoopOf channel: any Channel) {
+        self.init(channel: channel, state: NIOLoopBound(FlushState(), eventLoop: channel.eventLoop))
     }
 
     func send(_ frame: Frame) {

@@ -17,6 +17,7 @@ struct NodeServices: Sendable {
     let inboundLinks: InboundLinks
     let linkRefusals: LinkRefusals
     let authLimiter: AuthRateLimiter
+    let connectionCounts: ConnectionCounts
     let outboundPeak: OutboundPeak
     let metrics: NodeMetrics
     /// Nil when the store keeps no images; the node then announces a maximum image size of 0.

@@ -9,6 +9,7 @@ actor OutboundFlow {
     private let outbox: Outbox
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var delivery: MailboxDelivery?
+    private var closed = false
 
     init(outbox: Outbox) {
         self.outbox = outbox
@@ -19,38 +20,36 @@ actor OutboundFlow {
         self.delivery = delivery
     }
 
-    /// Returns at once while the connection is writable; otherwise once it drained.
+    /// Returns at once while the connection is writable (or closed); otherwise once it drained.
     func waitUntilWritable() async {
-        guard !outbox.isWritable else { return }
+        guard !outbox.isWritable, !closed else { return }
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    /// Called in order for every writability change of the channel.
-    func changed(writable: Bool) async {
-        guard writable, outbox.isWritable else { return }
+    /// Called when the channel became writable (the channel's state counts, not the order of the calls).
+    func becameWritable() async {
+        guard outbox.isWritable else { return }
         let resumed = waiters
         waiters = []
         for waiter in resumed { waiter.resume() }
         await delivery?.drained()
     }
 
-    /// The connection ended: nobody waits for it any longer.
+    /// The connection closed: nobody waits for it any longer.
     func close() {
+        closed = true
         let resumed = waiters
         waiters = []
         for waiter in resumed { waiter.resume() }
     }
 }
 
-/// Reports a channel's writability changes, in order, and closes a channel that stays unwritable for `stuckAfter`
-/// (a peer that stopped reading). Finishes its stream when the channel closes.
-/// Also records the most bytes any connection had queued (`OutboundPeak`).
+/// Closes a channel that stays unwritable for `stuckAfter` (a peer that stopped reading). Also records the most bytes
+/// any connection had queued (`OutboundPeak`). (`ConnectionInbound` tells the connection when it became writable.)
 final class WritabilityWatch: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
     typealias OutboundIn = NIOAny
 
-    let changes: AsyncStream<Bool>
-    private let continuation: AsyncStream<Bool>.Continuation
     private let stuckAfter: TimeAmount
     private let peak: OutboundPeak
     private var stuck: Scheduled<Void>?
@@ -58,7 +57,6 @@ final class WritabilityWatch: ChannelDuplexHandler, RemovableChannelHandler {
     init(stuckAfter: Duration, peak: OutboundPeak) {
         self.stuckAfter = TimeAmount(stuckAfter)
         self.peak = peak
-        (changes, continuation) = AsyncStream.makeStream(of: Bool.self)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -69,11 +67,9 @@ final class WritabilityWatch: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let writable = context.channel.isWritable
-        continuation.yield(writable)
         stuck?.cancel()
         stuck = nil
-        if !writable {
+        if !context.channel.isWritable {
             stuck = context.eventLoop.assumeIsolated().scheduleTask(in: stuckAfter) {
                 context.close(promise: nil)
             }
@@ -83,13 +79,11 @@ final class WritabilityWatch: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         stuck?.cancel()
-        continuation.finish()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stuck?.cancel()
-        continuation.finish()
     }
 }
 
