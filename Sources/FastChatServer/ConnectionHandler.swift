@@ -27,6 +27,8 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
     var challenge: Data?
     /// The peer address counted against the connection limits, once admitted.
     private var admitted: String?
+    /// Why the connection limits refused the connection: its first frame is answered with it.
+    private var refusal: ProtocolError?
 
     /// Who connected: a node link must prove it is a registered node.
     let peer: PeerIdentity
@@ -45,11 +47,27 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Handles a batch of the connection's frames, in order; the first batch is first admitted against the node's
-    /// connection limits. Each request waits while the peer does not read what the node writes (so the connection
-    /// is not read meanwhile, and its pushes pause). True once the connection is to be closed.
-    func handle(_ frames: [Frame], first: Bool) async -> Bool {
-        if first, let request = frames.first, !(await admit(request)) {
+    /// Counts the connection against the node's connection limits, before anything of it is read, so that silent
+    /// sockets count too (each is held until its first-frame deadline). A refused connection is answered on its first
+    /// frame with why, then closed.
+    func open() async {
+        let address = peer.host ?? "?"
+        if let refusal = await services.connectionCounts.admit(address) {
+            services.metrics.refused(refusal)
+            self.refusal = refusal
+            return
+        }
+        admitted = address
+        services.metrics.connectionsAccepted.increment()
+        services.metrics.connections.increment()
+    }
+
+    /// Handles a batch of the connection's frames, in order. Each request waits while the peer does not read what
+    /// the node writes (so the connection is not read meanwhile, and its pushes pause). True once the connection is
+    /// to be closed.
+    func handle(_ frames: [Frame]) async -> Bool {
+        if let refusal, let request = frames.first {
+            outbox.fail(request.requestID, refusal)
             await outbox.settle()
             return true
         }
@@ -82,20 +100,6 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
             services.metrics.connections.decrement()
             await services.connectionCounts.release(admitted)
         }
-    }
-
-    /// Counts the connection in, or answers its first frame with why it is refused (a full node, a crowded address).
-    private func admit(_ first: Frame) async -> Bool {
-        let address = peer.host ?? "?"
-        if let refusal = await services.connectionCounts.admit(address) {
-            services.metrics.refused(refusal)
-            outbox.fail(first.requestID, refusal)
-            return false
-        }
-        admitted = address
-        services.metrics.connectionsAccepted.increment()
-        services.metrics.connections.increment()
-        return true
     }
 
     private func handle(_ frame: Frame) async {

@@ -1,16 +1,18 @@
 import FastChatProtocol
 import NIOCore
 
-/// A connection's protocol state, as `ConnectionInbound` serves it: batch after batch, then its end.
+/// A connection's protocol state, as `ConnectionInbound` serves it: its opening, batch after batch, then its end.
 protocol BatchedConnection: AnyObject, Sendable {
-    /// Handles `frames` in order; `first` for the connection's first batch. True to close the connection (what it
-    /// answered is flushed by then): its channel handler drops whatever else the peer sent.
-    func handle(_ frames: [Frame], first: Bool) async -> Bool
+    /// Runs first, before anything of the connection is read (it counts the connection against the node's limits).
+    func open() async
+    /// Handles `frames` in order. True to close the connection (what it answered is flushed by then): its channel
+    /// handler drops whatever else the peer sent.
+    func handle(_ frames: [Frame]) async -> Bool
     /// The channel became writable again (it was above its high-water mark). May run beside a batch.
     func becameWritable() async
     /// The channel closed while a batch was being handled: whatever in it waits to write need wait no longer.
     func channelClosed() async
-    /// The connection's end, after its last batch. Runs once, and only for a connection whose first batch ran.
+    /// The connection's end, after its last batch. Runs once, for every connection whose opening ran.
     func end() async
 }
 
@@ -18,8 +20,9 @@ protocol BatchedConnection: AnyObject, Sendable {
 /// the node's `ConnectionScheduler` in batches, one batch at a time; while a batch is handled the channel is not read
 /// (back-pressure: a connection that is not read pays, never the node), and the frames that arrive meanwhile (those
 /// already read) come as the next batch. When a batch is done its task tells the loop (one `execute`), which hands
-/// over the next batch or reads on. Once the channel has closed and the last batch is done, it hands over the end.
-/// An idle connection holds no task.
+/// over the next batch or reads on. Its opening is handed over the same way as soon as it is added, before anything
+/// is read. Once the channel has closed and the last batch is done, it hands over the end. An idle connection holds
+/// no task.
 ///
 /// Sits last in the pipeline, after the frame codec.
 final class ConnectionInbound<Connection: BatchedConnection>: ChannelDuplexHandler, RemovableChannelHandler {
@@ -31,8 +34,6 @@ final class ConnectionInbound<Connection: BatchedConnection>: ChannelDuplexHandl
     private var pending: [Frame] = []
     /// A batch is out: the connection's state is its task's until it is done.
     private var handling = false
-    /// A first batch was handed over, so the connection has an end to run.
-    private var started = false
     /// The connection asked to be closed: nothing the peer sends is handled any more.
     private var closing = false
     private var closed = false
@@ -43,6 +44,22 @@ final class ConnectionInbound<Connection: BatchedConnection>: ChannelDuplexHandl
     init(_ connection: Connection, scheduler: ConnectionScheduler) {
         self.connection = connection
         self.scheduler = scheduler
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let connection = self.connection
+        handling = true
+        let job = afterwards(context) {
+            await connection.open()
+            return false
+        }
+        guard scheduler.start(job) else {
+            // The node has stopped: the connection is closed unserved, with no end to run.
+            handling = false
+            ended = true
+            context.close(promise: nil)
+            return
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -66,7 +83,7 @@ final class ConnectionInbound<Connection: BatchedConnection>: ChannelDuplexHandl
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // Only becoming writable wakes anyone (`OutboundFlow`), and it reads the channel's state then, so the
         // changes need no order among themselves; they must not wait behind a batch, so each is a job of its own.
-        if context.channel.isWritable, started, !ended {
+        if context.channel.isWritable, !ended {
             let connection = self.connection
             scheduler.run { await connection.becameWritable() }
         }
@@ -95,24 +112,16 @@ final class ConnectionInbound<Connection: BatchedConnection>: ChannelDuplexHandl
             let frames = pending
             pending = []
             handling = true
-            let job = batch(frames, first: !started, context: context)
-            guard started ? scheduler.run(job) : scheduler.start(job) else {
-                // The node has stopped: the connection is closed unserved.
-                handling = false
-                ended = true
-                context.close(promise: nil)
-                return
-            }
-            started = true
+            let connection = self.connection
+            // Runs: the scheduler does not stop before this connection has ended.
+            scheduler.run(afterwards(context) { await connection.handle(frames) })
             return
         }
         if closed {
             ended = true
             pending = []
-            if started {
-                let connection = self.connection
-                scheduler.end { await connection.end() }
-            }
+            let connection = self.connection
+            scheduler.end { await connection.end() }
             return
         }
         if readHeld && !closing {
@@ -121,12 +130,14 @@ final class ConnectionInbound<Connection: BatchedConnection>: ChannelDuplexHandl
         }
     }
 
-    private func batch(_ frames: [Frame], first: Bool, context: ChannelHandlerContext) -> ConnectionScheduler.Job {
-        let connection = self.connection
+    /// A job that runs `work` (true: close the connection), then tells the loop that the connection may go on.
+    private func afterwards(
+        _ context: ChannelHandlerContext, _ work: @escaping @Sendable () async -> Bool
+    ) -> ConnectionScheduler.Job {
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         return {
-            let close = await connection.handle(frames, first: first)
+            let close = await work()
             loop.execute {
                 let (handler, context) = bound.value
                 handler.batchDone(context, close: close)

@@ -1,4 +1,4 @@
-/// Runs the node's connections' work: each batch of frames a connection's channel handler hands over
+/// Runs the node's connections' work: each connection's opening, each batch of frames its channel handler hands over
 /// (`ConnectionInbound`), each writability change, each connection's end. Every piece runs in its own child task, so
 /// connections are served concurrently; a connection hands over its next batch only once the last one is done, so its
 /// frames are handled in order. An idle connection holds no task.
@@ -9,7 +9,7 @@ final class ConnectionScheduler: Sendable {
     typealias Job = @Sendable () async -> Void
 
     private enum Work: Sendable {
-        /// A connection's first batch: from now on the scheduler waits for its end.
+        /// A connection's opening: from now on the scheduler waits for its end.
         case start(Job)
         case run(Job)
         /// A connection's last work (its end): the scheduler waits for one fewer once it has run.
@@ -25,8 +25,8 @@ final class ConnectionScheduler: Sendable {
         (work, submitter) = AsyncStream.makeStream(of: Work.self)
     }
 
-    /// Runs a connection's first batch. False once the scheduler has stopped (the node is stopping): the
-    /// connection is to be closed unserved, and it has no end to run.
+    /// Runs a connection's opening. False once the scheduler has stopped (the node is stopping): the connection is
+    /// to be closed unserved, and it has no end to run.
     func start(_ job: @escaping Job) -> Bool {
         submit(.start(job))
     }
@@ -83,7 +83,7 @@ final class ConnectionScheduler: Sendable {
                     }
                     if stopping && started == 0 { break }
                 }
-                // Whatever is handed over from now on is refused (a first batch: its connection is closed unserved).
+                // Whatever is handed over from now on is refused (an opening: its connection is closed unserved).
                 submitter.finish()
             }
         }

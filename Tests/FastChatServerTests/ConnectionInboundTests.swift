@@ -4,13 +4,14 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-/// A connection's channel handler and the node's connection scheduler, on a testing channel: batches one at a time
-/// and in order, no reading while a batch is out, the end once and last.
+/// A connection's channel handler and the node's connection scheduler, on a testing channel: the opening first,
+/// batches one at a time and in order, no reading while the opening or a batch is out, the end once and last.
 @Suite(.timeLimit(.minutes(1))) struct ConnectionInboundTests {
     @Test func framesThatArriveDuringABatchComeInOrderAsTheNextOneAndReadingWaitsForBoth() async throws {
         let fixture = try await Fixture()
         await fixture.run { fixture in
             try await fixture.channel.writeInbound(Self.frame(1))
+            #expect(await fixture.next() == .opened)
             #expect(await fixture.next() == .started([1]))
             try await fixture.channel.writeInbound(Self.frame(2))
             try await fixture.channel.writeInbound(Self.frame(3))
@@ -35,6 +36,7 @@ import Testing
         let fixture = try await Fixture()
         await fixture.run { fixture in
             try await fixture.channel.writeInbound(Self.frame(1))
+            #expect(await fixture.next() == .opened)
             #expect(await fixture.next() == .started([1]))
             fixture.scheduler.stop()
             try await fixture.channel.close()
@@ -50,6 +52,7 @@ import Testing
         let fixture = try await Fixture(closingAfter: 1)
         await fixture.run { fixture in
             try await fixture.channel.writeInbound(Self.frame(1))
+            #expect(await fixture.next() == .opened)
             #expect(await fixture.next() == .started([1]))
             try await fixture.channel.writeInbound(Self.frame(2))
             await fixture.gate.open()
@@ -60,12 +63,29 @@ import Testing
         #expect(await fixture.rest().isEmpty, "frame 2 was not handled")
     }
 
-    /// A connection that never sent a frame has nothing to end, and does not hold up the scheduler.
-    @Test func aConnectionClosedBeforeItsFirstFrameHasNoEnd() async throws {
-        let fixture = try await Fixture()
+    /// The opening (which counts the connection against the node's limits) runs before anything is read, and a
+    /// connection that never sent a frame still ends (giving its count back).
+    @Test func nothingIsReadBeforeTheOpeningAndASilentConnectionEndsToo() async throws {
+        let fixture = try await Fixture(holdingTheOpening: true)
         await fixture.run { fixture in
+            #expect(await fixture.next() == .opening)
+            fixture.channel.read()
+            await fixture.gate.open()
+            #expect(await fixture.next() == .opened)
+            #expect(await fixture.next() == .read, "the read asked for during the opening is issued after it")
             try await fixture.channel.close()
+            #expect(await fixture.next() == .ended)
         }
+        #expect(await fixture.rest().isEmpty)
+    }
+
+    /// A connection accepted after the node stopped is closed unserved: no opening, no end.
+    @Test func aConnectionAddedAfterTheSchedulerStoppedIsClosedUnserved() async throws {
+        let scheduler = ConnectionScheduler()
+        scheduler.stop()
+        await scheduler.run()
+        let fixture = try await Fixture(scheduler: scheduler)
+        #expect(!fixture.channel.isActive)
         #expect(await fixture.rest().isEmpty)
     }
 
@@ -75,6 +95,8 @@ import Testing
 }
 
 private enum Event: Equatable, Sendable {
+    case opening
+    case opened
     case started([UInt64])
     case handled([UInt64])
     case read
@@ -86,18 +108,23 @@ private enum Event: Equatable, Sendable {
 /// `gate` until it is opened), and a handler that records the reads passing it towards the socket.
 private struct Fixture: Sendable {
     let channel = NIOAsyncTestingChannel()
-    let scheduler = ConnectionScheduler()
+    let scheduler: ConnectionScheduler
     let gate = Gate()
     private let recorder: AsyncStream<Event>.Continuation
     private let events: Events
 
-    init(closingAfter closingRequest: UInt64? = nil) async throws {
+    init(
+        closingAfter closingRequest: UInt64? = nil, holdingTheOpening: Bool = false,
+        scheduler: ConnectionScheduler = ConnectionScheduler()
+    ) async throws {
+        self.scheduler = scheduler
         let (stream, recorder) = AsyncStream.makeStream(of: Event.self)
         self.recorder = recorder
         events = Events(stream.makeAsyncIterator())
         await gate.close()
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
-        let connection = RecordingConnection(gate: gate, recorder: recorder, closingAfter: closingRequest)
+        let connection = RecordingConnection(
+            gate: gate, recorder: recorder, closingAfter: closingRequest, holdingTheOpening: holdingTheOpening)
         let (channel, scheduler) = (self.channel, self.scheduler)
         try await channel.testingEventLoop.executeInContext {
             try channel.pipeline.syncOperations.addHandler(ReadRecorder(recorder))
@@ -149,14 +176,27 @@ private final class RecordingConnection: BatchedConnection, @unchecked Sendable 
     let gate: Gate
     let recorder: AsyncStream<Event>.Continuation
     let closingRequest: UInt64?
+    let holdingTheOpening: Bool
 
-    init(gate: Gate, recorder: AsyncStream<Event>.Continuation, closingAfter closingRequest: UInt64?) {
+    init(
+        gate: Gate, recorder: AsyncStream<Event>.Continuation, closingAfter closingRequest: UInt64?,
+        holdingTheOpening: Bool
+    ) {
         self.gate = gate
         self.recorder = recorder
         self.closingRequest = closingRequest
+        self.holdingTheOpening = holdingTheOpening
     }
 
-    func handle(_ frames: [Frame], first: Bool) async -> Bool {
+    func open() async {
+        if holdingTheOpening {
+            recorder.yield(.opening)
+            await gate.pass()
+        }
+        recorder.yield(.opened)
+    }
+
+    func handle(_ frames: [Frame]) async -> Bool {
         let ids = frames.map(\.requestID)
         recorder.yield(.started(ids))
         await gate.pass()

@@ -53,6 +53,38 @@ import Testing
         }
     }
 
+    /// Silent sockets count against the limits from their accept (each is held until its first-frame deadline, here
+    /// longer than the test), and give their count back when they close.
+    @Test func silentSocketsCountAgainstTheLimitsUntilTheyClose() async throws {
+        try await withNode(configure: {
+            $0.connectionLimits = ConnectionLimits(total: 100, perAddress: 2)
+            $0.firstFrameTimeout = .seconds(600)
+        }) { node in
+            let silent = try await (0..<2).asyncMap { _ in try await RawConnection.open(node.endpoint, tls: nil) }
+            // A silent socket is counted as it is served, which may come after a later client's: that one tries again.
+            let refused = try await poll(until: .now + patience) {
+                do {
+                    let (client, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+                    await client.close()
+                    return false
+                } catch let error as ProtocolError {
+                    #expect(error.code == .rateLimited, "\(error)")
+                    return true
+                }
+            }
+            #expect(refused, "a third connection from the address is refused while two silent sockets are open")
+            for socket in silent { try await socket.send([]) {} }
+            let admitted = try await poll(until: .now + patience) {
+                guard let (client, _) = try? await FrameConnection.open(to: node.endpoint, tls: node.clientTLS) else {
+                    return false
+                }
+                await client.close()
+                return true
+            }
+            #expect(admitted, "the closed silent sockets gave their count back")
+        }
+    }
+
     @Test func aFullNodeAndACrowdedAddressAreToldSo() async throws {
         try await withNode(configure: { $0.connectionLimits = ConnectionLimits(total: 2, perAddress: 100) }) { node in
             let first = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS).0
