@@ -1,5 +1,4 @@
 import NIOCore
-import NIOExtras
 import SwiftProtobuf
 
 /// Splits the byte stream into length-prefixed frames. The declared length is checked before any of the frame is
@@ -63,13 +62,25 @@ public final class FrameCodec: ChannelDuplexHandler {
     }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let frame = unwrapOutboundIn(data)
         do {
-            let bytes: [UInt8] = try frame.serializedBytes()
-            context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
+            context.write(wrapOutboundOut(try Self.encode(unwrapOutboundIn(data), context.channel.allocator)), promise: promise)
         } catch {
             promise?.fail(error)
         }
+    }
+
+    /// The frame's length (4 bytes, big-endian) and its protobuf bytes in one buffer. Not NIOExtras'
+    /// `LengthFieldPrepender`, which writes the length as a buffer of its own: over TLS every buffer written becomes
+    /// a TLS record (its own seal and 22 bytes of overhead), so that would double the records.
+    private static func encode(_ frame: Frame, _ allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        let body: [UInt8] = try frame.serializedBytes()
+        guard let length = UInt32(exactly: body.count) else {
+            throw ProtocolError(.frameTooLarge, "A frame of \(body.count) bytes cannot be framed.")
+        }
+        var buffer = allocator.buffer(capacity: 4 + body.count)
+        buffer.writeInteger(length)
+        buffer.writeBytes(body)
+        return buffer
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -86,22 +97,22 @@ public final class FrameCodec: ChannelDuplexHandler {
     private func fail(context: ChannelHandlerContext, _ error: ProtocolError) {
         guard !refused else { return }
         refused = true
-        let frame = Frame.error(error.code, error.message)
-        guard let bytes: [UInt8] = try? frame.serializedBytes() else {
+        guard let bytes = try? Self.encode(Frame.error(error.code, error.message), context.channel.allocator) else {
             context.close(promise: nil)
             return
         }
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)))
+        context.writeAndFlush(wrapOutboundOut(bytes))
             .whenComplete { _ in boundContext.value.close(promise: nil) }
         context.fireErrorCaught(error)
     }
 }
 
 extension ChannelPipeline.SynchronousOperations {
-    /// Adds length-prefixed protobuf framing; inbound frames longer than `maxFrameBytes` are refused.
+    /// Adds length-prefixed protobuf framing; inbound frames longer than `maxFrameBytes` are refused. The frames
+    /// written in one go (up to a flush) leave as one buffer (`WriteCoalescer`).
     public func addFrameCodec(maxFrameBytes: Int = Wire.defaultMaxFrameBytes) throws {
-        try addHandler(LengthFieldPrepender(lengthFieldBitLength: .fourBytes))
+        try addHandler(WriteCoalescer())
         try addHandler(
             ByteToMessageHandler(
                 BoundedLengthFieldDecoder(maxFrameBytes: maxFrameBytes),

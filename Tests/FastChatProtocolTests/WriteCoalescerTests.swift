@@ -1,0 +1,76 @@
+import FastChatProtocol
+import NIOCore
+import NIOEmbedded
+import Testing
+
+/// The frames written between two flushes leave as one buffer (one TLS record, not one per frame), in order; a
+/// large one leaves as it is; the writers' promises are kept.
+@Suite struct WriteCoalescerTests {
+    @Test func framesWrittenBeforeAFlushLeaveAsOneBufferInOrder() throws {
+        let channel = try Self.channel()
+        defer { _ = try? channel.finish() }
+        let frames = (1...3).map { Frame(requestID: UInt64($0), .ping(.init())) }
+        for frame in frames { channel.write(frame, promise: nil) }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "nothing leaves before the flush")
+        channel.flush()
+        let buffers = try Self.outbound(channel)
+        #expect(buffers.count == 1)
+        #expect(try Self.frames(in: buffers) == frames)
+    }
+
+    @Test func aLargeFrameLeavesAsItIsAfterWhatWasJoinedBeforeIt() throws {
+        let channel = try Self.channel()
+        defer { _ = try? channel.finish() }
+        let large = Frame.error(.badRequest, String(repeating: "x", count: 20_000))
+        let frames = [Frame(requestID: 1, .ping(.init())), Frame(requestID: 2, .ping(.init())), large,
+                      Frame(requestID: 3, .ping(.init()))]
+        for frame in frames { channel.write(frame, promise: nil) }
+        channel.flush()
+        let buffers = try Self.outbound(channel)
+        #expect(buffers.map(\.readableBytes).count == 3, "the two small ones joined, the large one, the last small one")
+        #expect(try Self.frames(in: buffers) == frames)
+    }
+
+    @Test func everyWritersPromiseIsKeptOnFlushAndFailedOnClose() throws {
+        let channel = try Self.channel()
+        let flushed = (1...3).map { _ in channel.eventLoop.makePromise(of: Void.self) }
+        for (index, promise) in flushed.enumerated() {
+            channel.write(Frame(requestID: UInt64(index), .ping(.init())), promise: promise)
+        }
+        channel.flush()
+        for promise in flushed { #expect(throws: Never.self) { try promise.futureResult.wait() } }
+
+        let dropped = channel.eventLoop.makePromise(of: Void.self)
+        channel.write(Frame(requestID: 9, .ping(.init())), promise: dropped)
+        _ = try? channel.close().wait()
+        #expect(throws: (any Error).self, "an unflushed write fails with the close") { try dropped.futureResult.wait() }
+        _ = try? channel.finish()
+    }
+
+    private static func channel() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addFrameCodec()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7001)).wait()
+        return channel
+    }
+
+    private static func outbound(_ channel: EmbeddedChannel) throws -> [ByteBuffer] {
+        var buffers: [ByteBuffer] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { buffers.append(buffer) }
+        return buffers
+    }
+
+    /// The frames in the buffers, read back as a peer would: a 4-byte length, then that many bytes of `Frame`.
+    private static func frames(in buffers: [ByteBuffer]) throws -> [Frame] {
+        var wire = ByteBuffer()
+        for var buffer in buffers { wire.writeBuffer(&buffer) }
+        var frames: [Frame] = []
+        while let length = wire.readInteger(as: UInt32.self) {
+            let body = wire.readBytes(length: Int(length))
+            try #require(body != nil, "a whole frame after its length")
+            frames.append(try Frame(serializedBytes: body!))
+        }
+        #expect(wire.readableBytes == 0)
+        return frames
+    }
+}
