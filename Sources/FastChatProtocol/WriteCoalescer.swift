@@ -39,8 +39,9 @@ final class WriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        // What was written and not flushed is dropped with the channel, as NIO drops unflushed writes on close.
-        failJoined(ChannelError.ioOnClosedChannel)
+        // Passed on as they were written, so what a close keeps is as without this handler: swift-nio-ssl sends the
+        // writes before a half-close (`.output`, after a node link's last forward) even unflushed.
+        writeJoined(context)
         context.close(mode: mode, promise: promise)
     }
 
