@@ -72,7 +72,8 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
             return true
         }
         for frame in frames {
-            await flow.waitUntilWritable()
+            // The channel's writability is readable from any thread: only a connection that is behind pays the hop.
+            if !outbox.isWritable { await flow.waitUntilWritable() }
             await handle(frame)
             if closeAfterThisFrame {
                 // A last reply (such as the error that ends the connection) must leave before the close.
