@@ -77,6 +77,13 @@ extension ChatClient {
                     await withCheckedContinuation { accountWaiters.append($0) }
                 }
                 await open(deliver)
+            case .deliveries(let deliveries):
+                if account == nil {
+                    await withCheckedContinuation { accountWaiters.append($0) }
+                }
+                for delivery in deliveries.entries {
+                    await open(delivery)
+                }
             case .receipt(let receipt):
                 if let id = UUID(bytes: receipt.messageID) {
                     eventContinuation.yield(.delivered(messageID: id, recipient: receipt.recipient))
@@ -99,6 +106,19 @@ extension ChatClient {
                 await reconnect()
             }
         }
+    }
+
+    /// A version-2 entry: handled as the same `Deliver`. One whose stored item does not parse (or holds neither an
+    /// envelope nor a notice) is what a `Deliver` with neither is: rejected, and acknowledged so it goes away.
+    private func open(_ delivery: Fastchat_V1_Delivery) async {
+        guard account != nil else { return }
+        guard let deliver = Fastchat_V1_Deliver(delivery) else {
+            options.logger.warning("Rejected an unreadable mailbox item", metadata: ["seq": "\(delivery.seq)"])
+            eventContinuation.yield(.rejected(from: "", reason: "the mailbox item is unreadable"))
+            try? await acknowledge(seqs: [delivery.seq])
+            return
+        }
+        await open(deliver)
     }
 
     private func open(_ deliver: Fastchat_V1_Deliver) async {

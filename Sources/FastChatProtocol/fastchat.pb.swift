@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// FastChat wire protocol, version 1.
+/// FastChat wire protocol, versions 1 and 2.
 ///
 /// Transport: TCP. Every frame is a 4-byte big-endian unsigned length followed by that many bytes of one
 /// serialized `Frame`. A frame longer than the limit announced in `HelloReply.max_frame_bytes` (1 MiB by default)
@@ -17,11 +17,13 @@
 /// Conversation:
 ///   1. The client sends `Hello`; the peer answers `HelloReply` (a node) or `Redirect` (a balancer; the client then
 ///      connects to the address it names and starts again). An unsupported version is answered with an `Error`
-///      (UNSUPPORTED_VERSION) and the connection is closed.
+///      (UNSUPPORTED_VERSION) and the connection is closed. The client names the version it speaks (1 or 2); the
+///      reply names the one the connection uses. Version 2 differs only in how mailbox entries are pushed: many to a
+///      `Deliveries` frame, each item as the node stored it, instead of one `Deliver` each.
 ///   2. The client signs up (`GetChallenge`, then `SignUp`) or signs in (`GetAuthParams`, then `SignIn`). Everything
 ///      else needs a signed-in session; before that it is answered with NOT_SIGNED_IN.
 ///   3. Requests carry a non-zero `request_id`; the reply carries the same id. Frames the server pushes on its own
-///      (`Deliver`, `Receipt`, `Synced`) carry request id 0.
+///      (`Deliver` or `Deliveries`, `Receipt`, `Synced`) carry request id 0.
 ///
 /// Passwords never travel: the client derives an Ed25519 login key from password and username (scrypt, the parameters
 /// in `KdfParams`, then HKDF); the node keeps only its public half. Every proof of a password (sign-up, sign-in, group
@@ -392,6 +394,15 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     set {body = .synced(newValue)}
   }
 
+  /// version 2: instead of Deliver
+  public var deliveries: Fastchat_V1_Deliveries {
+    get {
+      if case .deliveries(let v)? = body {return v}
+      return Fastchat_V1_Deliveries()
+    }
+    set {body = .deliveries(newValue)}
+  }
+
   public var createGroup: Fastchat_V1_CreateGroup {
     get {
       if case .createGroup(let v)? = body {return v}
@@ -556,6 +567,8 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     case ack(Fastchat_V1_Ack)
     case receipt(Fastchat_V1_Receipt)
     case synced(Fastchat_V1_Synced)
+    /// version 2: instead of Deliver
+    case deliveries(Fastchat_V1_Deliveries)
     case createGroup(Fastchat_V1_CreateGroup)
     case getGroupAuthParams(Fastchat_V1_GetGroupAuthParams)
     case joinGroup(Fastchat_V1_JoinGroup)
@@ -584,7 +597,7 @@ public nonisolated struct Fastchat_V1_Hello: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// 1
+  /// the version the client speaks: 1 or 2 (a node refuses 0 and versions it does not know)
   public var protocolVersion: UInt32 = 0
 
   /// free text, for logs
@@ -604,6 +617,7 @@ public nonisolated struct Fastchat_V1_HelloReply: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// the version this connection uses: the client's, or lower (a version-1 node says 1)
   public var protocolVersion: UInt32 = 0
 
   public var nodeName: String = String()
@@ -1233,6 +1247,38 @@ public nonisolated struct Fastchat_V1_Deliver: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+/// Version 2: mailbox entries pushed in one frame, in the order a version-1 connection would get them as `Deliver`s.
+/// A node packs as many as fit its frame limit. The client handles each as the same `Deliver`, and acks its `seq`.
+public nonisolated struct Fastchat_V1_Deliveries: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var entries: [Fastchat_V1_Delivery] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_Delivery: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var seq: UInt64 = 0
+
+  /// The stored MailboxItem bytes, as the node stored them (it does not parse them). An item that does not parse, or
+  /// holds neither envelope nor notice, is handled as a Deliver with neither: rejected, and acked so it goes away.
+  public var item: Data = Data()
+
+  public var storedAtMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Answered with Ok once the entries are deleted.
 public nonisolated struct Fastchat_V1_Ack: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1728,7 +1774,7 @@ nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{1}ping\0\u{1}pong\0\u{1}move\0\u{4}\u{3}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{4}\u{f}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{1}ping\0\u{1}pong\0\u{1}move\0\u{4}\u{3}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{1}deliveries\0\u{4}\u{e}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2060,6 +2106,19 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.body = .synced(v)
+        }
+      }()
+      case 46: try {
+        var v: Fastchat_V1_Deliveries?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .deliveries(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .deliveries(v)
         }
       }()
       case 60: try {
@@ -2396,6 +2455,10 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
     case .synced?: try {
       guard case .synced(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 45)
+    }()
+    case .deliveries?: try {
+      guard case .deliveries(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 46)
     }()
     case .createGroup?: try {
       guard case .createGroup(let v)? = self.body else { preconditionFailure() }
@@ -3724,6 +3787,76 @@ nonisolated extension Fastchat_V1_Deliver: SwiftProtobuf.Message, SwiftProtobuf.
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_Deliveries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Deliveries"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_Deliveries, rhs: Fastchat_V1_Deliveries) -> Bool {
+    if lhs.entries != rhs.entries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_Delivery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Delivery"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{1}item\0\u{3}stored_at_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.item) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.storedAtMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 1)
+    }
+    if !self.item.isEmpty {
+      try visitor.visitSingularBytesField(value: self.item, fieldNumber: 2)
+    }
+    if self.storedAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.storedAtMs, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_Delivery, rhs: Fastchat_V1_Delivery) -> Bool {
+    if lhs.seq != rhs.seq {return false}
+    if lhs.item != rhs.item {return false}
+    if lhs.storedAtMs != rhs.storedAtMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -76,16 +76,26 @@ final class BenchConnection: ChannelInboundHandler {
             _ = flush(acknowledging: true)
             moveIfAnswered()
         case .deliver(let deliver):
-            pendingAcks.append(deliver.seq)
-            listForFlush()
-            if let user, let stamp = MessageStamp(bytes: deliver.envelope.messageID) {
-                let verdict = tracker.received(sender: stamp.sender, sequence: UInt64(stamp.sequence))
-                load.delivered(deliver, stamp: stamp, verdict: verdict, to: user, timed: timed)
+            received(deliver)
+        case .deliveries(let deliveries):
+            // Protocol version 2: each entry counts as the same Deliver, in order; an unreadable one is acked as a
+            // Deliver without a stamp is.
+            for delivery in deliveries.entries {
+                received(Fastchat_V1_Deliver(delivery) ?? .with { $0.seq = delivery.seq })
             }
         case .accepted(let accepted):
             load.accepted(accepted.messageID, copies: outgoing?.copies ?? 1)
         default:
             break  // receipts, acks' Ok, Synced, errors (counted above)
+        }
+    }
+
+    private func received(_ deliver: Fastchat_V1_Deliver) {
+        pendingAcks.append(deliver.seq)
+        listForFlush()
+        if let user, let stamp = MessageStamp(bytes: deliver.envelope.messageID) {
+            let verdict = tracker.received(sender: stamp.sender, sequence: UInt64(stamp.sequence))
+            load.delivered(deliver, stamp: stamp, verdict: verdict, to: user, timed: timed)
         }
     }
 
