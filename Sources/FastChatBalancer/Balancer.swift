@@ -138,10 +138,11 @@ public final class Balancer: Service, Sendable {
         let requestID = frame.requestID
         switch frame.body {
         case .hello(let hello):
-            guard hello.protocolVersion == Wire.protocolVersion else {
+            // The node the client is sent to agrees the version; a version no node speaks is refused here.
+            guard Wire.supportedVersions.contains(hello.protocolVersion) else {
                 return .error(
                     .unsupportedVersion,
-                    "Protocol version \(hello.protocolVersion) is not supported; this server speaks version \(Wire.protocolVersion).",
+                    "Protocol version \(hello.protocolVersion) is not supported; this server speaks versions 1 to \(Wire.protocolVersion).",
                     requestID: requestID
                 )
             }

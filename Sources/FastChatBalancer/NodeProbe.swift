@@ -36,7 +36,8 @@ actor NodeProbe {
         var host = String(node.address[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         probedAt[name] = .now
-        let hello = Frame(requestID: 1, .hello(.with { $0.protocolVersion = Wire.protocolVersion; $0.clientName = "balancer-probe" }))
+        // Version 1: every node answers it, one from before version 2 too.
+        let hello = Frame(requestID: 1, .hello(.with { $0.protocolVersion = Wire.supportedVersions.lowerBound; $0.clientName = "balancer-probe" }))
         let answer = try? await StatusQuery.exchange(hello, host: host, port: port, tls: tls, timeout: timeout)
         probedAt[name] = .now
         if case .helloReply = answer?.body { return }

@@ -32,11 +32,13 @@ public actor FrameConnection {
     /// is verified against the CA the balancer was verified with. A node that refuses the connection or does not
     /// answer within `answerTimeout` is reported to the balancer, which is asked again (a few times), so a node
     /// that just died or froze costs a command seconds, not its success. A server that is not trusted throws
-    /// `ServerNotTrusted` before any frame reaches it, and is never retried.
+    /// `ServerNotTrusted` before any frame reaches it, and is never retried. `protocolVersion`: the highest version
+    /// to speak (the reply says the one the connection uses).
     public static func open(
         to endpoint: Endpoint,
         tls: ClientTLS?,
         clientName: String = "fastchat",
+        protocolVersion: UInt32 = Wire.protocolVersion,
         answerTimeout: Duration = .seconds(5),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> (FrameConnection, Fastchat_V1_HelloReply) {
@@ -45,7 +47,7 @@ public actor FrameConnection {
         for _ in 0..<maxNodeAttempts {
             let (connection, answer, nodeTLS) = try await greet(
                 endpoint, tls: tls, clientName: clientName, unreachable: unreachable, answerTimeout: answerTimeout,
-                eventLoopGroup: eventLoopGroup)
+                eventLoopGroup: eventLoopGroup, version: protocolVersion)
             switch answer {
             case .helloReply(let reply):
                 await connection.keepAlive(nodeIdleTimeout: reply.idleTimeoutSeconds)
@@ -56,7 +58,7 @@ public actor FrameConnection {
                 do {
                     let (node, nodeAnswer, _) = try await greet(
                         target, tls: nodeTLS, clientName: clientName, unreachable: [], answerTimeout: answerTimeout,
-                        eventLoopGroup: eventLoopGroup)
+                        eventLoopGroup: eventLoopGroup, version: protocolVersion)
                     guard case .helloReply(let reply) = nodeAnswer else {
                         await node.close()
                         throw ProtocolError(.badRequest, "The node at \(target) answered Hello with something unexpected.")
@@ -89,19 +91,26 @@ public actor FrameConnection {
     /// Nodes a client tries through a balancer before it gives up.
     static let maxNodeAttempts = 3
 
-    /// Connects to `target`, says Hello and returns the answer, with the trust for a node it redirects to.
+    /// Connects to `target`, says Hello and returns the answer, with the trust for a node it redirects to. A server
+    /// from before protocol version 2 refuses it: the client connects again and speaks version 1 (whose pushes it
+    /// handles as well).
     private static func greet(
         _ target: Endpoint, tls: ClientTLS?, clientName: String, unreachable: [String], answerTimeout: Duration,
-        eventLoopGroup: any EventLoopGroup
+        eventLoopGroup: any EventLoopGroup, version: UInt32
     ) async throws -> (FrameConnection, Frame.OneOf_Body, ClientTLS?) {
         let (connection, check) = try await connect(to: target, tls: tls, eventLoopGroup: eventLoopGroup)
         var hello = Fastchat_V1_Hello()
-        hello.protocolVersion = Wire.protocolVersion
+        hello.protocolVersion = version
         hello.clientName = clientName
         hello.unreachableNodes = unreachable
         let answer: Frame.OneOf_Body
         do {
             answer = try await connection.request(.hello(hello), within: answerTimeout, from: target)
+        } catch let error as ProtocolError where error.code == .unsupportedVersion && version > 1 {
+            await connection.close()
+            return try await greet(
+                target, tls: tls, clientName: clientName, unreachable: unreachable, answerTimeout: answerTimeout,
+                eventLoopGroup: eventLoopGroup, version: 1)
         } catch {
             if let failure = await check?.failure { throw failure }
             throw error

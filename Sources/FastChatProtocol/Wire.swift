@@ -7,7 +7,15 @@ public typealias WireKDFParams = Fastchat_V1_KdfParams
 public typealias WirePublicIdentity = Fastchat_V1_PublicIdentity
 
 public enum Wire {
-    public static let protocolVersion: UInt32 = 1
+    /// The highest client protocol version this build speaks: a client says it in `Hello`, a node answers with it
+    /// or the client's lower one.
+    public static let protocolVersion: UInt32 = 2
+    /// The client protocol versions a node and a balancer accept in `Hello`.
+    public static let supportedVersions: ClosedRange<UInt32> = 1...protocolVersion
+    /// From this version on, a node pushes mailbox entries in `Deliveries` frames instead of one `Deliver` each.
+    public static let deliveriesVersion: UInt32 = 2
+    /// The version nodes say in `NodeHello` on their links (unchanged by the client protocol's version 2).
+    public static let nodeLinkVersion: UInt32 = 1
     /// Largest frame (the protobuf bytes, without the 4-byte length) a peer accepts unless it announces otherwise.
     public static let defaultMaxFrameBytes = 1 << 20
     /// Room a node keeps around a stored item in every frame it builds from it (`Deliver`, a `Forward` entry with

@@ -96,6 +96,8 @@ extension ConnectionHandler {
             outbox: outbox,
             store: services.store,
             pageSize: services.configuration.replayPageSize,
+            framing: protocolVersion >= Wire.deliveriesVersion
+                ? .deliveries(maxFrameBytes: services.configuration.maxFrameBytes) : .deliverEach,
             metrics: services.metrics,
             logger: logger
         )

@@ -18,6 +18,8 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
     let window: RequestWindow
     var logger: Logger
     var greeted = false
+    /// The client protocol version agreed in Hello.
+    var protocolVersion = Wire.protocolVersion
     /// The peer is another node (it said NodeHello): it may only forward.
     var isNodeLink = false
     var session: Session?
@@ -201,16 +203,17 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
             closeAfterThisFrame = true
             throw ProtocolError(.badRequest, "The first message on a connection must be Hello.")
         }
-        guard hello.protocolVersion == Wire.protocolVersion else {
+        guard Wire.supportedVersions.contains(hello.protocolVersion) else {
             closeAfterThisFrame = true
             throw ProtocolError(
                 .unsupportedVersion,
-                "Protocol version \(hello.protocolVersion) is not supported; this server speaks version \(Wire.protocolVersion)."
+                "Protocol version \(hello.protocolVersion) is not supported; this server speaks versions 1 to \(Wire.protocolVersion)."
             )
         }
         greeted = true
+        protocolVersion = hello.protocolVersion
         var reply = Fastchat_V1_HelloReply()
-        reply.protocolVersion = Wire.protocolVersion
+        reply.protocolVersion = protocolVersion
         reply.nodeName = services.configuration.nodeName
         reply.maxFrameBytes = UInt32(services.configuration.maxFrameBytes)
         reply.maxImageBytes = services.blobs == nil ? 0 : UInt64(services.configuration.maxImageBytes)
@@ -224,7 +227,7 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
     /// deliveries; each refusal is logged once per claimed name, not on every retry.
     private func acceptNodeLink(_ hello: Fastchat_V1_NodeHello) async throws {
         closeAfterThisFrame = true
-        guard hello.protocolVersion == Wire.protocolVersion else {
+        guard hello.protocolVersion == Wire.nodeLinkVersion else {
             throw ProtocolError(.unsupportedVersion, "Protocol version \(hello.protocolVersion) is not supported.")
         }
         let cutoff = Date().addingTimeInterval(-services.configuration.deadAfter.seconds)

@@ -21,6 +21,7 @@ actor MailboxDelivery {
     private let username: String
     private let outbox: Outbox
     private let pageSize: Int
+    private let framing: PushFraming
     private let metrics: NodeMetrics
     private let logger: Logger
     /// Pushed on this connection and not yet acknowledged.
@@ -60,21 +61,25 @@ actor MailboxDelivery {
     typealias PageReader = @Sendable (_ afterSeq: Int64, _ limit: Int) async throws -> [MailboxEntry]
     private let readPage: PageReader
 
-    init(username: String, outbox: Outbox, store: any ChatStore, pageSize: Int, metrics: NodeMetrics, logger: Logger) {
+    init(
+        username: String, outbox: Outbox, store: any ChatStore, pageSize: Int, framing: PushFraming = .deliverEach,
+        metrics: NodeMetrics, logger: Logger
+    ) {
         self.init(
-            username: username, outbox: outbox, pageSize: pageSize, metrics: metrics, logger: logger,
+            username: username, outbox: outbox, pageSize: pageSize, framing: framing, metrics: metrics, logger: logger,
             readPage: { afterSeq, limit in try await store.pending(for: username, afterSeq: afterSeq, limit: limit) })
     }
 
     /// `readPage` instead of the store's `pending`: tests put themselves between a read and its use.
     init(
-        username: String, outbox: Outbox, pageSize: Int, metrics: NodeMetrics, logger: Logger,
-        readPage: @escaping PageReader
+        username: String, outbox: Outbox, pageSize: Int, framing: PushFraming = .deliverEach, metrics: NodeMetrics,
+        logger: Logger, readPage: @escaping PageReader
     ) {
         self.username = username
         self.outbox = outbox
         self.readPage = readPage
         self.pageSize = pageSize
+        self.framing = framing
         self.metrics = metrics
         self.logger = logger
     }
@@ -224,15 +229,22 @@ actor MailboxDelivery {
     /// mark it stops: the rest stays in the mailbox until the connection drains (`drained`). `live`: entries just
     /// committed, whose time from commit to push is the push latency (a replay's may have waited for days).
     /// `fromStore`: a replay's page (the same entry may also be routed here live, late).
+    ///
+    /// On a version-2 connection the entries go out in `Deliveries` frames, their stored bytes unparsed; a frame
+    /// gathered so far is sent before every suspension and at the end, so nothing is held back across one (a
+    /// `stopPushing` or `close` meanwhile sees everything already sent).
     @discardableResult
     private func send(_ entries: [MailboxEntry], live: Bool = false, fromStore: Bool = false) async -> Int {
         guard !closed, !stopped else { return 0 }
         var sent = 0
         var unsettled = 0
+        var batch: DeliveriesBatch? =
+            if case .deliveries(let maxFrameBytes) = framing { DeliveriesBatch(maxFrameBytes: maxFrameBytes) } else { nil }
         let now = live ? Date() : nil
         defer { metrics.messagesDelivered.increment(by: sent) }
         for entry in entries where !closed && !stopped {
             if unsettled >= Self.settleEvery {
+                if let frame = batch?.take() { outbox.send(frame) }
                 // Lets the writer hand what was sent to the channel, whose buffer then says whether there is room.
                 await outbox.settle()
                 unsettled = 0
@@ -243,20 +255,19 @@ actor MailboxDelivery {
                 behind = true
                 break
             }
-            guard let item = try? Fastchat_V1_MailboxItem(serializedBytes: entry.envelope), let content = item.item,
-                let seq = UInt64(exactly: entry.seq)
-            else {
+            guard let seq = UInt64(exactly: entry.seq) else {
                 logger.error("Unreadable mailbox entry", metadata: ["seq": "\(entry.seq)"])
                 continue
             }
-            var deliver = Fastchat_V1_Deliver()
-            deliver.seq = seq
-            switch content {
-            case .envelope(let envelope): deliver.envelope = envelope
-            case .notice(let notice): deliver.notice = notice
+            let (item, storedAtMs) = (entry.envelope, entry.storedAt.wireMillis)
+            if batch != nil {
+                if let full = batch?.add(seq: seq, item: item, storedAtMs: storedAtMs) { outbox.send(full) }
+            } else if let deliver = Fastchat_V1_Deliver(seq: seq, item: item, storedAtMs: storedAtMs) {
+                outbox.send(Frame(.deliver(deliver)))
+            } else {
+                logger.error("Unreadable mailbox entry", metadata: ["seq": "\(entry.seq)"])
+                continue
             }
-            deliver.storedAtMs = entry.storedAt.wireMillis
-            outbox.send(Frame(.deliver(deliver)))
             pushed.insert(entry.seq)
             if fromStore { replayed.insert(entry.seq) }
             metrics.figures.pendingChanged(by: 1)
@@ -269,6 +280,7 @@ actor MailboxDelivery {
                 metrics.pushLatency.recordNanoseconds(Int64(exactly: waited) ?? .max)
             }
         }
+        if let frame = batch?.take() { outbox.send(frame) }
         return sent
     }
 }

@@ -52,7 +52,7 @@ final class NodeLink: Sendable {
             Frame(
                 .nodeHello(
                     .with {
-                        $0.protocolVersion = Wire.protocolVersion
+                        $0.protocolVersion = Wire.nodeLinkVersion
                         $0.nodeName = localName
                     }
                 )

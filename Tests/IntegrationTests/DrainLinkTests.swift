@@ -21,7 +21,7 @@ import Testing
             do {
                 let bob = try await a.user("bob")
                 #expect(try await bob.pendingMessages().isEmpty)
-                let hello = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "na" }))
+                let hello = Frame(.nodeHello(.with { $0.protocolVersion = Wire.nodeLinkVersion; $0.nodeName = "na" }))
                 let link = try await RawConnection.open(b.endpoint, context: try a.tls.identity("na").makeLinkContext())
                 try await link.writing { write in
                     /// Forwards an entry for bob (who is on na) to nb; returns who bob's client says it was from.

@@ -19,13 +19,53 @@ import Testing
             #expect(try await client.nextMessage().text == "still here")
         }
     }
+
+    /// Protocol version 2 pushes stored items the node never parsed: one that does not parse, or holds neither an
+    /// envelope nor a notice, is rejected and acknowledged (as a Deliver with neither is), and the entries after it in
+    /// the same frame still arrive, in order.
+    @Test func unreadableItemsInDeliveriesAreRejectedAndAcknowledged() async throws {
+        try await withScriptedNode { node, client in
+            let sealed = try node.sealed(.with { $0.text = "after them" }, seq: 3)
+            guard case .deliver(let deliver) = sealed.body else { throw ProtocolError(.internal, "not a Deliver") }
+            let item = try Fastchat_V1_MailboxItem.with { $0.envelope = deliver.envelope }.serializedData()
+            try node.push([Frame(requestID: 0, .deliveries(.with {
+                $0.entries = [
+                    .with { $0.seq = 1; $0.item = Data([0xFF, 0xFF, 0xFF]) },
+                    .with { $0.seq = 2; $0.item = Data() },
+                    .with { $0.seq = 3; $0.item = item; $0.storedAtMs = .min },
+                ]
+            }))])
+            for _ in 0..<2 {
+                let reason = try await client.next { event -> String? in
+                    if case .rejected(_, let reason) = event { return reason }
+                    if case .message(let message) = event { return "delivered \(message.text)" }
+                    return nil
+                }
+                #expect(reason == "the mailbox item is unreadable")
+            }
+            #expect(try await client.nextMessage().text == "after them")
+            #expect(node.acked == [1, 2, 3])
+        }
+    }
+
+    /// A node from before protocol version 2 refuses its Hello: the client says Hello again, in version 1, and gets
+    /// its messages as Delivers.
+    @Test func aClientSpeaksVersion1ToANodeThatKnowsNoOther() async throws {
+        try await withScriptedNode(protocolVersion: 1) { node, client in
+            #expect(node.hellos == [Wire.protocolVersion, 1])
+            try node.push([try node.sealed(.with { $0.text = "old node" }, seq: 1)])
+            #expect(try await client.nextMessage().text == "old node")
+        }
+    }
 }
 
 private let alice = Identity.generate()
 
 /// Runs `body` with a client signed in as `me` to a scripted node that knows alice; stops both afterwards.
-private func withScriptedNode(_ body: (ScriptedNode, ChatClient) async throws -> Void) async throws {
-    let node = try await ScriptedNode.start(peers: ["alice": alice.publicIdentity])
+private func withScriptedNode(
+    protocolVersion: UInt32 = Wire.protocolVersion, _ body: (ScriptedNode, ChatClient) async throws -> Void
+) async throws {
+    let node = try await ScriptedNode.start(peers: ["alice": alice.publicIdentity], protocolVersion: protocolVersion)
     let home = FileManager.default.temporaryDirectory.appendingPathComponent("fastchat-scripted-\(UUID().uuidString)")
     defer {
         node.stop()

@@ -19,7 +19,7 @@ import Testing
             do {
                 let bob = try await node.user("bob")
                 #expect(try await bob.pendingMessages().isEmpty)
-                let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "t2" }))
+                let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.nodeLinkVersion; $0.nodeName = "t2" }))
                 var forward = Fastchat_V1_Forward()
                 forward.entries = [
                     .with { $0.recipient = "bob"; $0.seq = 999; $0.sender = "alice"; $0.messageID = UUID().bytes }

@@ -74,7 +74,7 @@ import Testing
     @Test func forgedNodeLinkIsRefused() async throws {
         try await withNode { node in
             let bob = try await node.user("bob")
-            let forged = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "intruder" }))
+            let forged = Frame(.nodeHello(.with { $0.protocolVersion = Wire.nodeLinkVersion; $0.nodeName = "intruder" }))
             var forward = Fastchat_V1_Forward()
             forward.entries = [.with { $0.recipient = "bob"; $0.seq = 999; $0.sender = "alice"; $0.messageID = UUID().bytes }]
             let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS)
@@ -164,7 +164,7 @@ import Testing
                 let bob = try await node.user("bob")
                 #expect(try await bob.pendingMessages().isEmpty)
                 // A live registered node's name and its certificate: a link the node accepts.
-                let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.protocolVersion; $0.nodeName = "t2" }))
+                let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.nodeLinkVersion; $0.nodeName = "t2" }))
                 let linkContext = try node.tls.identity("t2").makeLinkContext()
                 try await body(bob) { forward, whileOpen in
                     try await RawConnection.open(node.endpoint, context: linkContext).send(

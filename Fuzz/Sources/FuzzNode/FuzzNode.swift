@@ -24,7 +24,7 @@ public func fuzzNode(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     var input = FuzzInput(start, count)
     if input.byte() % 8 == 7 {
         var frames = [Frame(requestID: input.integer(width: 1), .nodeHello(.with {
-            $0.protocolVersion = input.bool() ? Wire.protocolVersion : UInt32(input.byte())
+            $0.protocolVersion = input.bool() ? Wire.nodeLinkVersion : UInt32(input.byte())
             $0.nodeName = input.byte() < 240 ? NodeFixture.peerNode : input.string(max: 20)
         }))]
         while !input.isEmpty, frames.count < maxFramesPerInput {

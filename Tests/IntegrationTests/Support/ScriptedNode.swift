@@ -12,6 +12,9 @@ final class ScriptedNode: Sendable {
     static let password = "scripted password"
     let me: Identity
     let identities: [String: PublicIdentity]
+    /// The highest protocol version it speaks: a Hello naming a higher one is refused, as a node from before that
+    /// version refuses it.
+    let protocolVersion: UInt32
     private let keyBackup: Data
     private let state = Mutex(State())
 
@@ -20,18 +23,24 @@ final class ScriptedNode: Sendable {
         var connection: (any Channel)?
         /// Chunks served to FetchBlob, by blob id.
         var blobs: [Data: [Data]] = [:]
+        /// The version of each Hello, and the seqs of each Ack, in order.
+        var hellos: [UInt32] = []
+        var acked: [UInt64] = []
     }
 
-    private init(me: Identity, peers: [String: PublicIdentity]) throws {
+    private init(me: Identity, peers: [String: PublicIdentity], protocolVersion: UInt32) throws {
         let secrets = try AccountSecrets.derive(password: Self.password, username: "me", parameters: .fast)
         self.me = me
+        self.protocolVersion = protocolVersion
         identities = peers.merging(["me": me.publicIdentity]) { $1 }
         keyBackup = try me.sealedBackup(vaultKey: secrets.vaultKey)
     }
 
     /// `peers`: whose keys GetUser answers, besides `me`'s.
-    static func start(me: Identity = .generate(), peers: [String: PublicIdentity]) async throws -> ScriptedNode {
-        let node = try ScriptedNode(me: me, peers: peers)
+    static func start(
+        me: Identity = .generate(), peers: [String: PublicIdentity], protocolVersion: UInt32 = Wire.protocolVersion
+    ) async throws -> ScriptedNode {
+        let node = try ScriptedNode(me: me, peers: peers, protocolVersion: protocolVersion)
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
@@ -47,6 +56,8 @@ final class ScriptedNode: Sendable {
     }
 
     var port: Int { state.withLock { $0.listener?.localAddress?.port ?? 0 } }
+    var hellos: [UInt32] { state.withLock { $0.hellos } }
+    var acked: [UInt64] { state.withLock { $0.acked } }
 
     func stop() {
         state.withLock {
@@ -76,9 +87,13 @@ final class ScriptedNode: Sendable {
 
     fileprivate func answer(_ body: Frame.OneOf_Body?) -> Frame.OneOf_Body {
         switch body {
-        case .hello:
+        case .hello(let hello):
+            state.withLock { $0.hellos.append(hello.protocolVersion) }
+            guard hello.protocolVersion <= protocolVersion else {
+                return .error(.with { $0.code = .unsupportedVersion })
+            }
             return .helloReply(.with {
-                $0.protocolVersion = Wire.protocolVersion
+                $0.protocolVersion = hello.protocolVersion
                 $0.nodeName = "scripted"
                 $0.maxFrameBytes = UInt32(Wire.defaultMaxFrameBytes)
                 $0.maxImageBytes = 25 << 20
@@ -112,7 +127,10 @@ final class ScriptedNode: Sendable {
                 $0.chunk = chunks[Int(request.index)]
                 $0.last = Int(request.index) == chunks.count - 1
             })
-        case .ack, .signOut:
+        case .ack(let ack):
+            state.withLock { $0.acked += ack.seqs }
+            return .ok(.init())
+        case .signOut:
             return .ok(.init())
         default:
             return .error(.with { $0.code = .badRequest })
@@ -132,6 +150,8 @@ private final class ScriptedResponder: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        context.writeAndFlush(wrapOutboundOut(Frame(requestID: frame.requestID, node.answer(frame.body))), promise: nil)
+        let answer = node.answer(frame.body)
+        context.writeAndFlush(wrapOutboundOut(Frame(requestID: frame.requestID, answer)), promise: nil)
+        if case .error(let error) = answer, error.code == .unsupportedVersion { context.close(promise: nil) }
     }
 }

@@ -1,0 +1,97 @@
+import FastChatClient
+import FastChatProtocol
+import Foundation
+import Testing
+
+/// Protocol version 2 changes only how mailbox entries are pushed; a version-1 connection (older clients, scripts)
+/// is served exactly as before.
+@Suite(.timeLimit(.minutes(10))) struct ProtocolVersionTests {
+    @Test func eachSupportedVersionIsAnsweredInKindAndOthersAreRefused() async throws {
+        try await withNode { node in
+            for version: UInt32 in [1, 2] {
+                let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS)
+                    .exchange([try framed(hello(version: version))], stopAfter: 1)
+                guard case .helloReply(let reply) = result.frames.first?.body else {
+                    Issue.record("Hello in version \(version) was answered with \(result.frames)")
+                    continue
+                }
+                #expect(reply.protocolVersion == version)
+            }
+            for version: UInt32 in [0, Wire.protocolVersion + 1] {
+                let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS)
+                    .exchange([try framed(hello(version: version))])
+                #expect(result.closed)
+                #expect(result.frames.map(errorCode) == [.unsupportedVersion])
+            }
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func aVersion1ConnectionGetsOneDeliverPerEntry(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
+            let ids = try await messagesWaiting(for: "carol", on: node)
+            let (connection, reply) = try await FrameConnection.open(
+                to: node.endpoint, tls: node.clientTLS, protocolVersion: 1)
+            #expect(reply.protocolVersion == 1)
+            try await connection.signIn("carol", password: "pw")
+            let pushes = try await pushesUntilSynced(on: connection)
+            await connection.close()
+
+            let delivers = pushes.compactMap { push -> Fastchat_V1_Deliver? in
+                if case .deliver(let deliver) = push { return deliver }
+                return nil
+            }
+            #expect(delivers.count == pushes.count)
+            #expect(delivers.map(\.envelope.messageID) == ids.map(\.bytes))
+            #expect(delivers.map(\.seq) == delivers.map(\.seq).sorted())
+        }
+    }
+
+    /// The entries pending at sign-in come in one `Deliveries` frame, each item as the node stored it.
+    @Test(arguments: Backend.all)
+    func aVersion2ConnectionGetsTheEntriesTogetherAsStored(_ backend: Backend) async throws {
+        try await withNode(on: backend) { node in
+            let ids = try await messagesWaiting(for: "carol", on: node)
+            let (connection, reply) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            #expect(reply.protocolVersion == 2)
+            try await connection.signIn("carol", password: "pw")
+            let pushes = try await pushesUntilSynced(on: connection)
+            await connection.close()
+
+            try #require(pushes.count == 1)
+            guard case .deliveries(let deliveries) = pushes[0] else {
+                Issue.record("The replay pushed \(pushes[0])")
+                return
+            }
+            let items = try deliveries.entries.map { try Fastchat_V1_MailboxItem(serializedBytes: $0.item) }
+            #expect(items.map(\.envelope.messageID) == ids.map(\.bytes))
+            #expect(deliveries.entries.map(\.seq) == deliveries.entries.map(\.seq).sorted())
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            #expect(deliveries.entries.allSatisfy { $0.storedAtMs > now - 600_000 && $0.storedAtMs <= now })
+        }
+    }
+
+    /// Signs `recipient` up (password "pw") and leaves three messages from bob waiting for them; their ids in order.
+    private func messagesWaiting(for recipient: String, on node: NodeHarness) async throws -> [UUID] {
+        try await node.client(home: recipient).signUp(username: recipient, password: "pw")
+        let bob = try await node.user("bob")
+        var ids: [UUID] = []
+        for text in ["one", "two", "three"] {
+            ids.append(try await bob.send(text, to: recipient))
+        }
+        await bob.signOut()
+        return ids
+    }
+
+    /// What the node pushes until `Synced` (which ends the sign-in replay), without it.
+    private func pushesUntilSynced(on connection: FrameConnection) async throws -> [Frame.OneOf_Body] {
+        try await within(patience, "the sign-in replay ends with Synced") {
+            var pushes: [Frame.OneOf_Body] = []
+            for await push in connection.pushes {
+                if case .synced = push { return pushes }
+                pushes.append(push)
+            }
+            throw Disconnected(reason: "the connection closed before Synced")
+        }
+    }
+}
