@@ -80,11 +80,15 @@ def seeds_node():
 
 
 def seeds_client():
+    def sealed_body(content_tail, group=b"\x00", message_id=ID):
+        # id, group choice, structured content (sender alice, right id), sent at, then the caller's text and image,
+        # the plaintext kept, no header change, stored-at.
+        return (message_id + group + b"\xc8" + b"\x00" + b"\x00" + b"\x07" + struct.pack("<Q", 1764400000000)
+                + content_tail + b"\xc8" + b"\x0f" + b"\x00")
+
     def sealed(content_tail, group=b"\x00"):
-        # seq, kind 0 (sealed), id, group choice, structured content (sender alice, right id), sent at, then the
-        # caller's text and image, the plaintext kept, no header change, stored-at, request id 0.
-        return (b"\x01" + b"\x00" + ID + group + b"\xc8" + b"\x00" + b"\x00" + b"\x07" + struct.pack("<Q", 1764400000000)
-                + content_tail + b"\xc8" + b"\x0f" + b"\x00" + b"\x00")
+        # seq, kind 0 (sealed), the sealed message, request id 0.
+        return b"\x01" + b"\x00" + sealed_body(content_tail, group) + b"\x00"
 
     text = data("hello 👋".encode()) + b"\x00"
     yield "text", b"\x01" + sealed(text)
@@ -96,6 +100,15 @@ def seeds_client():
     yield "notice", b"\x00" + notice
     receipt = b"\x01" + b"\x05" + ID + NAME["alice"] + b"\x00"
     yield "receipt", b"\x00" + receipt
+    # Protocol version 2: seq, kind 8 (Deliveries), three entries (each at seq + its index): a sealed message's item
+    # kept as serialized, bytes that do not parse, another sealed message; then request id 0.
+    second_id = bytes([2]) + bytes(range(16, 32))
+    deliveries = (b"\x01" + b"\x08" + b"\x02"
+                  + b"\x01" + b"\x00" + sealed_body(text) + b"\x00" + b"\x00"
+                  + b"\x01" + b"\x03" + b"\x00" + b"\xff" + data(b"\xff\xff\xff") + b"\x00"
+                  + b"\x01" + b"\x00" + sealed_body(data(b"after it") + b"\x00", message_id=second_id) + b"\x00" + b"\x00"
+                  + b"\x00")
+    yield "deliveries", b"\x01" + deliveries
     yield "error", b"\x00" + b"\x00" + b"\x06" + b"\x00" + b"\x02" + data(b"oops") + b"\x00" + b"\x00"
 
 

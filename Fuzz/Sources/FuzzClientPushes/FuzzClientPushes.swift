@@ -4,9 +4,10 @@ import FuzzSupport
 
 /// Target (c): a real `ChatClient`'s handling of everything a node pushes. Each input is a sequence of pushed
 /// frames — deliveries of validly sealed messages whose opened content the input writes (image references and
-/// their blobs included), deliveries of arbitrary envelopes and group notices, receipts, `Synced`, errors, frames
-/// parsed from raw bytes, with any request id — followed by a `Synced` barrier: once the client reports it, it has
-/// handled all of them. The barrier is awaited a few inputs later (`ClientFixture.synced`), so round trips overlap.
+/// their blobs included), deliveries of arbitrary envelopes and group notices, version-2 `Deliveries` of such items
+/// or of bytes that do not parse, receipts, `Synced`, errors, frames parsed from raw bytes, with any request id —
+/// followed by a `Synced` barrier: once the client reports it, it has handled all of them. The barrier is awaited a
+/// few inputs later (`ClientFixture.synced`), so round trips overlap.
 private let fixture: ClientFixture = {
     switch blocking({ try await ClientFixture.make() }) {
     case .success(let fixture): return fixture
@@ -29,7 +30,7 @@ public func fuzzClientPushes(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     while !input.isEmpty, frames.count < maxPushesPerInput {
         let seq = input.interesting()
         let body: Frame.OneOf_Body?
-        switch input.byte() % 8 {
+        switch input.byte() % 9 {
         case 0, 1, 2:
             body = fixture.sealedDeliver(&input, seq: seq, blobs: &blobs)
         case 3:
@@ -55,8 +56,10 @@ public func fuzzClientPushes(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
                     $0.message = input.string()
                     $0.retryAfterSeconds = UInt32(truncatingIfNeeded: input.interesting())
                 })
-        default:
+        case 7:
             body = FuzzFrames.raw(&input)
+        default:
+            body = fixture.deliveries(&input, seq: seq, blobs: &blobs)
         }
         // Mostly pushes (request id 0); now and then an answer to a request the client may have in flight.
         let requestID = input.byte() < 240 ? 0 : input.integer(width: 1)
