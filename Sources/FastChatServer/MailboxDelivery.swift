@@ -37,6 +37,11 @@ actor MailboxDelivery {
     /// `hold()` until the resync after it ends.
     private var holding = true
     private var replayRunning = false
+    /// This node is registering again after it was taken for dead: live entries wait (`holding`) until the resync
+    /// after its sessions are restored. Other nodes see it live before that, and may ask it to replay to a user
+    /// then; for a user whose session is not back yet they leave entries in the mailbox. Released by that earlier
+    /// replay, a live entry routed after the restore would overtake them.
+    private var heldUntilRestored = false
     private var replayAgain = false
     private var waiting: [MailboxEntry] = []
     private var waitingBytes = 0
@@ -127,10 +132,12 @@ actor MailboxDelivery {
         saySyncedIfCaughtUp()
     }
 
-    /// Holds live entries until the next `resync` ends (taken before this node re-registers, so nothing that
-    /// arrives meanwhile overtakes what it missed).
-    func hold() {
+    /// Holds live entries until the next `resync` ends. `untilRestored`: taken before this node registers again
+    /// after it was taken for dead, and released only by the resync after its sessions are restored
+    /// (`resync(restored: true)`), not by one that runs meanwhile.
+    func hold(untilRestored: Bool = false) {
         holding = true
+        if untilRestored { heldUntilRestored = true }
     }
 
     /// The client is told to move (the node drains): from now on nothing is pushed on this connection, not even by a
@@ -141,8 +148,10 @@ actor MailboxDelivery {
         stopped = true
     }
 
-    /// Pushes from the mailbox what this connection was not given, then what arrived meanwhile.
-    func resync() async {
+    /// Pushes from the mailbox what this connection was not given, then what arrived meanwhile. `restored`: the
+    /// resync after this node restored its sessions, which releases `hold(untilRestored:)`.
+    func resync(restored: Bool = false) async {
+        if restored { heldUntilRestored = false }
         guard !replayRunning else {
             replayAgain = true
             return
@@ -187,6 +196,11 @@ actor MailboxDelivery {
             sent += await replayOnce()
         } while replayAgain && !behind
         replayRunning = false
+        guard !heldUntilRestored else {
+            // What arrived meanwhile keeps waiting for the resync that releases the hold.
+            catchingUp = false
+            return sent
+        }
         holding = false
         let live = waiting.sorted { $0.seq < $1.seq }
         waiting = []

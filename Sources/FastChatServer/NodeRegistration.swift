@@ -62,7 +62,7 @@ struct NodeRegistration: Sendable {
                     }
                     if beat == .registeredAgain {
                         // Not awaited here: replaying thousands of mailboxes must not delay the next heartbeat.
-                        group.addTask { await services.resync(nil) }
+                        group.addTask { await services.resync(nil, restored: true) }
                     }
                     if ContinuousClock.now - lastSweep >= .seconds(60) {
                         lastSweep = .now
@@ -106,9 +106,11 @@ struct NodeRegistration: Sendable {
         var beat = Beat.registered
         if try await !store.heartbeat(node: configuration.nodeName, load: load, at: now) {
             // Held from before this node is visible again, so nothing forwarded to it from now on overtakes what
-            // its users missed; the replay (`NodeServices.resync`) releases them.
+            // its users missed; only the replay after their sessions are restored releases them (another node may
+            // ask for a replay as soon as it sees this one again, before some sessions are back: entries for those
+            // users still go to the mailbox, and that replay would otherwise let newer live ones overtake them).
             for username in await services.sessions.usernames {
-                await services.sessions.session(for: username)?.delivery.hold()
+                await services.sessions.session(for: username)?.delivery.hold(untilRestored: true)
             }
             try await register()
             await restoreSessions()

@@ -147,8 +147,9 @@ struct NodeServices: Sendable {
 
 extension NodeServices {
     /// Replays the mailboxes of `usernames` (nil: everyone signed in here) to their connections: what was committed
-    /// for them and never pushed live is pushed now, before newer live entries.
-    func resync(_ usernames: [String]?) async {
+    /// for them and never pushed live is pushed now, before newer live entries. `restored`: the replay after this
+    /// node restored its sessions (it had been taken for dead), which releases the hold taken before (`NodeRegistration`).
+    func resync(_ usernames: [String]?, restored: Bool = false) async {
         var names = usernames ?? []
         if usernames == nil { names = await sessions.usernames }
         var resyncing: [Session] = []
@@ -161,11 +162,11 @@ extension NodeServices {
             var next = resyncing.makeIterator()
             for _ in 0..<8 {
                 guard let session = next.next() else { break }
-                group.addTask { await session.delivery.resync() }
+                group.addTask { await session.delivery.resync(restored: restored) }
             }
             while await group.next() != nil {
                 guard let session = next.next() else { continue }
-                group.addTask { await session.delivery.resync() }
+                group.addTask { await session.delivery.resync(restored: restored) }
             }
         }
     }

@@ -117,6 +117,26 @@ import Testing
         #expect(try await fixture.store.pending(for: "bob", afterSeq: 0, limit: 10).map(\.seq) == [pending.seq, live.seq])
     }
 
+    /// A node taken for dead holds its users' live entries from before it registers again until the resync after
+    /// their sessions are restored. Another node that sees it live again first may ask it to replay to a user whose
+    /// session is not back yet, and leaves that user's entries in the mailbox meanwhile: the replay it asked for must
+    /// not release the hold, or a live entry routed after the restore overtakes them (the bench counted such
+    /// reorderings on an overloaded machine).
+    @Test func aReplayWhileSessionsAreRestoredKeepsTheHoldForTheRestoredOne() async throws {
+        let fixture = try await DeliveryFixture()
+        defer { fixture.remove() }
+        let delivery = fixture.gatedDelivery()
+        await delivery.replay()
+        await delivery.hold(untilRestored: true)
+        await delivery.resync()
+        let leftInTheMailbox = try await accept(in: fixture.store, text: "routed to nowhere")
+        let live = try await accept(in: fixture.store, text: "routed here once the session is back")
+        await delivery.push([live])
+        #expect(try await fixture.deliveredSeqs() == [], "nothing is pushed before the resync after the restore")
+        await delivery.resync(restored: true)
+        #expect(try await fixture.deliveredSeqs() == [leftInTheMailbox.seq, live.seq])
+    }
+
     private func accept(in store: SQLiteStore, text: String) async throws -> MailboxEntry {
         let item = try Fastchat_V1_MailboxItem.with { $0.envelope = .with { $0.ciphertext = Data(text.utf8) } }.serializedData()
         let outcomes = try await store.accept([
