@@ -103,7 +103,7 @@ extension ConnectionHandler {
         )
         await flow.attach(delivery)
         let session = Session(username: user.username, outbox: outbox, delivery: delivery)
-        await services.sessions.register(session)
+        services.sessions.register(session)
         self.session = session
         logger[metadataKey: "user"] = "\(user.username)"
         logger.info("Signed in")

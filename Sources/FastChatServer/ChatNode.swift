@@ -75,38 +75,7 @@ public final class ChatNode: Service, Sendable {
             logger.notice("Cleared \(cleared) sessions left by an earlier run of this node")
         }
         let metrics = NodeMetrics(factory: configuration.metricsFactory ?? MetricsSystem.factory)
-        let services = NodeServices(
-            configuration: configuration,
-            store: store,
-            sessions: SessionDirectory(),
-            mailbox: MailboxWriter(
-                "mailbox", maxBatchSize: configuration.maxBatchSize, metrics: metrics.mailboxCommits,
-                storeErrors: metrics.storeErrors, logger: logger
-            ) {
-                try await store.accept($0)
-            },
-            acks: AckWriter(
-                "acks", maxBatchSize: configuration.maxBatchSize, metrics: metrics.ackCommits,
-                storeErrors: metrics.storeErrors, logger: logger
-            ) {
-                try await store.acknowledge($0)
-            },
-            presence: PresenceCache(store: store, localNode: configuration.nodeName),
-            users: UserCache(store: store),
-            links: NodeLinks(
-                localName: configuration.nodeName, tls: try configuration.tls?.makeLinkContext(),
-                // Nodes of a cluster share their settings: a third of this node's idle timeout suits the peers too.
-                keepAlive: (configuration.idleTimeout ?? .seconds(90)) / 3, maxFrameBytes: configuration.maxFrameBytes,
-                metrics: metrics, logger: logger),
-            inboundLinks: InboundLinks(),
-            linkRefusals: LinkRefusals(),
-            authLimiter: AuthRateLimiter(configuration.authLimits),
-            connectionCounts: ConnectionCounts(configuration.connectionLimits),
-            outboundPeak: OutboundPeak(),
-            metrics: metrics,
-            blockingPool: NIOThreadPool.singleton,
-            logger: logger
-        )
+        let services = try NodeServices(configuration: configuration, store: store, metrics: metrics, logger: logger)
         let node = try ChatNode(serverChannel: channel, services: services)
         try await node.registration.register()
         return node
@@ -131,7 +100,7 @@ public final class ChatNode: Service, Sendable {
         let metrics = services.metrics
         metrics.mailboxPending.record(metrics.figures.mailboxPending)
         var buffered = 0
-        for session in await services.sessions.all {
+        for session in services.sessions.all {
             buffered += await session.outbox.bufferedBytes()
         }
         metrics.outboundBuffered.record(buffered)
@@ -145,8 +114,8 @@ public final class ChatNode: Service, Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await services.links.run() }
             await withDiscardingTaskGroup { commitStages in
-                commitStages.addTask { await services.mailbox.run() }
-                commitStages.addTask { await services.acks.run() }
+                commitStages.addTask { await services.mailbox.run(reporting: services.reportAccepted) }
+                commitStages.addTask { await services.acks.run(reporting: services.reportAcknowledged) }
                 let scheduler = ConnectionScheduler()
                 await withDiscardingTaskGroup { serving in
                     serving.addTask { await scheduler.run() }

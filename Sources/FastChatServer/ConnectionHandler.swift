@@ -278,7 +278,7 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
         guard let session else { return }
         self.session = nil
         await flow.attach(nil)
-        await services.sessions.remove(session)
+        services.sessions.remove(session)
         await session.delivery.close()
         // Its own task, so a connection cancelled by shutdown still releases the account cluster-wide.
         let store = services.store

@@ -4,21 +4,29 @@ import Logging
 import Metrics
 
 /// Group commit: items submitted while a transaction is running are written together in the next one, so the
-/// store sees one transaction per batch instead of one per item. Outcomes are reported in submission order,
-/// after the batch is durable — only then may a sender be told ✓, a recipient be pushed the message, or an
-/// acknowledgement be confirmed.
+/// store sees one transaction per batch instead of one per item. Outcomes are reported a batch at a time, in
+/// submission order, after the batch is durable — only then may a sender be told ✓, a recipient be pushed the
+/// message, or an acknowledgement be confirmed. Reporting a whole batch at once lets the reporter route it in one
+/// go: one look-up per recipient and one forward per node for the batch, not for each of its messages.
 ///
 /// Reporting a batch (routing its entries, perhaps over a node link) runs beside the write of the next one, so the
 /// store is not idle while messages are delivered; the stage waits for one batch's reports before starting the
 /// next batch's, which keeps them in commit order and bounds what is held between the two.
-actor GroupCommit<Item: Sendable, Outcome: Sendable> {
-    typealias Completion = @Sendable (Result<Outcome, any Error>) async -> Void
+actor GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable> {
     /// Writes one batch in one transaction, returning one outcome per item, in order.
     typealias Write = @Sendable ([Item]) async throws -> [Outcome]
+    /// One submitted item's outcome, with what its submitter handed in to be answered by (`Ticket`).
+    struct Report: Sendable {
+        let item: Item
+        let ticket: Ticket
+        let result: Result<Outcome, any Error>
+    }
+    /// Answers a written (or failed) batch, its reports in submission order.
+    typealias Reporter = @Sendable ([Report]) async -> Void
 
     private struct Pending {
         var item: Item
-        var completion: Completion
+        var ticket: Ticket
     }
 
     private let name: String
@@ -48,17 +56,14 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
         self.logger = logger
     }
 
-    /// Queues `item` for the next batch; `completion` is called with its outcome once the batch is durable (or
-    /// failed). After `finish()` the item is refused at once.
-    func submit(_ item: Item, completion: @escaping Completion) async {
+    /// Queues `item` for the next batch; its report (with `ticket`) comes once the batch is durable (or failed).
+    /// Waits while the queue is full. After `finish()` the item is refused: it throws, and no report comes.
+    func submit(_ item: Item, ticket: Ticket) async throws {
         while queue.count >= maxQueued && !finished {
             await withCheckedContinuation { roomWaiters.append($0) }
         }
-        guard !finished else {
-            await completion(.failure(ProtocolError(.unavailable, "The node is stopping.")))
-            return
-        }
-        queue.append(Pending(item: item, completion: completion))
+        guard !finished else { throw ProtocolError(.unavailable, "The node is stopping.") }
+        queue.append(Pending(item: item, ticket: ticket))
         workWaiter?.resume()
         workWaiter = nil
     }
@@ -71,16 +76,16 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
         resumeRoomWaiters()
     }
 
-    /// Writes and reports batches until `finish()`. The node runs it as a child task for as long as it serves.
-    func run() async {
+    /// Writes batches and hands each to `report` until `finish()`. The node runs it as a child task for as long as
+    /// it serves.
+    func run(reporting report: @escaping Reporter) async {
         await withTaskGroup(of: Void.self) { reporting in
             var reportsUnderWay = false
             while let batch = await nextBatch() {
                 let results = await commit(batch)
                 if reportsUnderWay { await reporting.next() }
-                reporting.addTask {
-                    for (pending, result) in zip(batch, results) { await pending.completion(result) }
-                }
+                let reports = zip(batch, results).map { Report(item: $0.item, ticket: $0.ticket, result: $1) }
+                reporting.addTask { await report(reports) }
                 reportsUnderWay = true
             }
         }
@@ -121,5 +126,5 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable> {
     }
 }
 
-typealias MailboxWriter = GroupCommit<IncomingMessage, AcceptOutcome>
-typealias AckWriter = GroupCommit<Acknowledgement, [MailboxEntry]>
+typealias MailboxWriter = GroupCommit<IncomingMessage, AcceptOutcome, SendTicket>
+typealias AckWriter = GroupCommit<Acknowledgement, [MailboxEntry], AckTicket>

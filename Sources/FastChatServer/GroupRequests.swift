@@ -265,12 +265,8 @@ extension ConnectionHandler {
         }
         guard let payload = try? Fastchat_V1_MailboxItem.with({ $0.notice = notice }).serializedData() else { return }
         let message = IncomingMessage(sender: Notices.sender, messageID: UUID(), recipients: recipients, envelope: payload)
-        let services = self.services
-        await services.mailbox.submit(message) { result in
-            if case .success(.stored(let entries)) = result {
-                await services.route(entries)
-            }
-        }
+        // Refused only by a stopping node, like any message then; the notice is not stored.
+        try? await services.mailbox.submit(message, ticket: .notice)
     }
 }
 

@@ -36,40 +36,22 @@ extension ConnectionHandler {
         let message = IncomingMessage(
             sender: session.username, messageID: messageID, copies: copies, sharedBody: sharedBody,
             blobs: try Self.blobs(of: envelope), quota: services.configuration.mailboxQuota)
-        let outbox = self.outbox
-        let services = self.services
-        let accepted = Fastchat_V1_Accepted.with { $0.messageID = envelope.messageID }
-        let window = self.window
-        let isGroup = !envelope.group.isEmpty
+        let ticket = SendTicket.request(SendRequest(
+            requestID: requestID, outbox: outbox, window: window,
+            accepted: .with { $0.messageID = envelope.messageID }, isGroup: !envelope.group.isEmpty))
+        try await submit(to: services.mailbox, message, ticket: ticket)
+    }
+
+    /// Hands `item` to a commit stage, holding a slot of the connection's request window until it is answered.
+    private func submit<Item, Outcome, Ticket>(
+        to stage: GroupCommit<Item, Outcome, Ticket>, _ item: Item, ticket: Ticket
+    ) async throws {
         await window.acquire()
-        await services.mailbox.submit(message) { result in
-            await window.release()
-            switch result {
-            case .success(.stored(let entries)):
-                // Routed before the ✓: a sender that moves to another node (a drain) and sends again must not have
-                // its next message overtake this one on the way to a recipient on a third node.
-                await services.route(entries)
-                outbox.reply(to: requestID, .accepted(accepted))
-                services.metrics.messagesAccepted.increment()
-                services.metrics.figures.messageAccepted()
-                if isGroup { services.metrics.groupCopies.increment(by: entries.count) }
-            case .success(.duplicate):
-                outbox.reply(to: requestID, .accepted(accepted))
-            case .success(.missingImage):
-                // No ✓ for an image no recipient could fetch.
-                outbox.fail(requestID, ProtocolError(
-                    .badImage, "The image is no longer on the server (an upload is kept for a while until a message "
-                        + "refers to it); send it again."))
-            case .success(.mailboxFull(let recipients)):
-                services.metrics.mailboxQuotaRefused.increment()
-                let quota = services.configuration.mailboxQuota
-                outbox.fail(requestID, ProtocolError(
-                    .mailboxFull,
-                    "The mailbox of \(recipients.joined(separator: ", ")) is full (at most \(quota.entries) messages or "
-                        + "\(quota.bytes >> 20) MiB waiting); nothing was stored; send it again once they have read some."))
-            case .failure:
-                outbox.fail(requestID, ProtocolError(.unavailable, "The message could not be stored; send it again."))
-            }
+        do {
+            try await stage.submit(item, ticket: ticket)
+        } catch {
+            window.release()
+            throw error
         }
     }
 
@@ -95,22 +77,8 @@ extension ConnectionHandler {
         guard request.seqs.count <= Self.maxSeqsPerAck else {
             throw ProtocolError(.badRequest, "At most \(Self.maxSeqsPerAck) messages can be acknowledged at once.")
         }
-        let outbox = self.outbox
-        let services = self.services
         let acknowledgement = Acknowledgement(recipient: session.username, seqs: request.seqs.map { Int64(clamping: $0) })
-        let window = self.window
-        await window.acquire()
-        await services.acks.submit(acknowledgement) { result in
-            await window.release()
-            switch result {
-            case .success(let removed):
-                services.metrics.messagesAcknowledged.increment(by: removed.count)
-                await session.delivery.acknowledged(acknowledgement.seqs)
-                outbox.reply(to: requestID, .ok(.init()))
-                await services.sendReceipts(for: removed)
-            case .failure:
-                outbox.fail(requestID, ProtocolError(.unavailable, "The acknowledgement could not be stored; send it again."))
-            }
-        }
+        let ticket = AckTicket(requestID: requestID, outbox: outbox, window: window, session: session)
+        try await submit(to: services.acks, acknowledgement, ticket: ticket)
     }
 }

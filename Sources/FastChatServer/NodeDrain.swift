@@ -33,7 +33,7 @@ struct NodeDrain: Sendable {
         // Clients placed here just before the balancers saw the flag sign in meanwhile: they are told in turn, also
         // while the other nodes are still to close their links (which they do once a heartbeat shows no client).
         while ContinuousClock.now < deadline {
-            for session in await services.sessions.all where told.insert(session.id).inserted {
+            for session in services.sessions.all where told.insert(session.id).inserted {
                 await session.delivery.stopPushing()
                 session.outbox.send(Frame(.move(.with { $0.reason = "This node is draining." })))
             }

@@ -109,8 +109,8 @@ struct NodeRegistration: Sendable {
             // its users missed; only the replay after their sessions are restored releases them (another node may
             // ask for a replay as soon as it sees this one again, before some sessions are back: entries for those
             // users still go to the mailbox, and that replay would otherwise let newer live ones overtake them).
-            for username in await services.sessions.usernames {
-                await services.sessions.session(for: username)?.delivery.hold(untilRestored: true)
+            for session in services.sessions.all {
+                await session.delivery.hold(untilRestored: true)
             }
             try await register()
             await restoreSessions()
@@ -129,7 +129,7 @@ struct NodeRegistration: Sendable {
     /// machine) and cleared its sessions while its users are still connected here. Without their session rows they
     /// would be "offline" to the rest of the cluster — nothing forwarded to them live — and could sign in twice.
     private func restoreSessions() async {
-        let usernames = await services.sessions.usernames
+        let usernames = services.sessions.usernames
         var restored = 0
         for username in usernames {
             do {

@@ -30,14 +30,7 @@ struct NodeServices: Sendable {
     /// Pushes freshly stored entries to their recipients: directly if they are signed in here, over the node link
     /// if they are signed in on another node. Called in commit order.
     func route(_ entries: [MailboxEntry]) async {
-        var elsewhere: [MailboxEntry] = []
-        for entry in entries {
-            if let session = await sessions.session(for: entry.recipient) {
-                await session.delivery.push([entry])
-            } else {
-                elsewhere.append(entry)
-            }
-        }
+        let elsewhere = await pushToThoseHere(entries)
         guard !elsewhere.isEmpty else { return }
         let nodes = await presence.nodes(of: Set(elsewhere.map(\.recipient)))
         var remote: [String: [MailboxEntry]] = [:]
@@ -51,6 +44,26 @@ struct NodeServices: Sendable {
                 await route(entries, around: node)
             }
         }
+    }
+
+    /// Pushes those of `entries` whose recipients are signed in here, one push per recipient with their entries in
+    /// the order given; returns the others, in order.
+    private func pushToThoseHere(_ entries: [MailboxEntry]) async -> [MailboxEntry] {
+        guard !entries.isEmpty else { return [] }
+        let here = sessions.sessions(for: Set(entries.map(\.recipient)))
+        var pushes: [String: [MailboxEntry]] = [:]
+        var elsewhere: [MailboxEntry] = []
+        for entry in entries {
+            if here[entry.recipient] != nil {
+                pushes[entry.recipient, default: []].append(entry)
+            } else {
+                elsewhere.append(entry)
+            }
+        }
+        for (recipient, entries) in pushes {
+            await here[recipient]?.delivery.push(entries)
+        }
+        return elsewhere
     }
 
     /// A forward to `unreachable` failed (it is restarting, say). The presence cache pointed there, but its users
@@ -82,7 +95,7 @@ struct NodeServices: Sendable {
         for receipt in receipts {
             guard let node = nodes[receipt.to], node != unreachable else { continue }
             if node == configuration.nodeName {
-                await sessions.session(for: receipt.to)?.outbox.send(Frame(.receipt(receipt.receipt)))
+                sessions.session(for: receipt.to)?.outbox.send(Frame(.receipt(receipt.receipt)))
             } else {
                 onward[node, default: .init()].receipts.append(receipt)
             }
@@ -95,12 +108,15 @@ struct NodeServices: Sendable {
     /// Tells each sender (wherever they are signed in) that the recipient has their message: one frame per sender
     /// here, one forward per other node.
     func sendReceipts(for removed: [MailboxEntry]) async {
+        let removed = removed.filter { $0.sender != Notices.sender }
+        guard !removed.isEmpty else { return }
+        let here = sessions.sessions(for: Set(removed.map(\.sender)))
         var elsewhere: [(to: String, receipt: Fastchat_V1_Receipt)] = []
-        for entry in removed where entry.sender != Notices.sender {
+        for entry in removed {
             var receipt = Fastchat_V1_Receipt()
             receipt.messageID = entry.messageID.bytes
             receipt.recipient = entry.recipient
-            if let session = await sessions.session(for: entry.sender) {
+            if let session = here[entry.sender] {
                 session.outbox.send(Frame(.receipt(receipt)))
             } else {
                 elsewhere.append((entry.sender, receipt))
@@ -124,18 +140,10 @@ struct NodeServices: Sendable {
         if forward.resyncEveryone || !forward.resync.isEmpty {
             await resync(forward.resyncEveryone ? nil : forward.resync)
         }
-        var moved: [MailboxEntry] = []
+        let moved = await pushToThoseHere(forward.entries.compactMap(MailboxEntry.init))
         var movedReceipts: [Fastchat_V1_ForwardedReceipt] = []
-        for forwarded in forward.entries {
-            guard let entry = MailboxEntry(forwarded) else { continue }
-            if let session = await sessions.session(for: entry.recipient) {
-                await session.delivery.push([entry])
-            } else {
-                moved.append(entry)
-            }
-        }
         for receipt in forward.receipts {
-            if let session = await sessions.session(for: receipt.to) {
+            if let session = sessions.session(for: receipt.to) {
                 session.outbox.send(Frame(.receipt(receipt.receipt)))
             } else {
                 movedReceipts.append(receipt)
@@ -146,16 +154,49 @@ struct NodeServices: Sendable {
 }
 
 extension NodeServices {
+    /// A node's services over `store`, before anything is served.
+    init(configuration: ServerConfiguration, store: any ChatStore, metrics: NodeMetrics, logger: Logger) throws {
+        self.init(
+            configuration: configuration,
+            store: store,
+            sessions: SessionDirectory(),
+            mailbox: MailboxWriter(
+                "mailbox", maxBatchSize: configuration.maxBatchSize, metrics: metrics.mailboxCommits,
+                storeErrors: metrics.storeErrors, logger: logger
+            ) {
+                try await store.accept($0)
+            },
+            acks: AckWriter(
+                "acks", maxBatchSize: configuration.maxBatchSize, metrics: metrics.ackCommits,
+                storeErrors: metrics.storeErrors, logger: logger
+            ) {
+                try await store.acknowledge($0)
+            },
+            presence: PresenceCache(store: store, localNode: configuration.nodeName),
+            users: UserCache(store: store),
+            links: NodeLinks(
+                localName: configuration.nodeName, tls: try configuration.tls?.makeLinkContext(),
+                // Nodes of a cluster share their settings: a third of this node's idle timeout suits the peers too.
+                keepAlive: (configuration.idleTimeout ?? .seconds(90)) / 3, maxFrameBytes: configuration.maxFrameBytes,
+                metrics: metrics, logger: logger),
+            inboundLinks: InboundLinks(),
+            linkRefusals: LinkRefusals(),
+            authLimiter: AuthRateLimiter(configuration.authLimits),
+            connectionCounts: ConnectionCounts(configuration.connectionLimits),
+            outboundPeak: OutboundPeak(),
+            metrics: metrics,
+            blockingPool: NIOThreadPool.singleton,
+            logger: logger
+        )
+    }
+
     /// Replays the mailboxes of `usernames` (nil: everyone signed in here) to their connections: what was committed
     /// for them and never pushed live is pushed now, before newer live entries. `restored`: the replay after this
     /// node restored its sessions (it had been taken for dead), which releases the hold taken before (`NodeRegistration`).
     func resync(_ usernames: [String]?, restored: Bool = false) async {
         var names = usernames ?? []
-        if usernames == nil { names = await sessions.usernames }
-        var resyncing: [Session] = []
-        for name in names {
-            if let session = await sessions.session(for: name) { resyncing.append(session) }
-        }
+        if usernames == nil { names = sessions.usernames }
+        let resyncing = Array(sessions.sessions(for: names).values)
         for session in resyncing { await session.delivery.hold() }
         // A few at a time: each reads a mailbox, and a node may hold thousands of sessions.
         await withTaskGroup(of: Void.self) { group in
@@ -202,42 +243,4 @@ extension MailboxEntry {
             storedAt: Date(timeIntervalSince1970: Double(forwarded.storedAtMs) / 1000)
         )
     }
-}
-
-/// Accounts looked up by name, for their identity keys. Accounts are never deleted and identity keys never change,
-/// so a found record's identity stays valid; its verifier, KDF parameters and key backup change with the password
-/// (perhaps on another node), so sign-in and password changes read those from the store (`storedUser`). Holds at
-/// most `capacity` accounts, forgetting the least recently used first, so lookups of many names (even before any
-/// sign-in) cannot grow it without bound.
-actor UserCache {
-    private let store: any ChatStore
-    private let capacity: Int
-    private var known: [String: (user: UserRecord, used: UInt64)] = [:]
-    private var clock: UInt64 = 0
-
-    init(store: any ChatStore, capacity: Int = 10_000) {
-        self.store = store
-        self.capacity = max(1, capacity)
-    }
-
-    func user(named username: String) async throws -> UserRecord? {
-        clock += 1
-        if let entry = known[username] {
-            known[username] = (entry.user, clock)
-            return entry.user
-        }
-        guard let user = try await store.user(named: username) else { return nil }
-        if known.count >= capacity { evictLeastRecentlyUsed() }
-        known[username] = (user, clock)
-        return user
-    }
-
-    /// Drops the least recently used tenth at once, so the scan is paid once per many insertions.
-    private func evictLeastRecentlyUsed() {
-        let drop = max(1, capacity / 10)
-        let oldest = known.sorted { $0.value.used < $1.value.used }.prefix(drop).map(\.key)
-        for name in oldest { known[name] = nil }
-    }
-
-    var count: Int { known.count }
 }

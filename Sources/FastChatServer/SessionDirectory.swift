@@ -18,30 +18,40 @@ final class Session: Sendable {
 
 /// The users signed in on this node. The store's session table says who is signed in anywhere; this says how to
 /// reach those who are here.
-actor SessionDirectory {
-    private var sessions: [String: Session] = [:] {
-        didSet { signedIn.store(sessions.count, ordering: .relaxed) }
-    }
-    /// Read without a hop onto this actor, which message routing keeps busy: the heartbeat reports it.
-    private let signedIn = Atomic<Int>(0)
+///
+/// Read on every routed entry and receipt, from whichever task reports a commit: a map behind a mutex, read
+/// synchronously, because an actor here cost every message a hop onto it (and a wait behind every other
+/// message's). Each access holds the lock for one dictionary operation and nothing that can suspend.
+final class SessionDirectory: Sendable {
+    private let sessions = Mutex<[String: Session]>([:])
 
     func register(_ session: Session) {
-        sessions[session.username] = session
+        sessions.withLock { $0[session.username] = session }
     }
 
+    /// Removes `session` unless the user has signed in again since (a newer session under the same name stays).
     func remove(_ session: Session) {
-        if sessions[session.username]?.id == session.id {
-            sessions[session.username] = nil
+        sessions.withLock { sessions in
+            if sessions[session.username]?.id == session.id { sessions[session.username] = nil }
         }
     }
 
-    nonisolated var count: Int { signedIn.load(ordering: .relaxed) }
+    var count: Int { sessions.withLock { $0.count } }
 
     func session(for username: String) -> Session? {
-        sessions[username]
+        sessions.withLock { $0[username] }
     }
 
-    var usernames: [String] { Array(sessions.keys) }
+    /// The sessions of those of `usernames` signed in here, under one acquisition of the lock.
+    func sessions(for usernames: some Sequence<String>) -> [String: Session] {
+        sessions.withLock { sessions in
+            var found: [String: Session] = [:]
+            for username in usernames { found[username] = sessions[username] }
+            return found
+        }
+    }
 
-    var all: [Session] { Array(sessions.values) }
+    var usernames: [String] { sessions.withLock { Array($0.keys) } }
+
+    var all: [Session] { sessions.withLock { Array($0.values) } }
 }

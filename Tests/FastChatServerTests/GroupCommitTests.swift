@@ -50,7 +50,7 @@ import Testing
         #expect(await stage.log.outcomes == [.committed(0), .committed(10)])
     }
 
-    /// Once finished, the stage writes and reports what was queued, then refuses anything new.
+    /// Once finished, the stage writes and reports what was queued, then refuses anything new (with no report).
     @Test func aFinishedStageRefusesNewItems() async {
         let stage = Stage(maxBatchSize: 8)
         await stage.running { await stage.submit(1) }
@@ -93,7 +93,9 @@ private actor Log {
 private struct Stage {
     let gate: Gate
     let log: Log
-    let commit: GroupCommit<Int, Int>
+    /// Each item's ticket is its own answer, run by the report in submission order.
+    let commit: GroupCommit<Int, Int, Answer>
+    typealias Answer = @Sendable (Result<Int, any Error>) async -> Void
 
     init(maxBatchSize: Int, failing: Int? = nil) {
         let (gate, log) = (Gate(), Log())
@@ -116,7 +118,11 @@ private struct Stage {
     func running(_ body: () async -> Void) async {
         let commit = self.commit
         await withDiscardingTaskGroup { group in
-            group.addTask { await commit.run() }
+            group.addTask {
+                await commit.run { reports in
+                    for report in reports { await report.ticket(report.result) }
+                }
+            }
             await body()
             await commit.finish()
         }
@@ -131,15 +137,19 @@ private struct Stage {
         await gate.open()
     }
 
-    /// Submits `item`; its report runs `beforeReporting` first.
+    /// Submits `item`; its report runs `beforeReporting` first. A refused item is told at once.
     func submit(_ item: Int, beforeReporting: @escaping @Sendable () async -> Void = {}) async {
         let log = self.log
-        await commit.submit(item) { result in
-            await beforeReporting()
-            switch result {
-            case .success(let outcome): await log.told(.committed(outcome))
-            case .failure: await log.told(.failed(item))
-            }
+        do {
+            try await commit.submit(item, ticket: { result in
+                await beforeReporting()
+                switch result {
+                case .success(let outcome): await log.told(.committed(outcome))
+                case .failure: await log.told(.failed(item))
+                }
+            })
+        } catch {
+            await log.told(.failed(item))
         }
     }
 }

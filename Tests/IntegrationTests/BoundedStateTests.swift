@@ -16,10 +16,10 @@ import Testing
             _ = try await cache.user(named: "u1")  // used again: u2 is now the least recent
             for name in ["u4", "u5", "u6"] {
                 #expect(try await cache.user(named: name)?.username == name)
-                #expect(await cache.count <= 3)
+                #expect(cache.count <= 3)
             }
             #expect(try await cache.user(named: "nobody") == nil)
-            #expect(await cache.count <= 3)
+            #expect(cache.count <= 3)
         }
     }
 
@@ -68,11 +68,11 @@ import Testing
             return true
         }
         let waiting = try await within(patience, "the third request waits") {
-            while await window.waiting == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            while window.waiting == 0 { try await Task.sleep(for: .milliseconds(5)) }
             return true
         }
         #expect(waiting)
-        await window.release()
+        window.release()
         #expect(await third.value)
     }
 }

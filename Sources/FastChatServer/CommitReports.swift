@@ -1,0 +1,88 @@
+import FastChatProtocol
+import FastChatStore
+import Foundation
+
+/// What the mailbox's commit stage is handed with a message, to be answered by.
+enum SendTicket: Sendable {
+    /// A client's `Send`: it is answered, and its request-window slot given back.
+    case request(SendRequest)
+    /// A group notice the node queued itself: routed like any message, and nobody waits for an answer.
+    case notice
+}
+
+struct SendRequest: Sendable {
+    let requestID: UInt64
+    let outbox: Outbox
+    let window: RequestWindow
+    let accepted: Fastchat_V1_Accepted
+    let isGroup: Bool
+}
+
+/// What a connection hands the acknowledgements' commit stage with an acknowledgement, to be answered by.
+struct AckTicket: Sendable {
+    let requestID: UInt64
+    let outbox: Outbox
+    let window: RequestWindow
+    let session: Session
+}
+
+extension NodeServices {
+    /// Answers a written batch of messages: routes every stored entry of the batch at once, then tells each sender.
+    func reportAccepted(_ reports: [MailboxWriter.Report]) async {
+        var stored: [MailboxEntry] = []
+        for report in reports {
+            if case .request(let request) = report.ticket { request.window.release() }
+            if case .success(.stored(let entries)) = report.result { stored.append(contentsOf: entries) }
+        }
+        // Routed before the ✓: a sender that moves to another node (a drain) and sends again must not have its next
+        // message overtake this one on the way to a recipient on a third node.
+        await route(stored)
+        for report in reports {
+            guard case .request(let request) = report.ticket else { continue }
+            let (requestID, outbox) = (request.requestID, request.outbox)
+            switch report.result {
+            case .success(.stored(let entries)):
+                outbox.reply(to: requestID, .accepted(request.accepted))
+                metrics.messagesAccepted.increment()
+                metrics.figures.messageAccepted()
+                if request.isGroup { metrics.groupCopies.increment(by: entries.count) }
+            case .success(.duplicate):
+                outbox.reply(to: requestID, .accepted(request.accepted))
+            case .success(.missingImage):
+                // No ✓ for an image no recipient could fetch.
+                outbox.fail(requestID, ProtocolError(
+                    .badImage, "The image is no longer on the server (an upload is kept for a while until a message "
+                        + "refers to it); send it again."))
+            case .success(.mailboxFull(let recipients)):
+                metrics.mailboxQuotaRefused.increment()
+                let quota = configuration.mailboxQuota
+                outbox.fail(requestID, ProtocolError(
+                    .mailboxFull,
+                    "The mailbox of \(recipients.joined(separator: ", ")) is full (at most \(quota.entries) messages or "
+                        + "\(quota.bytes >> 20) MiB waiting); nothing was stored; send it again once they have read some."))
+            case .failure:
+                outbox.fail(requestID, ProtocolError(.unavailable, "The message could not be stored; send it again."))
+            }
+        }
+    }
+
+    /// Answers a written batch of acknowledgements, then sends the receipts of the whole batch at once.
+    func reportAcknowledged(_ reports: [AckWriter.Report]) async {
+        var removed: [MailboxEntry] = []
+        for report in reports {
+            let ticket = report.ticket
+            ticket.window.release()
+            switch report.result {
+            case .success(let entries):
+                metrics.messagesAcknowledged.increment(by: entries.count)
+                await ticket.session.delivery.acknowledged(report.item.seqs)
+                ticket.outbox.reply(to: ticket.requestID, .ok(.init()))
+                removed.append(contentsOf: entries)
+            case .failure:
+                ticket.outbox.fail(
+                    ticket.requestID, ProtocolError(.unavailable, "The acknowledgement could not be stored; send it again."))
+            }
+        }
+        await sendReceipts(for: removed)
+    }
+}

@@ -1,0 +1,139 @@
+import FastChatProtocol
+@testable import FastChatServer
+import FastChatStore
+import Foundation
+import Logging
+import Metrics
+import NIOEmbedded
+import Testing
+
+/// What a written batch turns into: each recipient signed in here gets the batch's entries for them at once, and
+/// only then is each sender answered, in submission order, its request-window slot given back.
+@Suite struct CommitReportsTests {
+    @Test func aBatchGoesToEachRecipientInOnePushBeforeItsSendersAreAnswered() async throws {
+        let scratch = try ScratchStore()
+        defer { scratch.remove() }
+        let services = try Self.services(scratch.store)
+        // Bob sends to himself, so that one connection shows the order of the push and the answers.
+        let bob = try await TestConnection.make()
+        let delivery = MailboxDelivery(
+            username: "bob", outbox: bob.outbox, store: scratch.store, pageSize: 100,
+            framing: .deliveries(maxFrameBytes: Wire.defaultMaxFrameBytes), metrics: services.metrics,
+            logger: Logger(label: "test"))
+        await delivery.replay()
+        services.sessions.register(Session(username: "bob", outbox: bob.outbox, delivery: delivery))
+
+        let messages = (0..<3).map { _ in
+            IncomingMessage(sender: "bob", messageID: UUID(), recipients: ["bob"], envelope: Data("sealed".utf8))
+        }
+        let outcomes = try await scratch.store.accept(messages)
+        let window = RequestWindow(limit: 4)
+        var reports: [MailboxWriter.Report] = []
+        for (index, (message, outcome)) in zip(messages, outcomes).enumerated() {
+            reports.append(.init(item: message, ticket: Self.ticket(UInt64(index + 1), message, bob, window), result: .success(outcome)))
+        }
+        let unstored = IncomingMessage(sender: "bob", messageID: UUID(), recipients: ["bob"], envelope: Data("x".utf8))
+        reports.append(.init(item: unstored, ticket: Self.ticket(4, unstored, bob, window), result: .failure(StoreError.cannotOpen("down"))))
+        for _ in reports { await window.acquire() }
+
+        await services.reportAccepted(reports)
+
+        let frames = try await bob.written()
+        guard frames.count == 6, case .synced = frames[0].body, case .deliveries(let deliveries) = frames[1].body else {
+            Issue.record("Expected Synced, one Deliveries and four answers; got \(frames)")
+            return
+        }
+        let stored = outcomes.flatMap { outcome -> [MailboxEntry] in
+            if case .stored(let entries) = outcome { return entries }
+            return []
+        }
+        #expect(deliveries.entries.map(\.seq) == stored.map { UInt64($0.seq) })
+        #expect(frames[2...].map(\.requestID) == [1, 2, 3, 4])
+        for (frame, message) in zip(frames[2...4], messages) {
+            #expect(frame.body == .accepted(.with { $0.messageID = message.messageID.bytes }))
+        }
+        guard case .error(let error) = frames[5].body else {
+            Issue.record("The unstored message was answered with \(frames[5])")
+            return
+        }
+        #expect(error.code == .unavailable)
+        #expect(window.open == 0)
+    }
+
+    /// Acknowledgements written together are each answered, and their senders here get every receipt.
+    @Test func aBatchOfAcknowledgementsSendsEveryReceipt() async throws {
+        let scratch = try ScratchStore()
+        defer { scratch.remove() }
+        let services = try Self.services(scratch.store)
+        let alice = try await TestConnection.make()
+        let bob = try await TestConnection.make()
+        for (name, connection) in [("alice", alice), ("bob", bob)] {
+            let delivery = MailboxDelivery(
+                username: name, outbox: connection.outbox, store: scratch.store, pageSize: 100,
+                metrics: services.metrics, logger: Logger(label: "test"))
+            services.sessions.register(Session(username: name, outbox: connection.outbox, delivery: delivery))
+        }
+        let messages = (0..<2).map { _ in
+            IncomingMessage(sender: "alice", messageID: UUID(), recipients: ["bob"], envelope: Data("sealed".utf8))
+        }
+        let seqs = try await scratch.store.accept(messages).flatMap { outcome -> [Int64] in
+            if case .stored(let entries) = outcome { return entries.map(\.seq) }
+            return []
+        }
+        let acknowledgements = seqs.map { Acknowledgement(recipient: "bob", seqs: [$0]) }
+        let removed = try await scratch.store.acknowledge(acknowledgements)
+        let window = RequestWindow(limit: 2)
+        let bobSession = try #require(services.sessions.session(for: "bob"))
+        var reports: [AckWriter.Report] = []
+        for (index, (acknowledgement, entries)) in zip(acknowledgements, removed).enumerated() {
+            let ticket = AckTicket(requestID: UInt64(index + 1), outbox: bob.outbox, window: window, session: bobSession)
+            reports.append(.init(item: acknowledgement, ticket: ticket, result: .success(entries)))
+            await window.acquire()
+        }
+
+        await services.reportAcknowledged(reports)
+
+        #expect(try await bob.written().map(\.requestID) == [1, 2])
+        let receipts = try await alice.written().compactMap { frame -> Data? in
+            if case .receipt(let receipt) = frame.body { return receipt.messageID }
+            return nil
+        }
+        #expect(receipts == messages.map(\.messageID.bytes))
+        #expect(window.open == 0)
+    }
+
+    private static func services(_ store: SQLiteStore) throws -> NodeServices {
+        try NodeServices(
+            configuration: ServerConfiguration(tls: nil), store: store, metrics: NodeMetrics(factory: NOOPMetricsHandler.instance),
+            logger: Logger(label: "test"))
+    }
+
+    private static func ticket(
+        _ requestID: UInt64, _ message: IncomingMessage, _ connection: TestConnection, _ window: RequestWindow
+    ) -> SendTicket {
+        .request(SendRequest(
+            requestID: requestID, outbox: connection.outbox, window: window,
+            accepted: .with { $0.messageID = message.messageID.bytes }, isGroup: false))
+    }
+}
+
+/// A connection's outbox on a testing channel, and what was written to it.
+struct TestConnection {
+    let channel: NIOAsyncTestingChannel
+    let writer: FrameWriter
+    var outbox: Outbox { Outbox(writer: writer) }
+
+    static func make() async throws -> TestConnection {
+        let channel = NIOAsyncTestingChannel()
+        return TestConnection(channel: channel, writer: try await FrameWriter.make(for: channel))
+    }
+
+    /// Every frame written so far, in order.
+    func written() async throws -> [Frame] {
+        await writer.flush()
+        await channel.testingEventLoop.run()
+        var frames: [Frame] = []
+        while let frame = try await channel.readOutbound(as: Frame.self) { frames.append(frame) }
+        return frames
+    }
+}
