@@ -124,8 +124,8 @@ public final class ChatNode: Service, Sendable {
                     scheduler.stop()
                 }
                 // Every connection has ended: what they submitted is written and reported before the node leaves.
-                await services.mailbox.finish()
-                await services.acks.finish()
+                services.mailbox.finish()
+                services.acks.finish()
             }
             let others = (try? await services.store.nodes())?.filter { !$0.isLeaving } ?? []
             await services.links.handOver(liveNodes: others)

@@ -7,10 +7,11 @@ import NIOCore
 /// One client connection: the handshake, then requests in the order they arrive. Every bad request is answered with
 /// a typed error; only a broken handshake or too many wrong passwords close the connection.
 ///
-/// Owned by the batch being handled: its channel handler (`ConnectionInbound`) hands one batch at a time to a task of
-/// the node's `ConnectionScheduler`, the next only once that one is done, and the end after the last. Its state
-/// crosses tasks that way, never two at once, hence `@unchecked Sendable` and no lock. (Writability notices, which
-/// may run beside a batch, touch only `flow`, an actor.)
+/// Owned by its channel's event loop between batches, and by the batch being handled: its channel handler
+/// (`ConnectionInbound`) handles on the loop what needs no wait (`handleWithoutWaiting`), and hands the rest, one batch
+/// at a time, to a task of the node's `ConnectionScheduler`, the next only once that one is done, and the end after
+/// the last. Its state crosses tasks that way, never two at once, hence `@unchecked Sendable` and no lock.
+/// (Writability notices, which may run beside a batch, touch only `flow`, an actor.)
 final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
     let services: NodeServices
     let outbox: Outbox
@@ -84,6 +85,40 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
             }
         }
         return false
+    }
+
+    /// The requests most of a busy connection's frames are, handled on its event loop with no task and no hop:
+    /// pings, and on a writable connection 1:1 messages and acknowledgements while the request window and the commit
+    /// queue have room. Stops at the first frame that needs to wait, and returns it and the rest, for a batch.
+    func handleWithoutWaiting(_ frames: ArraySlice<Frame>) -> ArraySlice<Frame> {
+        guard greeted, !isNodeLink, refusal == nil else { return frames }
+        var rest = frames
+        while let frame = rest.first, outbox.isWritable, handledWithoutWaiting(frame) {
+            rest.removeFirst()
+        }
+        return rest
+    }
+
+    private func handledWithoutWaiting(_ frame: Frame) -> Bool {
+        do {
+            switch frame.body {
+            case .ping:
+                outbox.send(Frame(.pong(.init())))
+                return true
+            case .send(let request):
+                return try sendWithoutWaiting(request, requestID: frame.requestID)
+            case .ack(let request):
+                return try ackWithoutWaiting(request, requestID: frame.requestID)
+            default:
+                return false
+            }
+        } catch let error as ProtocolError {
+            outbox.fail(frame.requestID, error)
+            return true
+        } catch {
+            // Answered (and logged) by the batch, as any request's unexpected failure.
+            return false
+        }
     }
 
     func becameWritable() async {

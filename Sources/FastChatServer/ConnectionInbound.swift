@@ -5,6 +5,9 @@ import NIOCore
 protocol BatchedConnection: AnyObject, Sendable {
     /// Runs first, before anything of the connection is read (it counts the connection against the node's limits).
     func open() async
+    /// Handles on the event loop, between batches, the leading frames that need no wait; returns the others (from the
+    /// first that does), which come as the next batch.
+    func handleWithoutWaiting(_ frames: ArraySlice<Frame>) -> ArraySlice<Frame>
     /// Handles `frames` in order. True to close the connection (what it answered is flushed by then): its channel
     /// handler drops whatever else the peer sent.
     func handle(_ frames: [Frame]) async -> Bool
@@ -16,8 +19,9 @@ protocol BatchedConnection: AnyObject, Sendable {
     func end() async
 }
 
-/// A connection's inbound side, confined to its channel's event loop. Collects the decoded frames and hands them to
-/// the node's `ConnectionScheduler` in batches, one batch at a time; while a batch is handled the channel is not read
+/// A connection's inbound side, confined to its channel's event loop. Collects the decoded frames, handles on the
+/// loop those that need no wait (`handleWithoutWaiting`: no task, no hop), and hands the rest to the node's
+/// `ConnectionScheduler` in batches, one batch at a time; while a batch is handled the channel is not read
 /// (back-pressure: a connection that is not read pays, never the node), and the frames that arrive meanwhile (those
 /// already read) come as the next batch. When a batch is done its task tells the loop (one `execute`), which hands
 /// over the next batch or reads on. Its opening is handed over the same way as soon as it is added, before anything
@@ -109,13 +113,17 @@ final class ConnectionInbound<Connection: BatchedConnection>: ChannelDuplexHandl
     private func handOver(_ context: ChannelHandlerContext) {
         guard !handling, !ended else { return }
         if !pending.isEmpty && !closing {
-            let frames = pending
+            // No batch is out: the connection's state is the loop's.
+            let rest = connection.handleWithoutWaiting(pending[...])
             pending = []
-            handling = true
-            let connection = self.connection
-            // Runs: the scheduler does not stop before this connection has ended.
-            scheduler.run(afterwards(context) { await connection.handle(frames) })
-            return
+            if !rest.isEmpty {
+                let frames = Array(rest)
+                handling = true
+                let connection = self.connection
+                // Runs: the scheduler does not stop before this connection has ended.
+                scheduler.run(afterwards(context) { await connection.handle(frames) })
+                return
+            }
         }
         if closed {
             ended = true

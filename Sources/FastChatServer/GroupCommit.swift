@@ -2,6 +2,7 @@ import FastChatProtocol
 import FastChatStore
 import Logging
 import Metrics
+import Synchronization
 
 /// Group commit: items submitted while a transaction is running are written together in the next one, so the
 /// store sees one transaction per batch instead of one per item. Outcomes are reported a batch at a time, in
@@ -12,7 +13,10 @@ import Metrics
 /// Reporting a batch (routing its entries, perhaps over a node link) runs beside the write of the next one, so the
 /// store is not idle while messages are delivered; the stage waits for one batch's reports before starting the
 /// next batch's, which keeps them in commit order and bounds what is held between the two.
-actor GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable> {
+///
+/// The queue is behind a mutex, not in an actor: a connection's event loop queues a request without suspending
+/// (`submitNow`), and only the commit loop ever waits on it.
+final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Sendable {
     /// Writes one batch in one transaction, returning one outcome per item, in order.
     typealias Write = @Sendable ([Item]) async throws -> [Outcome]
     /// One submitted item's outcome, with what its submitter handed in to be answered by (`Ticket`).
@@ -24,9 +28,16 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable> {
     /// Answers a written (or failed) batch, its reports in submission order.
     typealias Reporter = @Sendable ([Report]) async -> Void
 
-    private struct Pending {
+    private struct Pending: Sendable {
         var item: Item
         var ticket: Ticket
+    }
+
+    private struct Queue {
+        var pending: [Pending] = []
+        var finished = false
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
+        var workWaiter: CheckedContinuation<Void, Never>?
     }
 
     private let name: String
@@ -35,13 +46,10 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable> {
     private let metrics: CommitMetrics
     private let storeErrors: Counter
     private let logger: Logger
-    private var queue: [Pending] = []
     /// Submitters wait for room beyond this many queued items, so a flood of requests backs up into the
     /// connections that send them (which are then not read) instead of into memory.
     private let maxQueued: Int
-    private var roomWaiters: [CheckedContinuation<Void, Never>] = []
-    private var workWaiter: CheckedContinuation<Void, Never>?
-    private var finished = false
+    private let queue = Mutex(Queue())
 
     init(
         _ name: String, maxBatchSize: Int, metrics: CommitMetrics, storeErrors: Counter, logger: Logger,
@@ -56,24 +64,44 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable> {
         self.logger = logger
     }
 
-    /// Queues `item` for the next batch; its report (with `ticket`) comes once the batch is durable (or failed).
-    /// Waits while the queue is full. After `finish()` the item is refused: it throws, and no report comes.
-    func submit(_ item: Item, ticket: Ticket) async throws {
-        while queue.count >= maxQueued && !finished {
-            await withCheckedContinuation { roomWaiters.append($0) }
+    /// Queues `item` for the next batch if there is room now: its report (with `ticket`) comes once the batch is
+    /// durable (or failed). False, with nothing queued, when the queue is full. After `finish()` the item is
+    /// refused: it throws, and no report comes.
+    func submitNow(_ item: Item, ticket: Ticket) throws -> Bool {
+        let (queued, finished, waiter) = queue.withLock { queue -> (Bool, Bool, CheckedContinuation<Void, Never>?) in
+            guard !queue.finished else { return (false, true, nil) }
+            guard queue.pending.count < maxQueued else { return (false, false, nil) }
+            queue.pending.append(Pending(item: item, ticket: ticket))
+            defer { queue.workWaiter = nil }
+            return (true, false, queue.workWaiter)
         }
-        guard !finished else { throw ProtocolError(.unavailable, "The node is stopping.") }
-        queue.append(Pending(item: item, ticket: ticket))
-        workWaiter?.resume()
-        workWaiter = nil
+        if finished { throw ProtocolError(.unavailable, "The node is stopping.") }
+        waiter?.resume()
+        return queued
+    }
+
+    /// `submitNow`, waiting while the queue is full.
+    func submit(_ item: Item, ticket: Ticket) async throws {
+        while try !submitNow(item, ticket: ticket) {
+            await withCheckedContinuation { waiter in
+                let roomNow = queue.withLock { queue in
+                    guard queue.pending.count >= maxQueued, !queue.finished else { return true }
+                    queue.roomWaiters.append(waiter)
+                    return false
+                }
+                if roomNow { waiter.resume() }
+            }
+        }
     }
 
     /// Ends `run()` once everything submitted so far is written and reported.
     func finish() {
-        finished = true
-        workWaiter?.resume()
-        workWaiter = nil
-        resumeRoomWaiters()
+        let waiters = queue.withLock { queue in
+            queue.finished = true
+            defer { (queue.workWaiter, queue.roomWaiters) = (nil, []) }
+            return queue.roomWaiters + [queue.workWaiter].compactMap { $0 }
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Writes batches and hands each to `report` until `finish()`. The node runs it as a child task for as long as
@@ -92,14 +120,26 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable> {
     }
 
     private func nextBatch() async -> [Pending]? {
-        while queue.isEmpty {
+        while true {
+            let (batch, finished, roomWaiters) = queue.withLock { queue -> ([Pending], Bool, [CheckedContinuation<Void, Never>]) in
+                guard !queue.pending.isEmpty else { return ([], queue.finished, []) }
+                let batch = Array(queue.pending.prefix(maxBatchSize))
+                queue.pending.removeFirst(batch.count)
+                defer { queue.roomWaiters = [] }
+                return (batch, false, queue.roomWaiters)
+            }
+            for waiter in roomWaiters { waiter.resume() }
+            if !batch.isEmpty { return batch }
             if finished { return nil }
-            await withCheckedContinuation { workWaiter = $0 }
+            await withCheckedContinuation { waiter in
+                let workNow = queue.withLock { queue in
+                    guard queue.pending.isEmpty, !queue.finished else { return true }
+                    queue.workWaiter = waiter
+                    return false
+                }
+                if workNow { waiter.resume() }
+            }
         }
-        let batch = Array(queue.prefix(maxBatchSize))
-        queue.removeFirst(batch.count)
-        resumeRoomWaiters()
-        return batch
     }
 
     private func commit(_ batch: [Pending]) async -> [Result<Outcome, any Error>] {
@@ -117,12 +157,6 @@ actor GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable> {
             logger.error("Writing a batch failed", metadata: ["batch": "\(name)", "items": "\(batch.count)", "error": "\(error)"])
             return batch.map { _ in .failure(error) }
         }
-    }
-
-    private func resumeRoomWaiters() {
-        let waiters = roomWaiters
-        roomWaiters = []
-        for waiter in waiters { waiter.resume() }
     }
 }
 

@@ -6,8 +6,34 @@ extension ConnectionHandler {
     static let maxSeqsPerAck = 10_000
 
     func send(_ request: Fastchat_V1_Send, requestID: UInt64) async throws {
-        let session = try signedInUser()
         let envelope = request.envelope
+        let (session, messageID) = try checkedSender(of: envelope)
+        let copies: MessageCopies
+        if envelope.group.isEmpty {
+            _ = try await existingUser(envelope.recipient)
+            copies = try MessageCopies(oneToOne: envelope)
+        } else {
+            copies = MessageCopies(try await groupItems(of: envelope, from: session.username))
+        }
+        let message = try incomingMessage(envelope, copies, from: session, id: messageID)
+        try await submit(to: services.mailbox, message, ticket: sendTicket(envelope, requestID: requestID))
+    }
+
+    /// `send` for a 1:1 message, without suspending (on the connection's event loop): false, with nothing done, when
+    /// it would have to wait (the recipient's account is not cached here, or the request window or the commit queue
+    /// is full).
+    func sendWithoutWaiting(_ request: Fastchat_V1_Send, requestID: UInt64) throws -> Bool {
+        let envelope = request.envelope
+        guard envelope.group.isEmpty else { return false }
+        let (session, messageID) = try checkedSender(of: envelope)
+        try Names.validate(envelope.recipient)
+        guard services.users.cachedUser(named: envelope.recipient) != nil else { return false }
+        let message = try incomingMessage(envelope, try MessageCopies(oneToOne: envelope), from: session, id: messageID)
+        return try submitNow(to: services.mailbox, message, ticket: sendTicket(envelope, requestID: requestID))
+    }
+
+    private func checkedSender(of envelope: Envelope) throws -> (Session, UUID) {
+        let session = try signedInUser()
         guard envelope.sender == session.username else {
             throw ProtocolError(.badRequest, "The envelope's sender is not the signed-in user.")
         }
@@ -17,29 +43,26 @@ extension ConnectionHandler {
         guard !envelope.ciphertext.isEmpty else {
             throw ProtocolError(.badRequest, "The envelope carries no ciphertext.")
         }
-        let copies: [IncomingMessage.Copy]
-        let sharedBody: Data?
-        let largestItem: Int
-        if envelope.group.isEmpty {
-            _ = try await existingUser(envelope.recipient)
-            let item = try envelope.mailboxItem()
-            (copies, sharedBody, largestItem) = ([.init(recipient: envelope.recipient, envelope: item)], nil, item.count)
-        } else {
-            let items = try await groupItems(of: envelope, from: session.username)
-            (copies, sharedBody, largestItem) = (items.copies, items.body, items.largestItem)
-        }
+        return (session, messageID)
+    }
+
+    private func incomingMessage(
+        _ envelope: Envelope, _ copies: MessageCopies, from session: Session, id messageID: UUID
+    ) throws -> IncomingMessage {
         let largest = services.configuration.maxFrameBytes - Wire.pushOverhead
-        guard largestItem <= largest else {
+        guard copies.largestItem <= largest else {
             throw ProtocolError(
                 .frameTooLarge, "The message is too large: this server delivers at most \(largest) sealed bytes per recipient.")
         }
-        let message = IncomingMessage(
-            sender: session.username, messageID: messageID, copies: copies, sharedBody: sharedBody,
+        return IncomingMessage(
+            sender: session.username, messageID: messageID, copies: copies.copies, sharedBody: copies.sharedBody,
             blobs: try Self.blobs(of: envelope), quota: services.configuration.mailboxQuota)
-        let ticket = SendTicket.request(SendRequest(
+    }
+
+    private func sendTicket(_ envelope: Envelope, requestID: UInt64) -> SendTicket {
+        .request(SendRequest(
             requestID: requestID, outbox: outbox, window: window,
             accepted: .with { $0.messageID = envelope.messageID }, isGroup: !envelope.group.isEmpty))
-        try await submit(to: services.mailbox, message, ticket: ticket)
     }
 
     /// Hands `item` to a commit stage, holding a slot of the connection's request window until it is answered.
@@ -53,6 +76,22 @@ extension ConnectionHandler {
             window.release()
             throw error
         }
+    }
+
+    /// `submit` if the window and the stage's queue have room now; false, with nothing held, if not.
+    private func submitNow<Item, Outcome, Ticket>(
+        to stage: GroupCommit<Item, Outcome, Ticket>, _ item: Item, ticket: Ticket
+    ) throws -> Bool {
+        guard window.tryAcquire() else { return false }
+        let queued: Bool
+        do {
+            queued = try stage.submitNow(item, ticket: ticket)
+        } catch {
+            window.release()
+            throw error
+        }
+        if !queued { window.release() }
+        return queued
     }
 
     /// One part per current member but the sender, each keeping only that member's wrapped key, and the ciphertext
@@ -73,12 +112,39 @@ extension ConnectionHandler {
     }
 
     func ack(_ request: Fastchat_V1_Ack, requestID: UInt64) async throws {
+        let (acknowledgement, ticket) = try checkedAck(request, requestID: requestID)
+        try await submit(to: services.acks, acknowledgement, ticket: ticket)
+    }
+
+    /// `ack` without suspending (on the connection's event loop): false, with nothing done, when the request window
+    /// or the commit queue is full.
+    func ackWithoutWaiting(_ request: Fastchat_V1_Ack, requestID: UInt64) throws -> Bool {
+        let (acknowledgement, ticket) = try checkedAck(request, requestID: requestID)
+        return try submitNow(to: services.acks, acknowledgement, ticket: ticket)
+    }
+
+    private func checkedAck(_ request: Fastchat_V1_Ack, requestID: UInt64) throws -> (Acknowledgement, AckTicket) {
         let session = try signedInUser()
         guard request.seqs.count <= Self.maxSeqsPerAck else {
             throw ProtocolError(.badRequest, "At most \(Self.maxSeqsPerAck) messages can be acknowledged at once.")
         }
         let acknowledgement = Acknowledgement(recipient: session.username, seqs: request.seqs.map { Int64(clamping: $0) })
-        let ticket = AckTicket(requestID: requestID, outbox: outbox, window: window, session: session)
-        try await submit(to: services.acks, acknowledgement, ticket: ticket)
+        return (acknowledgement, AckTicket(requestID: requestID, outbox: outbox, window: window, session: session))
+    }
+}
+
+/// A message's parts: one per recipient, and the body they share (a group message's ciphertext, stored once).
+private struct MessageCopies {
+    var copies: [IncomingMessage.Copy]
+    var sharedBody: Data?
+    var largestItem: Int
+
+    init(oneToOne envelope: Envelope) throws {
+        let item = try envelope.mailboxItem()
+        (copies, sharedBody, largestItem) = ([.init(recipient: envelope.recipient, envelope: item)], nil, item.count)
+    }
+
+    init(_ items: GroupMailboxItems) {
+        (copies, sharedBody, largestItem) = (items.copies, items.body, items.largestItem)
     }
 }

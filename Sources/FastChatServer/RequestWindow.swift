@@ -18,6 +18,11 @@ final class RequestWindow: Sendable {
         self.limit = max(1, limit)
     }
 
+    /// Takes a slot if one is free now.
+    func tryAcquire() -> Bool {
+        state.withLock { $0.take(under: limit) }
+    }
+
     func acquire() async {
         if state.withLock({ $0.take(under: limit) }) { return }
         await withCheckedContinuation { waiter in

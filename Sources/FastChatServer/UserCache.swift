@@ -21,10 +21,15 @@ final class UserCache: Sendable {
     }
 
     func user(named username: String) async throws -> UserRecord? {
-        if let user = known.withLock({ $0.use(username) }) { return user }
+        if let user = cachedUser(named: username) { return user }
         guard let user = try await store.user(named: username) else { return nil }
         known.withLock { $0.insert(user, capacity: capacity) }
         return user
+    }
+
+    /// The account if it is known here, without reading the store.
+    func cachedUser(named username: String) -> UserRecord? {
+        known.withLock { $0.use(username) }
     }
 
     var count: Int { known.withLock { $0.count } }

@@ -31,6 +31,28 @@ import Testing
         #expect(await fixture.rest().isEmpty)
     }
 
+    /// What the connection can handle on the loop (here: request ids above 100) is handled there, in order, with no
+    /// batch; from the first frame that has to wait, the rest of the read goes as one batch, in order.
+    @Test func framesThatNeedNoWaitAreHandledOnTheLoopAndTheRestComeAsABatch() async throws {
+        let fixture = try await Fixture()
+        await fixture.run { fixture in
+            #expect(await fixture.next() == .opened)
+            try await fixture.read([101, 102])
+            #expect(await fixture.next() == .onLoop(101))
+            #expect(await fixture.next() == .onLoop(102))
+            try await fixture.read([103, 4, 105])
+            #expect(await fixture.next() == .onLoop(103))
+            #expect(await fixture.next() == .started([4, 105]), "105 waits behind 4")
+            await fixture.gate.open()
+            #expect(await fixture.next() == .handled([4, 105]))
+            try await fixture.read([106])
+            #expect(await fixture.next() == .onLoop(106))
+            try await fixture.channel.close()
+            #expect(await fixture.next() == .ended)
+        }
+        #expect(await fixture.rest().isEmpty)
+    }
+
     /// The node stops while a connection is in a batch: the scheduler waits for that connection to close and end.
     @Test func aCloseDuringABatchRunsTheEndOnceAfterTheBatch() async throws {
         let fixture = try await Fixture()
@@ -97,6 +119,7 @@ import Testing
 private enum Event: Equatable, Sendable {
     case opening
     case opened
+    case onLoop(UInt64)
     case started([UInt64])
     case handled([UInt64])
     case read
@@ -149,6 +172,15 @@ private struct Fixture: Sendable {
         await events.next()
     }
 
+    /// Delivers `requestIDs` as the frames of one read.
+    func read(_ requestIDs: [UInt64]) async throws {
+        let channel = self.channel
+        try await channel.testingEventLoop.executeInContext {
+            for id in requestIDs { channel.pipeline.fireChannelRead(Frame(requestID: id, .ping(.init()))) }
+            channel.pipeline.fireChannelReadComplete()
+        }
+    }
+
     /// What was recorded and not yet taken; call once the scheduler has returned.
     func rest() async -> [Event] {
         recorder.finish()
@@ -194,6 +226,15 @@ private final class RecordingConnection: BatchedConnection, @unchecked Sendable 
             await gate.pass()
         }
         recorder.yield(.opened)
+    }
+
+    func handleWithoutWaiting(_ frames: ArraySlice<Frame>) -> ArraySlice<Frame> {
+        var rest = frames
+        while let frame = rest.first, frame.requestID > 100 {
+            recorder.yield(.onLoop(frame.requestID))
+            rest.removeFirst()
+        }
+        return rest
     }
 
     func handle(_ frames: [Frame]) async -> Bool {

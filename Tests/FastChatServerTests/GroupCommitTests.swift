@@ -124,7 +124,7 @@ private struct Stage {
                 }
             }
             await body()
-            await commit.finish()
+            commit.finish()
         }
     }
 
