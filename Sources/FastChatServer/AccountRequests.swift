@@ -86,6 +86,8 @@ extension ConnectionHandler {
                 reread: { try await store.user(named: user.username)?.verifier },
                 otherwise: ProtocolError(.incorrectPassword, "The password of \(user.username) changed during the sign-in."))
         }
+        // A node that just started signs no one in before it is linked both ways to its peers (`LinksReady`).
+        await services.linksReady.wait()
         do {
             try await services.store.openSession(username: user.username, node: services.configuration.nodeName)
         } catch StoreError.alreadyLoggedIn(let node) {

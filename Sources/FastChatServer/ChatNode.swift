@@ -106,6 +106,11 @@ public final class ChatNode: Service, Sendable {
         metrics.outboundBuffered.record(buffered)
     }
 
+    /// The other nodes this node has a link to, and those with a link to it.
+    func linkedPeers() async -> (outbound: Set<String>, inbound: Set<String>) {
+        (await services.links.linkedPeers, services.inboundLinks.peers)
+    }
+
     public func run() async throws {
         let services = self.services
         // Said here, not at bind: under a ServiceGroup its signal handlers are in place by now, so whoever waits
@@ -145,6 +150,7 @@ public final class ChatNode: Service, Sendable {
         let services = self.services
         await withDiscardingTaskGroup { group in
             group.addTask { await registration.run() }
+            group.addTask { await services.openWhenLinked() }
             group.addTask {
                 for await _ in drainRequests {
                     await NodeDrain(services: services).run(until: .now + services.configuration.drainTimeout)

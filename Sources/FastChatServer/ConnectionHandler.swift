@@ -22,7 +22,9 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
     /// The client protocol version agreed in Hello.
     var protocolVersion = Wire.protocolVersion
     /// The peer is another node (it said NodeHello): it may only forward.
-    var isNodeLink = false
+    var isNodeLink: Bool { linkPeer != nil }
+    /// The node at the other end of a node link.
+    var linkPeer: String?
     var session: Session?
     var failedSignIns = 0
     var closeAfterThisFrame = false
@@ -132,7 +134,7 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
     /// After the last batch: the connection no longer waits for anything, and its session and slot are given back.
     func end() async {
         await flow.close()
-        if isNodeLink { services.inboundLinks.closed() }
+        if let linkPeer { services.inboundLinks.closed(from: linkPeer) }
         await endSession()
         if let admitted {
             services.metrics.connections.decrement()
@@ -228,8 +230,8 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
         if case .nodeHello(let hello) = frame.body {
             try await acceptNodeLink(hello)
             greeted = true
-            isNodeLink = true
-            services.inboundLinks.opened()
+            linkPeer = hello.nodeName
+            services.inboundLinks.opened(from: hello.nodeName)
             logger[metadataKey: "link"] = "\(hello.nodeName)"
             logger.debug("Node link accepted")
             return

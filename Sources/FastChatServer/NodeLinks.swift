@@ -102,6 +102,9 @@ actor NodeLinks {
         }
     }
 
+    /// The nodes this node has a link to.
+    var linkedPeers: Set<String> { Set(links.keys) }
+
     func closeAll() {
         let open = links.values
         links = [:]

@@ -15,6 +15,8 @@ struct NodeServices: Sendable {
     let users: UserCache
     let links: NodeLinks
     let inboundLinks: InboundLinks
+    /// Open once this node is linked both ways to its peers: sign-ins wait for it.
+    let linksReady: LinksReady
     let linkRefusals: LinkRefusals
     let authLimiter: AuthRateLimiter
     let connectionCounts: ConnectionCounts
@@ -180,6 +182,7 @@ extension NodeServices {
                 keepAlive: (configuration.idleTimeout ?? .seconds(90)) / 3, maxFrameBytes: configuration.maxFrameBytes,
                 metrics: metrics, logger: logger),
             inboundLinks: InboundLinks(),
+            linksReady: LinksReady(),
             linkRefusals: LinkRefusals(),
             authLimiter: AuthRateLimiter(configuration.authLimits),
             connectionCounts: ConnectionCounts(configuration.connectionLimits),

@@ -1,6 +1,6 @@
 import FastChatClient
 import FastChatProtocol
-import FastChatServer
+@testable import FastChatServer
 import FastChatStore
 import Foundation
 import Testing
@@ -60,6 +60,28 @@ import Testing
             try await bob.send("to the group", toGroup: "spread")
             #expect(try await alice.nextMessage().text == "to the group")
         }
+    }
+
+    /// A node that has just started signs no one in before it is linked both ways to the live nodes: otherwise an
+    /// entry another node routed to that user before linking to this one would wait in the mailbox until the link is
+    /// up, and arrive after newer ones sent through this node directly (DrainTests found it). The first node beats
+    /// slowly, so it dials the second up to a second after the second started.
+    @Test func aStartingNodeSignsNoOneInBeforeItIsLinkedBothWays() async throws {
+        let first = try await NodeHarness.start { $0.heartbeatInterval = .seconds(1); $0.deadAfter = .seconds(3600); $0.nodeName = "n1" }
+        do {
+            let second = try await NodeHarness.start(sharing: first) { Self.fastBeats(&$0); $0.nodeName = "n2" }
+            do {
+                _ = try await second.user("bob")
+                let links = await second.chatNode.linkedPeers()
+                #expect(links.outbound == ["n1"] && links.inbound == ["n1"], "bob signed in on n2 with links \(links)")
+            } catch {
+                Issue.record(error)
+            }
+            try await second.stop()
+        } catch {
+            Issue.record(error)
+        }
+        try await first.remove()
     }
 
     @Test(arguments: Backend.all)
