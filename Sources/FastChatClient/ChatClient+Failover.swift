@@ -67,9 +67,7 @@ extension ChatClient {
         reconnecting = true
         defer {
             reconnecting = false
-            let waiters = reconnectWaiters
-            reconnectWaiters = []
-            for waiter in waiters { waiter.resume() }
+            reconnectWaiters.resumeAll()
         }
         var delay = firstDelay
         let deadline = ContinuousClock.now + options.reconnectTimeout

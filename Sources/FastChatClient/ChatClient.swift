@@ -177,9 +177,7 @@ public actor ChatClient {
         signingIn = true
         defer {
             signingIn = false
-            let waiters = accountWaiters
-            accountWaiters = []
-            for waiter in waiters { waiter.resume() }
+            accountWaiters.resumeAll()
         }
         let params = try await authParams(for: username)
         let kdf = try checkedServerKDF(KDFParameters(params.kdf), for: "password")
@@ -223,6 +221,15 @@ public actor ChatClient {
     func signedIn() throws -> Account {
         guard let account else { throw ProtocolError(.notSignedIn, "Sign in first.") }
         return account
+    }
+}
+
+extension [CheckedContinuation<Void, Never>] {
+    /// Resumes every waiter, and forgets them.
+    mutating func resumeAll() {
+        let waiters = self
+        self = []
+        for waiter in waiters { waiter.resume() }
     }
 }
 

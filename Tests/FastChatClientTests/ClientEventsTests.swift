@@ -5,7 +5,7 @@ import Testing
 
 /// What a node pushes becomes events in the task that reads them, in the order pushed; the client runs no task of
 /// its own. Against a node the test plays on loopback.
-@Suite(.timeLimit(.minutes(2))) struct ClientEventsTests {
+@Suite(.timeLimit(.minutes(1))) struct ClientEventsTests {
     private func client(_ node: FakeNode) -> ChatClient {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("fastchat-events-\(UUID())")
         return ChatClient(options: .init(endpoint: node.endpoint, tls: nil, home: home, kdf: .fast))
@@ -15,25 +15,23 @@ import Testing
         try await FakeNode.with { node in
             let client = client(node)
             try await client.connect()
-            var peers = node.connections.makeAsyncIterator()
-            let peer = try #require(await peers.next())
+            let peer = try await node.nextPeer()
             let receipts = (0..<20).map { _ in UUID() }
             for id in receipts {
                 try await peer.send(Frame(.receipt(.with { $0.messageID = id.bytes; $0.recipient = "bob" })))
             }
             try await peer.send(Frame(.synced(.with { $0.pendingDelivered = 7 })))
             await peer.close()
-            let events = try await within("the close is an event") {
-                var seen: [String] = []
-                for await event in client.events {
-                    switch event {
-                    case .delivered(let id, let recipient): seen.append("\(recipient) has \(id)")
-                    case .synced(let pending): seen.append("synced \(pending)")
-                    case .disconnected: return seen + ["disconnected"]
-                    default: seen.append("\(event)")
-                    }
+            var events: [String] = []
+            reading: for await event in client.events {
+                switch event {
+                case .delivered(let id, let recipient): events.append("\(recipient) has \(id)")
+                case .synced(let pending): events.append("synced \(pending)")
+                case .disconnected:
+                    events.append("disconnected")
+                    break reading
+                default: events.append("\(event)")
                 }
-                return seen + ["the events ended"]
             }
             #expect(events == receipts.map { "bob has \($0)" } + ["synced 7", "disconnected"])
         }
@@ -45,17 +43,17 @@ import Testing
         try await FakeNode.with { node in
             let client = client(node)
             try await client.connect()
-            var peers = node.connections.makeAsyncIterator()
-            let peer = try #require(await peers.next())
+            let peer = try await node.nextPeer()
             try await peer.send(Frame(.deliver(.with { $0.seq = 1; $0.envelope.sender = "mallory" })))
             try await peer.send(Frame(.synced(.with { $0.pendingDelivered = 3 })))
-            let pending = try await within("the push after the delivery is an event") {
-                for await event in client.events {
-                    if case .synced(let pending) = event { return pending }
+            var pending: Int?
+            for await event in client.events {
+                if case .synced(let count) = event {
+                    pending = count
+                    break
                 }
-                return -1
             }
-            #expect(pending == 3)
+            #expect(pending == 3, "the push after the delivery became an event")
             await client.signOut()
         }
     }
@@ -65,8 +63,7 @@ import Testing
         try await FakeNode.with { node in
             let client = client(node)
             try await client.connect()
-            var peers = node.connections.makeAsyncIterator()
-            let peer = try #require(await peers.next())
+            let peer = try await node.nextPeer()
             try await peer.send(Frame(.synced(.with { $0.pendingDelivered = 1 })))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let (firstSeen, seen) = AsyncStream.makeStream(of: Void.self)

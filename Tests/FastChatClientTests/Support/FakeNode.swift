@@ -26,6 +26,15 @@ struct FakeNode: Sendable {
         }
     }
 
+    /// The node's end of the next connection a client opens.
+    func nextPeer() async throws -> Peer {
+        var iterator = connections.makeAsyncIterator()
+        guard let peer = await iterator.next() else { throw NodeStopped() }
+        return peer
+    }
+
+    struct NodeStopped: Error {}
+
     /// Runs `body` against a fresh node and stops it afterwards.
     static func with<T>(_ body: (FakeNode) async throws -> T) async throws -> T {
         let (connections, accepted) = AsyncStream.makeStream(of: Peer.self)
@@ -85,27 +94,4 @@ private final class PeerHandler: ChannelInboundHandler {
         received.finish()
         context.fireChannelInactive()
     }
-}
-
-/// `body`'s result, or a failure naming `what` once `timeout` has passed (the body is cancelled), so a lost event
-/// fails its test instead of hanging the run.
-func within<T: Sendable>(
-    _ what: String, timeout: Duration = .seconds(60), _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw TimedOut(description: "Timed out after \(timeout) waiting until \(what).")
-        }
-        return value
-    }
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    var description: String
 }
