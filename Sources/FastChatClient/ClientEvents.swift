@@ -28,7 +28,8 @@ public struct ClientEvents: AsyncSequence, Sendable {
     public typealias Element = ClientEvent
     public typealias Failure = Never
 
-    let client: ChatClient
+    /// Weak, so events kept by a reader do not keep a client nobody else uses: its events end with it.
+    weak var client: ChatClient?
     let inbox: AsyncStream<Inbound>
 
     public func makeAsyncIterator() -> Iterator {
@@ -36,12 +37,13 @@ public struct ClientEvents: AsyncSequence, Sendable {
     }
 
     public struct Iterator: AsyncIteratorProtocol {
-        let client: ChatClient
+        weak var client: ChatClient?
         var inbox: AsyncStream<Inbound>.Iterator
 
         public mutating func next() async -> ClientEvent? {
             while let item = await inbox.next() {
                 if case .event(let event) = item { return event }
+                guard let client else { return nil }
                 // Events this yields queue behind the news already waiting, whose events come later still: the order
                 // of the pushes is the order of their events.
                 await client.handle(item)

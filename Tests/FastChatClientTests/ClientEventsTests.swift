@@ -83,4 +83,21 @@ import Testing
             await client.signOut()
         }
     }
+
+    /// A reader kept after its client was dropped (a replaced client) must not keep the client, and its connection's
+    /// work, alive.
+    @Test func eventsKeptByAReaderDoNotKeepTheirClient() {
+        weak var dropped: ChatClient?
+        var events: ClientEvents?
+        do {
+            let client = ChatClient(
+                options: .init(
+                    endpoint: Endpoint(host: "127.0.0.1", port: 1), tls: nil,
+                    home: FileManager.default.temporaryDirectory, kdf: .fast))
+            dropped = client
+            events = client.events
+        }
+        #expect(dropped == nil)
+        #expect(events != nil)
+    }
 }
