@@ -197,7 +197,16 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        .testTarget(name: "FastChatClientTests", dependencies: ["FastChatClient", "FastChatProtocol", "FastChatCrypto"]),
+        .testTarget(
+            name: "FastChatClientTests",
+            dependencies: [
+                "FastChatClient",
+                "FastChatProtocol",
+                "FastChatCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

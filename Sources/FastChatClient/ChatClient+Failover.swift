@@ -24,9 +24,26 @@ extension ChatClient {
         }
     }
 
+    /// A failover under way is waited out; with none, the next request starts one (nobody else may be reading the
+    /// events, which is where a lost connection is otherwise noticed).
     private func waitForReconnection() async {
-        if let connection, await !connection.isClosed, !reconnecting { return }
+        guard reconnecting else { return }
         await withCheckedContinuation { reconnectWaiters.append($0) }
+    }
+
+    /// The connection closed: said (unless it was replaced or is being replaced), then failed over, as the next item
+    /// of the events, after the reader has had the `.disconnected`.
+    func ended(_ old: FrameConnection) {
+        guard connection === old, !reconnecting else { return }
+        eventContinuation.yield(.disconnected(reason: "The connection to the server was closed."))
+        if options.reconnects, account != nil {
+            eventContinuation.inbox.yield(.failOver(old))
+        }
+    }
+
+    func failOver(from old: FrameConnection) async {
+        guard connection === old, account != nil else { return }
+        await reconnect()
     }
 
     /// The node is draining (`Move`): what is in flight is answered there first, then the session moves through the
@@ -50,9 +67,7 @@ extension ChatClient {
         reconnecting = true
         defer {
             reconnecting = false
-            let waiters = reconnectWaiters
-            reconnectWaiters = []
-            for waiter in waiters { waiter.resume() }
+            reconnectWaiters.resumeAll()
         }
         var delay = firstDelay
         let deadline = ContinuousClock.now + options.reconnectTimeout

@@ -7,7 +7,7 @@ extension ChatClient {
     /// to it. Checks (exists, readable, PNG/JPEG/GIF/WebP by content, within the node's limit) come before any upload.
     @discardableResult
     public func sendImage(
-        at path: String, caption: String = "", to peer: String, progress: (@Sendable (Double) -> Void)? = nil
+        at path: String, caption: String = "", to peer: String, progress: (@Sendable (Double) async -> Void)? = nil
     ) async throws -> UUID {
         let (content, blobID) = try await imageContent(at: path, caption: caption, progress: progress) {
             _ = try await self.trustedKey(of: peer)
@@ -17,7 +17,7 @@ extension ChatClient {
 
     @discardableResult
     public func sendImage(
-        at path: String, caption: String = "", toGroup group: String, progress: (@Sendable (Double) -> Void)? = nil
+        at path: String, caption: String = "", toGroup group: String, progress: (@Sendable (Double) async -> Void)? = nil
     ) async throws -> UUID {
         let (content, blobID) = try await imageContent(at: path, caption: caption, progress: progress) {
             try await self.requireTrustedMembers(of: group)
@@ -28,7 +28,7 @@ extension ChatClient {
     /// `checkRecipients` runs after the file's checks and before the upload: a send that will be refused uploads
     /// nothing.
     private func imageContent(
-        at path: String, caption: String, progress: (@Sendable (Double) -> Void)?,
+        at path: String, caption: String, progress: (@Sendable (Double) async -> Void)?,
         checkRecipients: () async throws -> Void
     ) async throws -> (MessageContent, Data) {
         _ = try signedIn()
@@ -48,7 +48,7 @@ extension ChatClient {
             upload.last = index == sealed.chunks.count - 1
             upload.size = UInt64(sealed.size)
             _ = try await request(.uploadBlob(upload))
-            progress?(Double(index + 1) / Double(sealed.chunks.count))
+            await progress?(Double(index + 1) / Double(sealed.chunks.count))
         }
         var content = try content(text: caption, id: UUID())
         content.image = .with {

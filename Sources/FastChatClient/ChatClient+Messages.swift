@@ -69,43 +69,47 @@ extension ChatClient {
         _ = try await request(.ack(ack))
     }
 
-    func handlePushes(from connection: FrameConnection) async {
-        for await push in connection.pushes {
-            switch push {
-            case .deliver(let deliver):
-                if account == nil {
-                    await withCheckedContinuation { accountWaiters.append($0) }
-                }
-                await open(deliver)
-            case .deliveries(let deliveries):
-                if account == nil {
-                    await withCheckedContinuation { accountWaiters.append($0) }
-                }
-                for delivery in deliveries.entries {
-                    await open(delivery)
-                }
-            case .receipt(let receipt):
-                if let id = UUID(bytes: receipt.messageID) {
-                    eventContinuation.yield(.delivered(messageID: id, recipient: receipt.recipient))
-                }
-            case .synced(let synced):
-                // A count from the node, only reported: clamped, since a conversion that traps would let any
-                // node (or whatever answers in its place) crash the client.
-                eventContinuation.yield(.synced(pending: Int(clamping: synced.pendingDelivered)))
-            case .move:
-                await move(from: connection)
-            case .error(let error):
-                options.logger.warning("The server reported: \(error.message)")
-            default:
-                break
-            }
+    /// One item of the inbox that is not yet an event, in the task reading the events.
+    func handle(_ item: Inbound) async {
+        switch item {
+        case .event: break
+        case .push(let push, let connection): await handle(push, from: connection)
+        case .ended(let connection): ended(connection)
+        case .failOver(let connection): await failOver(from: connection)
         }
-        if self.connection === connection, !reconnecting {
-            eventContinuation.yield(.disconnected(reason: "The connection to the server was closed."))
-            if options.reconnects, account != nil {
-                await reconnect()
+    }
+
+    private func handle(_ push: Frame.OneOf_Body, from connection: FrameConnection) async {
+        switch push {
+        case .deliver(let deliver):
+            await waitForSignIn()
+            await open(deliver)
+        case .deliveries(let deliveries):
+            await waitForSignIn()
+            for delivery in deliveries.entries {
+                await open(delivery)
             }
+        case .receipt(let receipt):
+            if let id = UUID(bytes: receipt.messageID) {
+                eventContinuation.yield(.delivered(messageID: id, recipient: receipt.recipient))
+            }
+        case .synced(let synced):
+            // A count from the node, only reported: clamped, since a conversion that traps would let any
+            // node (or whatever answers in its place) crash the client.
+            eventContinuation.yield(.synced(pending: Int(clamping: synced.pendingDelivered)))
+        case .move:
+            await move(from: connection)
+        case .error(let error):
+            options.logger.warning("The server reported: \(error.message)")
+        default:
+            break
         }
+    }
+
+    /// The mailbox follows the sign-in reply at once, before the account is ready.
+    private func waitForSignIn() async {
+        guard account == nil, signingIn else { return }
+        await withCheckedContinuation { accountWaiters.append($0) }
     }
 
     /// A version-2 entry: handled as the same `Deliver`. One whose stored item does not parse (or holds neither an

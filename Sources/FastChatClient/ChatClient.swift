@@ -48,8 +48,10 @@ public actor ChatClient {
         }
     }
 
-    public nonisolated let events: AsyncStream<ClientEvent>
-    let eventContinuation: AsyncStream<ClientEvent>.Continuation
+    /// Read by one task at a time, for as long as the caller wants events, and pushes, handled (see `ClientEvents`).
+    public nonisolated var events: ClientEvents { ClientEvents(client: self, inbox: inbox) }
+    nonisolated let inbox: AsyncStream<Inbound>
+    let eventContinuation: EventSink
     let options: Options
     var connection: FrameConnection?
     public internal(set) var nodeName: String?
@@ -58,8 +60,10 @@ public actor ChatClient {
     public private(set) var maxImageBytes = 0
     var account: Account?
     var peerKeys: [String: PublicIdentity] = [:]
-    /// Pushes that arrive between the sign-in reply and the account being ready wait here.
+    /// Pushes that arrive between the sign-in reply and the account being ready wait here, while `signingIn`.
     var accountWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Only a sign-in under way is waited for: a push for one that failed must not hold up the events for good.
+    var signingIn = false
     /// Senders waiting for the connection to come back (failover).
     var reconnectWaiters: [CheckedContinuation<Void, Never>] = []
     var reconnecting = false
@@ -78,7 +82,9 @@ public actor ChatClient {
 
     public init(options: Options) {
         self.options = options
-        (events, eventContinuation) = AsyncStream.makeStream(of: ClientEvent.self)
+        let (inbox, continuation) = AsyncStream.makeStream(of: Inbound.self)
+        self.inbox = inbox
+        eventContinuation = EventSink(inbox: continuation)
     }
 
     public var username: String? { account?.username }
@@ -90,13 +96,19 @@ public actor ChatClient {
     /// Connects (through the balancer, if the endpoint is one) unless already connected.
     public func connect() async throws {
         if let connection, await !connection.isClosed { return }
+        let inbox = eventContinuation.inbox
         let (connection, hello) = try await FrameConnection.open(
-            to: options.endpoint, tls: options.tls, answerTimeout: options.answerTimeout)
+            to: options.endpoint, tls: options.tls, answerTimeout: options.answerTimeout
+        ) { connection, news in
+            switch news {
+            case .push(let body): inbox.yield(.push(body, from: connection))
+            case .closed: inbox.yield(.ended(connection))
+            }
+        }
         self.connection = connection
         nodeName = hello.nodeName
         if hello.maxFrameBytes > 0 { maxFrameBytes = Int(hello.maxFrameBytes) }
         maxImageBytes = Int(clamping: hello.maxImageBytes)
-        Task { await self.handlePushes(from: connection) }
     }
 
     func request(_ body: Frame.OneOf_Body) async throws -> Frame.OneOf_Body {
@@ -162,6 +174,11 @@ public actor ChatClient {
     /// Signs in; the mailbox then starts arriving as `.message` events, followed by `.synced`.
     public func signIn(username: String, password: String) async throws {
         try Names.validate(username)
+        signingIn = true
+        defer {
+            signingIn = false
+            accountWaiters.resumeAll()
+        }
         let params = try await authParams(for: username)
         let kdf = try checkedServerKDF(KDFParameters(params.kdf), for: "password")
         let secrets = try AccountSecrets.derive(password: password, username: username, parameters: kdf)
@@ -190,9 +207,6 @@ public actor ChatClient {
         }
         account = Account(username: username, identity: identity!, keystore: keystore, loginKey: secrets.loginKey)
         nodeName = reply.nodeName.isEmpty ? nodeName : reply.nodeName
-        let waiters = accountWaiters
-        accountWaiters = []
-        for waiter in waiters { waiter.resume() }
     }
 
     public func signOut() async {
@@ -207,6 +221,15 @@ public actor ChatClient {
     func signedIn() throws -> Account {
         guard let account else { throw ProtocolError(.notSignedIn, "Sign in first.") }
         return account
+    }
+}
+
+extension [CheckedContinuation<Void, Never>] {
+    /// Resumes every waiter, and forgets them.
+    mutating func resumeAll() {
+        let waiters = self
+        self = []
+        for waiter in waiters { waiter.resume() }
     }
 }
 

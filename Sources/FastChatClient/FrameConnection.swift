@@ -6,26 +6,39 @@ import NIOCore
 import NIOPosix
 
 /// One TCP connection to a node: requests paired with their replies by request id, and the frames the server
-/// pushes on its own (request id 0) as a stream.
+/// pushes on its own (request id 0) as a stream. The pairing lives on the channel's event loop (`FrameExchange`),
+/// so the connection runs no task of its own: closing the channel ends all of its work.
 public actor FrameConnection {
+    /// The pushes, unless the connection was opened with a `news` receiver of its own (then this stream is empty).
     public nonisolated let pushes: AsyncStream<Frame.OneOf_Body>
     private let pushContinuation: AsyncStream<Frame.OneOf_Body>.Continuation
-    private let outgoing: AsyncStream<Frame>.Continuation
     private let channel: any Channel
-    private var nextRequestID: UInt64 = 1
-    private var waiting: [UInt64: CheckedContinuation<Frame.OneOf_Body, any Error>] = [:]
-    private var closedReason: ProtocolError?
-    /// An error the server pushed (request id 0) just before closing, such as a frame it refused.
-    private var serverReason: ProtocolError?
+    private let exchange: NIOLoopBound<FrameExchange>
     /// What this end puts in every signed login transcript to tie it to this connection (RFC 5929
     /// `tls-server-end-point`: SHA-256 of the server certificate's DER as verified here; empty on a plaintext
     /// connection). The node puts its own value in; they differ through a man in the middle.
     public private(set) var channelBinding: [UInt8] = []
 
-    private init(channel: any Channel, outgoing: AsyncStream<Frame>.Continuation) {
+    /// Receives a connection's news on its event loop, in order; it must not block.
+    typealias NewsReceiver = @Sendable (FrameConnection, ConnectionNews) -> Void
+
+    /// Call on the channel's event loop, before the channel is active, so no push comes before `news` is set.
+    private init(channel: any Channel, exchange: FrameExchange, news: NewsReceiver?) {
         self.channel = channel
-        self.outgoing = outgoing
+        self.exchange = NIOLoopBound(exchange, eventLoop: channel.eventLoop)
         (pushes, pushContinuation) = AsyncStream.makeStream(of: Frame.OneOf_Body.self)
+        if let news {
+            pushContinuation.finish()
+            // Holds this connection until the close, as the channel's own handler; the close drops it.
+            exchange.news = { [self] in news(self, $0) }
+        } else {
+            exchange.news = { [pushContinuation] news in
+                switch news {
+                case .push(let body): pushContinuation.yield(body)
+                case .closed: pushContinuation.finish()
+                }
+            }
+        }
     }
 
     /// Connects (over TLS unless `tls` is nil) and says Hello. A balancer answers with a redirect to a node, which
@@ -42,12 +55,28 @@ public actor FrameConnection {
         answerTimeout: Duration = .seconds(5),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> (FrameConnection, Fastchat_V1_HelloReply) {
+        try await open(
+            to: endpoint, tls: tls, clientName: clientName, protocolVersion: protocolVersion,
+            answerTimeout: answerTimeout, eventLoopGroup: eventLoopGroup, news: nil)
+    }
+
+    /// `open`, with every connection it makes telling `news` (instead of `pushes`) what the server pushes and when
+    /// it closes.
+    static func open(
+        to endpoint: Endpoint,
+        tls: ClientTLS?,
+        clientName: String = "fastchat",
+        protocolVersion: UInt32 = Wire.protocolVersion,
+        answerTimeout: Duration = .seconds(5),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        news: NewsReceiver?
+    ) async throws -> (FrameConnection, Fastchat_V1_HelloReply) {
         var unreachable: [String] = []
         var lastFailure: ProtocolError?
         for _ in 0..<maxNodeAttempts {
             let (connection, answer, nodeTLS) = try await greet(
                 endpoint, tls: tls, clientName: clientName, unreachable: unreachable, answerTimeout: answerTimeout,
-                eventLoopGroup: eventLoopGroup, version: protocolVersion)
+                eventLoopGroup: eventLoopGroup, version: protocolVersion, news: news)
             switch answer {
             case .helloReply(let reply):
                 await connection.keepAlive(nodeIdleTimeout: reply.idleTimeoutSeconds)
@@ -58,7 +87,7 @@ public actor FrameConnection {
                 do {
                     let (node, nodeAnswer, _) = try await greet(
                         target, tls: nodeTLS, clientName: clientName, unreachable: [], answerTimeout: answerTimeout,
-                        eventLoopGroup: eventLoopGroup, version: protocolVersion)
+                        eventLoopGroup: eventLoopGroup, version: protocolVersion, news: news)
                     guard case .helloReply(let reply) = nodeAnswer else {
                         await node.close()
                         throw ProtocolError(.badRequest, "The node at \(target) answered Hello with something unexpected.")
@@ -96,9 +125,9 @@ public actor FrameConnection {
     /// handles as well).
     private static func greet(
         _ target: Endpoint, tls: ClientTLS?, clientName: String, unreachable: [String], answerTimeout: Duration,
-        eventLoopGroup: any EventLoopGroup, version: UInt32
+        eventLoopGroup: any EventLoopGroup, version: UInt32, news: NewsReceiver?
     ) async throws -> (FrameConnection, Frame.OneOf_Body, ClientTLS?) {
-        let (connection, check) = try await connect(to: target, tls: tls, eventLoopGroup: eventLoopGroup)
+        let (connection, check) = try await connect(to: target, tls: tls, eventLoopGroup: eventLoopGroup, news: news)
         var hello = Fastchat_V1_Hello()
         hello.protocolVersion = version
         hello.clientName = clientName
@@ -110,7 +139,7 @@ public actor FrameConnection {
             await connection.close()
             return try await greet(
                 target, tls: tls, clientName: clientName, unreachable: unreachable, answerTimeout: answerTimeout,
-                eventLoopGroup: eventLoopGroup, version: 1)
+                eventLoopGroup: eventLoopGroup, version: 1, news: news)
         } catch {
             if let failure = await check?.failure { throw failure }
             throw error
@@ -146,12 +175,10 @@ public actor FrameConnection {
     }
 
     private static func connect(
-        to endpoint: Endpoint, tls: ClientTLS?, eventLoopGroup: any EventLoopGroup
+        to endpoint: Endpoint, tls: ClientTLS?, eventLoopGroup: any EventLoopGroup, news: NewsReceiver?
     ) async throws -> (FrameConnection, ServerCheck?) {
-        let asyncChannel: NIOAsyncChannel<Frame, Frame>
-        let check: ServerCheck?
         do {
-            (asyncChannel, check) = try await ClientBootstrap(group: eventLoopGroup)
+            return try await ClientBootstrap(group: eventLoopGroup)
                 .connectTimeout(.seconds(5))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: endpoint.host, port: endpoint.port) { channel in
@@ -159,101 +186,48 @@ public actor FrameConnection {
                         let check = try tls?.addHandler(to: channel, host: endpoint.host, port: endpoint.port)
                         try channel.pipeline.syncOperations.addFrameCodec()
                         try channel.pipeline.syncOperations.addHandler(KeepAlive())
-                        return (try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel), check)
+                        let exchange = FrameExchange(eventLoop: channel.eventLoop)
+                        try channel.pipeline.syncOperations.addHandler(exchange)
+                        return (FrameConnection(channel: channel, exchange: exchange, news: news), check)
                     }
                 }
         } catch {
             throw ProtocolError(.unavailable, "Cannot reach the server at \(endpoint) (\(describe(error))).")
         }
-        let (frames, outgoing) = AsyncStream.makeStream(of: Frame.self)
-        // TLS: the SHA-256 of the certificate the server presented in this handshake.
-        let connection = FrameConnection(channel: asyncChannel.channel, outgoing: outgoing)
-        Task { await connection.pump(asyncChannel, frames: frames) }
-        return (connection, check)
     }
 
     private func bind(to channelBinding: [UInt8]) {
         self.channelBinding = channelBinding
     }
 
-    private func pump(_ asyncChannel: NIOAsyncChannel<Frame, Frame>, frames: AsyncStream<Frame>) async {
-        do {
-            try await asyncChannel.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await frame in frames {
-                            try await outbound.write(frame)
-                        }
-                    }
-                    for try await frame in inbound {
-                        self.received(frame)
-                    }
-                    group.cancelAll()
-                }
-            }
-        } catch let error as ProtocolError {
-            serverReason = serverReason ?? error
-        } catch {}
-        closed(serverReason ?? ProtocolError(.unavailable, "The connection to the server was closed."))
-    }
-
-    private func received(_ frame: Frame) {
-        guard let body = frame.body else { return }
-        guard frame.requestID != 0 else {
-            if case .error(let error) = body { serverReason = ProtocolError(error) }
-            pushContinuation.yield(body)
-            return
-        }
-        guard let continuation = waiting.removeValue(forKey: frame.requestID) else { return }
-        if case .error(let error) = body {
-            continuation.resume(throwing: ProtocolError(error))
-        } else {
-            continuation.resume(returning: body)
-        }
-    }
-
-    private func closed(_ reason: ProtocolError) {
-        closedReason = reason
-        outgoing.finish()
-        pushContinuation.finish()
-        let pending = waiting
-        waiting = [:]
-        for continuation in pending.values {
-            continuation.resume(throwing: reason)
-        }
-    }
-
     /// Sends a request and waits for its reply. An `Error` reply is thrown as a `ProtocolError`.
     public func request(_ body: Frame.OneOf_Body) async throws -> Frame.OneOf_Body {
-        if let closedReason { throw closedReason }
-        let id = nextRequestID
-        nextRequestID += 1
-        return try await withCheckedThrowingContinuation { continuation in
-            waiting[id] = continuation
-            outgoing.yield(Frame(requestID: id, body))
+        let exchange = self.exchange
+        return try await withCheckedThrowingContinuation { answer in
+            exchange.eventLoop.execute { exchange.value.send(body, answer: answer) }
         }
     }
 
     /// Sends a request without waiting for its reply.
     public func post(_ body: Frame.OneOf_Body) {
-        guard closedReason == nil else { return }
-        let id = nextRequestID
-        nextRequestID += 1
-        outgoing.yield(Frame(requestID: id, body))
+        let exchange = self.exchange
+        exchange.eventLoop.execute { exchange.value.send(body, answer: nil) }
     }
 
-    public var isClosed: Bool { closedReason != nil }
-
-    /// Returns once every request sent so far has its answer (or the connection closed), or after `limit`.
-    func waitUntilAnswered(within limit: Duration) async {
-        let deadline = ContinuousClock.now + limit
-        while !waiting.isEmpty, closedReason == nil, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+    public var isClosed: Bool {
+        get async {
+            let exchange = self.exchange
+            return (try? await exchange.eventLoop.submit { exchange.value.closedReason != nil }.get()) ?? true
         }
     }
 
+    /// Returns once every request sent so far has its answer (or the connection closed), or after `limit`.
+    func waitUntilAnswered(within limit: Duration) async {
+        let exchange = self.exchange
+        try? await exchange.eventLoop.flatSubmit { exchange.value.allAnswered(within: TimeAmount(limit)) }.get()
+    }
+
     public func close() async {
-        outgoing.finish()
         try? await channel.close()
     }
 }

@@ -16,7 +16,7 @@ final class ClientFixture: @unchecked Sendable {
         names: ["me", "alice", "carol", "nobody"], groups: ["team", "other"],
         ids: [Data(repeating: 1, count: 16), Data(repeating: 2, count: 16)])
     private(set) var client: ChatClient
-    private var events: AsyncStream<ClientEvent>.Iterator
+    private var events: ClientEvents.Iterator
     /// Barriers pushed and not yet seen; see `PipelineWindow` for why they are awaited late.
     private var outstanding: [(marker: Int, acknowledging: Bool)] = []
     private let windowSize = PipelineWindow().size

@@ -45,12 +45,14 @@ actor ChatScreen {
     /// Waits (briefly) for the mail that was pending at sign-in, so the first menu shows the right unread count.
     func waitUntilSynced(atMost limit: Duration) async {
         guard !synced else { return }
-        let timer = Task {
-            try? await Task.sleep(for: limit)
-            self.endSyncWait()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                guard (try? await Task.sleep(for: limit)) != nil else { return }
+                await self.endSyncWait()
+            }
+            await withCheckedContinuation { syncWaiters.append($0) }
+            group.cancelAll()
         }
-        await withCheckedContinuation { syncWaiters.append($0) }
-        timer.cancel()
     }
 
     private func endSyncWait() {

@@ -39,9 +39,9 @@ enum ImageCommand {
         do {
             switch conversation {
             case .user(let peer):
-                _ = try await client.sendImage(at: expanded, caption: caption, to: peer) { reporter.report($0) }
+                _ = try await client.sendImage(at: expanded, caption: caption, to: peer) { await reporter.report($0) }
             case .group(let group):
-                _ = try await client.sendImage(at: expanded, caption: caption, toGroup: group) { reporter.report($0) }
+                _ = try await client.sendImage(at: expanded, caption: caption, toGroup: group) { await reporter.report($0) }
             }
             await screen.accepted(id)
         } catch let changed as PeerKeyChanged {
@@ -52,9 +52,8 @@ enum ImageCommand {
         }
     }
 
-    /// Prints the bar at every tenth of the upload (the client reports after each chunk).
-    private final class ProgressReporter: @unchecked Sendable {
-        // @unchecked: `lastTenth` is only touched by the upload's own sequential progress callbacks.
+    /// Prints the bar at every tenth of the upload (the client reports after each chunk, and waits for the line).
+    private actor ProgressReporter {
         private let screen: ChatScreen
         private let name: String
         private let shown: Bool
@@ -66,13 +65,11 @@ enum ImageCommand {
             self.shown = shown
         }
 
-        func report(_ fraction: Double) {
+        func report(_ fraction: Double) async {
             let tenth = Int(fraction * 10)
             guard shown, tenth > lastTenth else { return }
             lastTenth = tenth
-            let screen = self.screen
-            let name = self.name
-            Task { await screen.progress(fraction, of: name) }
+            await screen.progress(fraction, of: name)
         }
     }
 }

@@ -21,12 +21,19 @@ struct InteractiveSession {
         let keyboard = Keyboard()
         let screen = ChatScreen(client: client, input: keyboard.feed)
         let prompter = Prompter(keyboard: keyboard, screen: screen)
-        // The client's event stream has one consumer for the whole session; the screen decides what to do.
+        // The client's events have one reader for the whole session, a child of it (reading them is also what
+        // handles the server's pushes); the screen decides what to do with each.
         let client = self.client
-        let pump = Task {
-            for await event in client.events { await screen.handle(event) }
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in client.events { await screen.handle(event) }
+            }
+            defer { group.cancelAll() }
+            return await session(screen: screen, prompter: prompter)
         }
-        defer { pump.cancel() }
+    }
+
+    private func session(screen: ChatScreen, prompter: Prompter) async -> ExitCode {
         await screen.say(ChatStyle.heading("FastChat · connected to node \(await client.nodeName ?? "?")"))
 
         do {
