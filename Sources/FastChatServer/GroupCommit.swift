@@ -31,10 +31,13 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     private struct Pending: Sendable {
         var item: Item
         var ticket: Ticket
+        var weight: Int
     }
 
     private struct Queue {
         var pending: [Pending] = []
+        /// The queued items' weights together.
+        var weight = 0
         var finished = false
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
         var workWaiter: CheckedContinuation<Void, Never>?
@@ -42,21 +45,27 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
 
     private let name: String
     private let write: Write
+    /// How many rows an item writes (a group message, one per member): batches and the queue are bounded in rows,
+    /// so that one transaction, and whatever waits for the store behind it (a heartbeat), stays short.
+    private let weight: @Sendable (Item) -> Int
     private let maxBatchSize: Int
     private let metrics: CommitMetrics
     private let storeErrors: Counter
     private let logger: Logger
-    /// Submitters wait for room beyond this many queued items, so a flood of requests backs up into the
+    /// Submitters wait for room beyond this many queued rows, so a flood of requests backs up into the
     /// connections that send them (which are then not read) instead of into memory.
     private let maxQueued: Int
     private let queue = Mutex(Queue())
 
+    /// `maxBatchSize`: rows per transaction, by `weight` (one per item if not given); a heavier item still goes,
+    /// alone.
     init(
         _ name: String, maxBatchSize: Int, metrics: CommitMetrics, storeErrors: Counter, logger: Logger,
-        write: @escaping Write
+        weight: @escaping @Sendable (Item) -> Int = { _ in 1 }, write: @escaping Write
     ) {
         self.name = name
         self.write = write
+        self.weight = weight
         self.maxBatchSize = maxBatchSize
         self.metrics = metrics
         self.storeErrors = storeErrors
@@ -68,10 +77,12 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     /// durable (or failed). False, with nothing queued, when the queue is full. After `finish()` the item is
     /// refused: it throws, and no report comes.
     func submitNow(_ item: Item, ticket: Ticket) throws -> Bool {
+        let weight = max(1, self.weight(item))
         let (queued, finished, waiter) = queue.withLock { queue -> (Bool, Bool, CheckedContinuation<Void, Never>?) in
             guard !queue.finished else { return (false, true, nil) }
-            guard queue.pending.count < maxQueued else { return (false, false, nil) }
-            queue.pending.append(Pending(item: item, ticket: ticket))
+            guard queue.weight < maxQueued else { return (false, false, nil) }
+            queue.pending.append(Pending(item: item, ticket: ticket, weight: weight))
+            queue.weight += weight
             defer { queue.workWaiter = nil }
             return (true, false, queue.workWaiter)
         }
@@ -85,7 +96,7 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
         while try !submitNow(item, ticket: ticket) {
             await withCheckedContinuation { waiter in
                 let roomNow = queue.withLock { queue in
-                    guard queue.pending.count >= maxQueued, !queue.finished else { return true }
+                    guard queue.weight >= maxQueued, !queue.finished else { return true }
                     queue.roomWaiters.append(waiter)
                     return false
                 }
@@ -123,8 +134,14 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
         while true {
             let (batch, finished, roomWaiters) = queue.withLock { queue -> ([Pending], Bool, [CheckedContinuation<Void, Never>]) in
                 guard !queue.pending.isEmpty else { return ([], queue.finished, []) }
-                let batch = Array(queue.pending.prefix(maxBatchSize))
-                queue.pending.removeFirst(batch.count)
+                var (count, rows) = (0, 0)
+                for pending in queue.pending {
+                    guard count == 0 || rows + pending.weight <= maxBatchSize else { break }
+                    (count, rows) = (count + 1, rows + pending.weight)
+                }
+                let batch = Array(queue.pending.prefix(count))
+                queue.pending.removeFirst(count)
+                queue.weight -= rows
                 defer { queue.roomWaiters = [] }
                 return (batch, false, queue.roomWaiters)
             }

@@ -164,13 +164,13 @@ extension NodeServices {
             sessions: SessionDirectory(),
             mailbox: MailboxWriter(
                 "mailbox", maxBatchSize: configuration.maxBatchSize, metrics: metrics.mailboxCommits,
-                storeErrors: metrics.storeErrors, logger: logger
+                storeErrors: metrics.storeErrors, logger: logger, weight: { $0.copies.count }
             ) {
                 try await store.accept($0)
             },
             acks: AckWriter(
                 "acks", maxBatchSize: configuration.maxBatchSize, metrics: metrics.ackCommits,
-                storeErrors: metrics.storeErrors, logger: logger
+                storeErrors: metrics.storeErrors, logger: logger, weight: { $0.seqs.count }
             ) {
                 try await store.acknowledge($0)
             },

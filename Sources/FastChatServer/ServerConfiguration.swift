@@ -13,7 +13,8 @@ public struct ServerConfiguration: Sendable {
     public var maxFailedSignIns: Int
     /// Mailbox entries read from the store per page when replaying pending mail.
     public var replayPageSize: Int
-    /// Most messages written in one transaction (group commit).
+    /// Most rows written in one transaction (group commit): a message writes one per recipient, an acknowledgement one
+    /// per entry; a single heavier one still goes, alone.
     public var maxBatchSize: Int
     /// The address other nodes and the balancer's clients use ("host:port"); nil: the bound address.
     public var advertisedAddress: String?

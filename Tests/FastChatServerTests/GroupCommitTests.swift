@@ -16,6 +16,32 @@ import Testing
         #expect(await stage.log.outcomes == (0...5).map { .committed($0 * 10) })
     }
 
+    /// Batches are bounded in rows, not items: a heavy item (a group message, one row per member) fills a batch on
+    /// its own, so one transaction, and whatever waits for the store behind it, stays short; one heavier than a whole
+    /// batch still goes, alone.
+    @Test func batchesAreBoundedInRowsAndAHeavyItemGoesAlone() async {
+        // Each item weighs itself; 20 and 7 are heavy against batches of 8 rows (and the queue holds 64).
+        let stage = Stage(maxBatchSize: 8, weighing: true)
+        await stage.running {
+            await stage.gate.close()
+            await stage.submit(0)
+            await stage.gate.waitUntilSomeoneWaits()
+            for item in [1, 2, 3, 20, 4, 7, 1] { await stage.submit(item) }
+            await stage.gate.open()
+        }
+
+        #expect(await stage.log.batches == [[0], [1, 2, 3], [20], [4], [7, 1]])
+    }
+
+    /// The queue is bounded in rows too (eight batches' worth): beyond it `submitNow` takes nothing (the caller then
+    /// waits with `submit`), however few items are queued.
+    @Test func theQueueIsBoundedInRows() throws {
+        let stage = Stage(maxBatchSize: 8, weighing: true)
+        #expect(try stage.commit.submitNow(60, ticket: { _ in }))
+        #expect(try stage.commit.submitNow(10, ticket: { _ in }), "60 rows leave room under 64")
+        #expect(try !stage.commit.submitNow(1, ticket: { _ in }), "70 rows queued: no room")
+    }
+
     /// A commit that fails fails every member of its batch, and only them; the stage keeps going.
     @Test func aFailingCommitFailsItsWholeBatchAndTheNextBatchStillCommits() async {
         let stage = Stage(maxBatchSize: 8, failing: 2)
@@ -97,14 +123,16 @@ private struct Stage {
     let commit: GroupCommit<Int, Int, Answer>
     typealias Answer = @Sendable (Result<Int, any Error>) async -> Void
 
-    init(maxBatchSize: Int, failing: Int? = nil) {
+    /// `weighing`: each item writes as many rows as it says (else one).
+    init(maxBatchSize: Int, failing: Int? = nil, weighing: Bool = false) {
         let (gate, log) = (Gate(), Log())
         (self.gate, self.log) = (gate, log)
         commit = GroupCommit(
             "test", maxBatchSize: maxBatchSize,
             metrics: CommitMetrics(writer: "test", factory: NOOPMetricsHandler.instance),
             storeErrors: Counter(label: "test_store_errors", factory: NOOPMetricsHandler.instance),
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            weight: { weighing ? $0 : 1 }
         ) { batch in
             let first = await log.batches.isEmpty
             await log.wrote(batch)
