@@ -86,14 +86,17 @@ struct NodeServices: Sendable {
         guard !users.isEmpty else { return }
         let nodes = (try? await store.sessionNodes(of: users)) ?? [:]
         var onward: [String: Fastchat_V1_Forward] = [:]
+        var here: [MailboxEntry] = []
         for entry in entries {
             guard let node = nodes[entry.recipient], node != unreachable else { continue }
             if node == configuration.nodeName {
-                await sessions.session(for: entry.recipient)?.delivery.push([entry])
+                here.append(entry)
             } else {
                 onward[node, default: .init()].entries.append(ForwardedEntry(entry))
             }
         }
+        // Whoever the store places here but whose session has just ended gets them at their next sign-in.
+        _ = await pushToThoseHere(here)
         for receipt in receipts {
             guard let node = nodes[receipt.to], node != unreachable else { continue }
             if node == configuration.nodeName {
