@@ -20,7 +20,7 @@ import Testing
         }
     }
 
-    /// The file holds password verifiers and key backups: it and its WAL and shared-memory files are the owner's
+    /// The file holds password verifiers and key backups: it and its WAL, shared-memory and turns files are the owner's
     /// alone, as is a directory made for it.
     @Test func filesAreCreatedForTheOwnerOnly() async throws {
         try await withStorage { storage in
@@ -31,7 +31,7 @@ import Testing
             func mode(_ file: String) throws -> Int? {
                 try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
             }
-            for file in [path, path + "-wal", path + "-shm"] {
+            for file in [path, path + "-wal", path + "-shm", path + "-turns"] {
                 #expect(try mode(file) == 0o600, "\(file)")
             }
             #expect(try mode(URL(fileURLWithPath: path).deletingLastPathComponent().path) == 0o700)

@@ -16,7 +16,7 @@ extension SQLiteStore: MailboxStorageInspecting {
     static func writeLegacyMailboxEntry(
         path: String, recipient: String, sender: String, messageID: UUID, item: Data
     ) throws {
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration(path: path))
         try pool.write { db in
             try db.execute(
                 sql: "INSERT INTO mailbox (recipient, sender, message_id, envelope, stored_at) VALUES (?, ?, ?, ?, ?)",
@@ -38,7 +38,7 @@ extension SQLiteStore: MailboxStorageInspecting {
     static func writeFile(
         path: String, migratedUpTo migration: String, users: [UserRecord], groups: [GroupRecord] = []
     ) throws {
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration(path: path))
         try SQLiteMigrations.migrator.migrate(pool, upTo: migration)
         try pool.write { db in
             for user in users {
@@ -74,7 +74,7 @@ extension SQLiteStore: MailboxStorageInspecting {
     /// Adds a complete one-chunk blob of `uploader`'s as a release before blob links ("v6-blob-refs") would have
     /// left it: `recipients` set if a stored message referred to it.
     static func writeLegacyBlob(path: String, id: UUID, uploader: String, referenced: Bool) throws {
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration(path: path))
         try pool.write { db in
             try db.execute(
                 sql: """

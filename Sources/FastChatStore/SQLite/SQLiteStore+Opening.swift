@@ -7,10 +7,11 @@ extension SQLiteStore {
     /// rather than fail with SQLITE_BUSY.
     static let busyTimeout: TimeInterval = 10
 
-    static var configuration: Configuration {
+    /// One connection pool's: its writer takes turns with the other processes' (`SQLiteWriteTurns`).
+    static func configuration(path: String) -> Configuration {
         var configuration = Configuration()
         configuration.label = "FastChatStore"
-        configuration.busyMode = .timeout(busyTimeout)
+        SQLiteWriteTurns(databasePath: path, timeout: busyTimeout).install(in: &configuration)
         return configuration
     }
 
@@ -40,7 +41,7 @@ extension SQLiteStore {
         let deadline = Date(timeIntervalSinceNow: busyTimeout)
         while true {
             do {
-                return try DatabasePool(path: path, configuration: configuration)
+                return try DatabasePool(path: path, configuration: configuration(path: path))
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
                 logger.debug("Database busy while opening; retrying", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: .random(in: 0.005...0.05))

@@ -1,0 +1,102 @@
+import Dispatch
+import Foundation
+import GRDB
+
+/// Turns at SQLite's write lock for the processes that share one database file.
+///
+/// SQLite gives its write lock to whoever asks at the right moment, not to whoever has waited longest. Its own busy
+/// handler sleeps longer and longer between tries (up to 100 ms), while a busy process commits and begins its next
+/// transaction within microseconds. Under load one node then holds the lock for tens of seconds while the others
+/// wait, with their heartbeats among the waiting writes, and the cluster takes them for dead (BENCHMARKS.md, "The
+/// write lock, taken in turns").
+///
+/// So a waiting writer tries again every fraction of a millisecond and says that it waits, in a small file beside
+/// the database (`PATH-turns`: when, and who); a writer that has just committed reads it and, while someone else
+/// waits, leaves the lock free for a moment, longer than a waiter's interval between tries. A process alone on its
+/// file never waits and never pauses; one that finds no turns file (it could not be made) only loses the pause.
+final class SQLiteWriteTurns: Sendable {
+    /// Between two tries at a lock another connection holds.
+    static let retryMicroseconds: ClosedRange<UInt32> = 100...400
+    /// After a commit, while another writer waits: longer than the longest retry interval, so its next try falls in
+    /// it.
+    static let pauseMicroseconds: UInt32 = 500
+    /// A waiter says so again at most this often…
+    static let announceEveryTries = 4
+    /// …and is taken to wait for this long after it last said so.
+    static let waitingFreshNanoseconds: UInt64 = 5_000_000
+
+    /// A writer gives up (SQLITE_BUSY) after waiting at least this long.
+    let timeout: TimeInterval
+    /// The turns file, open for reading and writing; -1 if it could not be opened.
+    private let descriptor: Int32
+    /// Tells this pool's announcements from others' (several pools may share a process, as in tests).
+    private let id = UInt64.random(in: 1...UInt64.max)
+
+    init(databasePath: String, timeout: TimeInterval) {
+        self.timeout = timeout
+        descriptor = open(databasePath + "-turns", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// SQLite's busy handler: true to try again (after a short sleep), false to give up.
+    func retry(afterTries tries: Int) -> Bool {
+        // Every try sleeps at least the shortest interval, so this waits at least `timeout`.
+        guard Double(tries) * Double(Self.retryMicroseconds.lowerBound) / 1e6 < timeout else { return false }
+        if tries % Self.announceEveryTries == 0 { announceWaiting() }
+        usleep(.random(in: Self.retryMicroseconds))
+        return true
+    }
+
+    /// Called on the writer right after each commit, the lock already released.
+    func didCommit() {
+        if anotherWriterWaits() { usleep(Self.pauseMicroseconds) }
+    }
+
+    /// Whether a writer of another pool said lately that it waits for the lock.
+    func anotherWriterWaits() -> Bool {
+        guard let (waitingAt, waiter) = lastAnnouncement(), waiter != id else { return false }
+        let now = DispatchTime.now().uptimeNanoseconds
+        return now >= waitingAt && now - waitingAt < Self.waitingFreshNanoseconds
+    }
+
+    /// Sets `configuration` up to take turns: the busy handler, and the pause after each commit of its writer.
+    func install(in configuration: inout Configuration) {
+        configuration.busyMode = .callback { [self] tries in retry(afterTries: tries) }
+        configuration.prepareDatabase { [self] db in
+            guard !db.configuration.readonly else { return }
+            db.add(transactionObserver: PauseAfterCommit(turns: self), extent: .databaseLifetime)
+        }
+    }
+
+    // The monotonic clock is the machine's, the same in every process that shares the file.
+    private func announceWaiting() {
+        guard descriptor >= 0 else { return }
+        var record: (UInt64, UInt64) = (DispatchTime.now().uptimeNanoseconds, id)
+        _ = withUnsafeBytes(of: &record) { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    private func lastAnnouncement() -> (at: UInt64, by: UInt64)? {
+        guard descriptor >= 0 else { return nil }
+        var record: (UInt64, UInt64) = (0, 0)
+        let read = withUnsafeMutableBytes(of: &record) { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        guard read == MemoryLayout<(UInt64, UInt64)>.size else { return nil }
+        return record
+    }
+}
+
+/// Observes no change, only the end of each transaction.
+private final class PauseAfterCommit: TransactionObserver {
+    let turns: SQLiteWriteTurns
+
+    init(turns: SQLiteWriteTurns) {
+        self.turns = turns
+    }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) { turns.didCommit() }
+    func databaseDidRollback(_ db: Database) {}
+}
