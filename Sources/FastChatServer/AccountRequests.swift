@@ -101,13 +101,13 @@ extension ConnectionHandler {
             framing: protocolVersion >= Wire.deliveriesVersion
                 ? .deliveries(maxFrameBytes: services.configuration.maxFrameBytes) : .deliverEach,
             metrics: services.metrics,
-            logger: logger
+            // Its logs name the user; a logger with metadata of its own would cost every session its copy.
+            logger: services.logger
         )
         await flow.attach(delivery)
         let session = Session(username: user.username, outbox: outbox, delivery: delivery)
         services.sessions.register(session)
         self.session = session
-        logger[metadataKey: "user"] = "\(user.username)"
         logger.info("Signed in")
 
         var reply = Fastchat_V1_SignedIn()

@@ -53,6 +53,9 @@ public final class ChatNode: Service, Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.autoRead, value: false)
+                // NIO keeps each connection's receive buffer for its next read, at 2 KiB to begin with: an idle
+                // connection holds it for good. A busy one's grows with its reads, as before.
+                .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
                 .childChannelOption(
                     .writeBufferWaterMark,
                     value: .init(low: configuration.outboundLowWater, high: configuration.outboundHighWater))
@@ -191,13 +194,11 @@ public final class ChatNode: Service, Sendable {
         channel.eventLoop.execute {
             do {
                 try adoptAcceptedConnection(channel)
-                var logger = services.logger
-                logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
                 let connection = ConnectionHandler(
                     services: services, outbox: Outbox(writer: FrameWriter(onLoopOf: channel)),
                     peer: PeerIdentity(channel: channel),
                     // The SHA-256 of this listener's certificate (DER), the same bytes the client hashes.
-                    channelBinding: services.configuration.tls?.channelBinding ?? [], logger: logger)
+                    channelBinding: services.configuration.tls?.channelBinding ?? [])
                 let pipeline = channel.pipeline.syncOperations
                 try pipeline.addHandler(
                     WritabilityWatch(stuckAfter: services.configuration.stuckOutboundTimeout, peak: services.outboundPeak),

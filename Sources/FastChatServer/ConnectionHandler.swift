@@ -17,7 +17,6 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
     let outbox: Outbox
     let flow: OutboundFlow
     let window: RequestWindow
-    var logger: Logger
     var greeted = false
     /// The client protocol version agreed in Hello.
     var protocolVersion = Wire.protocolVersion
@@ -42,14 +41,23 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
     /// `tls-server-end-point` of this node's certificate; empty on a plaintext connection).
     let channelBinding: Data
 
-    init(services: NodeServices, outbox: Outbox, peer: PeerIdentity, channelBinding: [UInt8], logger: Logger) {
+    /// Made when something is logged (rarely, for one connection), not kept: a logger with metadata of its own cost
+    /// an idle connection about a kilobyte.
+    var logger: Logger {
+        var logger = services.logger
+        logger[metadataKey: "peer"] = "\(peer)"
+        if let linkPeer { logger[metadataKey: "link"] = "\(linkPeer)" }
+        if let session { logger[metadataKey: "user"] = "\(session.username)" }
+        return logger
+    }
+
+    init(services: NodeServices, outbox: Outbox, peer: PeerIdentity, channelBinding: [UInt8]) {
         self.services = services
         self.outbox = outbox
         self.flow = OutboundFlow(outbox: outbox)
         self.window = RequestWindow(limit: services.configuration.maxRequestsInFlight)
         self.peer = peer
         self.channelBinding = Data(channelBinding)
-        self.logger = logger
     }
 
     /// Counts the connection against the node's connection limits, before anything of it is read, so that silent
@@ -232,7 +240,6 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
             greeted = true
             linkPeer = hello.nodeName
             services.inboundLinks.opened(from: hello.nodeName)
-            logger[metadataKey: "link"] = "\(hello.nodeName)"
             logger.debug("Node link accepted")
             return
         }

@@ -27,3 +27,10 @@ struct PeerIdentity: Sendable {
         return certificateCommonName(der: der)
     }
 }
+
+extension PeerIdentity: CustomStringConvertible {
+    /// The full remote address (with its port) for logs.
+    var description: String {
+        channel?.remoteAddress.map { "\($0)" } ?? host ?? "?"
+    }
+}
