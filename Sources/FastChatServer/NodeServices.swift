@@ -4,8 +4,9 @@ import Foundation
 import Logging
 import NIOPosix
 
-/// What every connection on a node shares.
-struct NodeServices: Sendable {
+/// What every connection on a node shares. A class: each connection holds a reference, not a copy (the
+/// configuration alone is a kilobyte, which an idle connection would carry).
+final class NodeServices: Sendable {
     let configuration: ServerConfiguration
     let store: any ChatStore
     let sessions: SessionDirectory
@@ -28,6 +29,41 @@ struct NodeServices: Sendable {
     /// here, off the cooperative pool, so it cannot stall message traffic.
     let blockingPool: NIOThreadPool
     let logger: Logger
+
+    /// A node's services over `store`, before anything is served.
+    init(configuration: ServerConfiguration, store: any ChatStore, metrics: NodeMetrics, logger: Logger) throws {
+        self.configuration = configuration
+        self.store = store
+        sessions = SessionDirectory()
+        mailbox = MailboxWriter(
+            "mailbox", maxBatchSize: configuration.maxBatchSize, metrics: metrics.mailboxCommits,
+            storeErrors: metrics.storeErrors, logger: logger, weight: { $0.copies.count }
+        ) {
+            try await store.accept($0)
+        }
+        acks = AckWriter(
+            "acks", maxBatchSize: configuration.maxBatchSize, metrics: metrics.ackCommits,
+            storeErrors: metrics.storeErrors, logger: logger, weight: { $0.seqs.count }
+        ) {
+            try await store.acknowledge($0)
+        }
+        presence = PresenceCache(store: store, localNode: configuration.nodeName)
+        users = UserCache(store: store)
+        links = NodeLinks(
+            localName: configuration.nodeName, tls: try configuration.tls?.makeLinkContext(),
+            // Nodes of a cluster share their settings: a third of this node's idle timeout suits the peers too.
+            keepAlive: (configuration.idleTimeout ?? .seconds(90)) / 3, maxFrameBytes: configuration.maxFrameBytes,
+            metrics: metrics, logger: logger)
+        inboundLinks = InboundLinks()
+        linksReady = LinksReady()
+        linkRefusals = LinkRefusals()
+        authLimiter = AuthRateLimiter(configuration.authLimits)
+        connectionCounts = ConnectionCounts(configuration.connectionLimits)
+        outboundPeak = OutboundPeak()
+        self.metrics = metrics
+        blockingPool = NIOThreadPool.singleton
+        self.logger = logger
+    }
 
     /// Pushes freshly stored entries to their recipients: directly if they are signed in here, over the node link
     /// if they are signed in on another node. Called in commit order.
@@ -159,43 +195,6 @@ struct NodeServices: Sendable {
 }
 
 extension NodeServices {
-    /// A node's services over `store`, before anything is served.
-    init(configuration: ServerConfiguration, store: any ChatStore, metrics: NodeMetrics, logger: Logger) throws {
-        self.init(
-            configuration: configuration,
-            store: store,
-            sessions: SessionDirectory(),
-            mailbox: MailboxWriter(
-                "mailbox", maxBatchSize: configuration.maxBatchSize, metrics: metrics.mailboxCommits,
-                storeErrors: metrics.storeErrors, logger: logger, weight: { $0.copies.count }
-            ) {
-                try await store.accept($0)
-            },
-            acks: AckWriter(
-                "acks", maxBatchSize: configuration.maxBatchSize, metrics: metrics.ackCommits,
-                storeErrors: metrics.storeErrors, logger: logger, weight: { $0.seqs.count }
-            ) {
-                try await store.acknowledge($0)
-            },
-            presence: PresenceCache(store: store, localNode: configuration.nodeName),
-            users: UserCache(store: store),
-            links: NodeLinks(
-                localName: configuration.nodeName, tls: try configuration.tls?.makeLinkContext(),
-                // Nodes of a cluster share their settings: a third of this node's idle timeout suits the peers too.
-                keepAlive: (configuration.idleTimeout ?? .seconds(90)) / 3, maxFrameBytes: configuration.maxFrameBytes,
-                metrics: metrics, logger: logger),
-            inboundLinks: InboundLinks(),
-            linksReady: LinksReady(),
-            linkRefusals: LinkRefusals(),
-            authLimiter: AuthRateLimiter(configuration.authLimits),
-            connectionCounts: ConnectionCounts(configuration.connectionLimits),
-            outboundPeak: OutboundPeak(),
-            metrics: metrics,
-            blockingPool: NIOThreadPool.singleton,
-            logger: logger
-        )
-    }
-
     /// Replays the mailboxes of `usernames` (nil: everyone signed in here) to their connections: what was committed
     /// for them and never pushed live is pushed now, before newer live entries. `restored`: the replay after this
     /// node restored its sessions (it had been taken for dead), which releases the hold taken before (`NodeRegistration`).
