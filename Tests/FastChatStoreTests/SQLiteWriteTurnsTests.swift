@@ -10,7 +10,7 @@ import Testing
 @Suite struct SQLiteWriteTurnsTests {
     /// One store writes without a break from two threads, so a transaction is always queued behind the running one
     /// (a node's two commit stages under load); the other's few writes (a heartbeat's) get their turns meanwhile,
-    /// through the busy handler and the pause, without an error. (Within one process SQLite also lets them in
+    /// through the busy handler, without an error. (Within one process SQLite also lets them in
     /// without turns; the starving it prevents between processes is measured in BENCHMARKS.md.)
     @Test func aWriterAmongBusyOnesGetsItsTurns() async throws {
         let storage = try SQLiteStorage()
@@ -67,6 +67,18 @@ import Testing
         #expect(holder.anotherWriterWaits())
         #expect(!waiter.anotherWriterWaits())
         #expect(FileManager.default.fileExists(atPath: storage.path + "-turns"))
+    }
+
+    /// A writer pauses between a commit and its next transaction only for another pool's waiter, never for its own.
+    @Test func aWriterPausesOnlyForAnotherWaiter() throws {
+        let storage = try SQLiteStorage()
+        defer { try? FileManager.default.removeItem(at: storage.directory) }
+        let writer = SQLiteWriteTurns(databasePath: storage.path, timeout: 10)
+        writer.didCommit()
+        #expect(writer.pauseBeforeNextWrite() == 0, "nobody waits")
+        #expect(writer.retry(afterTries: 0))
+        writer.didCommit()
+        #expect(writer.pauseBeforeNextWrite() == 0, "only its own wait")
     }
 
     /// The busy handler waits at least the timeout, not forever: each try sleeps at least the shortest interval.

@@ -6,7 +6,7 @@ extension SQLiteStore: BlobStore {
         id: UUID, uploader: String, index: Int, data: Data, last: Bool, size: Int, quota: Int
     ) async throws {
         let now = UnixMillis.now().millis
-        try await pool.write { db in
+        try await writeTransaction { db in
             let blob = try Row.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectBlob), arguments: [id])
             if index == 0 {
                 guard blob == nil else { throw StoreError.blobRejected("That upload id is already in use.") }
@@ -36,7 +36,7 @@ extension SQLiteStore: BlobStore {
     }
 
     public func deleteBlobs(createdBefore cutoff: Date) async throws -> Int {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.deleteBlobsCreatedBefore)
                 .execute(arguments: [UnixMillis.from(cutoff)])
             return db.changesCount
@@ -44,7 +44,7 @@ extension SQLiteStore: BlobStore {
     }
 
     public func deleteUnreferencedBlobs(createdBefore cutoff: Date) async throws -> Int {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.deleteUnreferencedBlobsCreatedBefore)
                 .execute(arguments: [UnixMillis.from(cutoff)])
             return db.changesCount

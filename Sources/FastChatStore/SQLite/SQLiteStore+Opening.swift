@@ -8,10 +8,10 @@ extension SQLiteStore {
     static let busyTimeout: TimeInterval = 10
 
     /// One connection pool's: its writer takes turns with the other processes' (`SQLiteWriteTurns`).
-    static func configuration(path: String) -> Configuration {
+    static func configuration(path: String, turns: SQLiteWriteTurns? = nil) -> Configuration {
         var configuration = Configuration()
         configuration.label = "FastChatStore"
-        SQLiteWriteTurns(databasePath: path, timeout: busyTimeout).install(in: &configuration)
+        (turns ?? SQLiteWriteTurns(databasePath: path, timeout: busyTimeout)).install(in: &configuration)
         return configuration
     }
 
@@ -37,11 +37,11 @@ extension SQLiteStore {
     /// at once instead of waiting when another connection holds a lock meanwhile. Processes that
     /// open a fresh file together therefore retry until one of them has switched it; from then on
     /// the switch is a no-op that takes no lock.
-    static func openPool(path: String, logger: Logger) throws -> DatabasePool {
+    static func openPool(path: String, turns: SQLiteWriteTurns, logger: Logger) throws -> DatabasePool {
         let deadline = Date(timeIntervalSinceNow: busyTimeout)
         while true {
             do {
-                return try DatabasePool(path: path, configuration: configuration(path: path))
+                return try DatabasePool(path: path, configuration: configuration(path: path, turns: turns))
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
                 logger.debug("Database busy while opening; retrying", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: .random(in: 0.005...0.05))

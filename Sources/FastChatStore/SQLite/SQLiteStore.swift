@@ -7,6 +7,7 @@ import Logging
 public final class SQLiteStore: ChatStore {
     public let path: String
     let pool: DatabasePool
+    private let turns: SQLiteWriteTurns
     private let logger: Logger
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -16,8 +17,9 @@ public final class SQLiteStore: ChatStore {
         logger[metadataKey: "database"] = "\(path)"
         try Self.createParentDirectory(of: path)
         let pool: DatabasePool
+        let turns = SQLiteWriteTurns(databasePath: path, timeout: Self.busyTimeout)
         do {
-            pool = try Self.openPool(path: path, logger: logger)
+            pool = try Self.openPool(path: path, turns: turns, logger: logger)
             try Self.migrate(pool, logger: logger)
         } catch {
             logger.debug("Cannot open the database", metadata: ["error": "\(error)"])
@@ -25,14 +27,28 @@ public final class SQLiteStore: ChatStore {
         }
         self.path = path
         self.pool = pool
+        self.turns = turns
         self.logger = logger
         logger.debug("SQLite store open")
+    }
+
+    /// Every write of the store: one transaction, begun when this process's turn allows (`SQLiteWriteTurns`).
+    func writeTransaction<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { [turns] db in
+            turns.awaitTurn()
+            var result: T?
+            try db.inTransaction {
+                result = try updates(db)
+                return .commit
+            }
+            return result!
+        }
     }
 
     // MARK: Accounts
 
     public func createUser(_ user: UserRecord) async throws {
-        let inserted = try await pool.write { db in
+        let inserted = try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.insertUser).execute(arguments: user.sqliteArguments)
             return db.changesCount > 0
         }
@@ -47,7 +63,7 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func upgradeLogin(username: String, legacyHash: String, loginKey: Data) async throws -> Bool {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.upgradeUserLogin)
                 .execute(arguments: [loginKey, username, legacyHash])
             return db.changesCount > 0
@@ -57,7 +73,7 @@ public final class SQLiteStore: ChatStore {
     public func changePassword(
         username: String, loginKey: Data, kdfLog2N: Int, kdfR: Int, kdfP: Int, keyBackup: Data
     ) async throws -> Bool {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.changePassword)
                 .execute(arguments: [loginKey, kdfLog2N, kdfR, kdfP, keyBackup, username])
             return db.changesCount > 0
@@ -68,7 +84,7 @@ public final class SQLiteStore: ChatStore {
 
     public func openSession(username: String, node: String) async throws {
         let openedAt = UnixMillis.now().millis
-        let holder: String? = try await pool.write { db in
+        let holder: String? = try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.insertSession)
                 .execute(arguments: [username, node, openedAt])
             if db.changesCount > 0 { return nil }
@@ -79,13 +95,13 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func closeSession(username: String, node: String) async throws {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.deleteSession).execute(arguments: [username, node])
         }
     }
 
     public func closeSessions(node: String) async throws -> Int {
-        let count = try await pool.write { db in
+        let count = try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.deleteNodeSessions).execute(arguments: [node])
             return db.changesCount
         }
@@ -100,7 +116,7 @@ public final class SQLiteStore: ChatStore {
         let now = UnixMillis.now()
         // Seqs are allocated under the write lock (IMMEDIATE transactions), so they commit in order,
         // which is what makes `afterSeq` a safe cursor.
-        return try await pool.write { db in
+        return try await writeTransaction { db in
             let claim = try db.cachedStatement(sql: SQLiteStatements.claimMessageID)
             let insert = try db.cachedStatement(sql: SQLiteStatements.insertMailboxEntry)
             let link = try db.cachedStatement(sql: SQLiteStatements.linkBlob)
@@ -171,7 +187,7 @@ public final class SQLiteStore: ChatStore {
 
     public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
         guard batch.contains(where: { !$0.seqs.isEmpty }) else { return batch.map { _ in [] } }
-        return try await pool.write { db in
+        return try await writeTransaction { db in
             let delete = try db.cachedStatement(sql: SQLiteStatements.deleteMailboxEntry)
             let unlink = try db.cachedStatement(sql: SQLiteStatements.unlinkEntryBlobs)
             var unlinked = Set<UUID>()
@@ -202,7 +218,7 @@ public final class SQLiteStore: ChatStore {
     // MARK: Groups
 
     public func createGroup(_ group: GroupRecord) async throws {
-        let created = try await pool.write { db in
+        let created = try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.insertGroup).execute(arguments: group.sqliteArguments)
             guard db.changesCount > 0 else { return false }
             try db.cachedStatement(sql: SQLiteStatements.insertMember).execute(arguments: [
@@ -235,7 +251,7 @@ public final class SQLiteStore: ChatStore {
 
     public func join(group: String, username: String, maxMembers: Int) async throws -> GroupJoinOutcome {
         let joinedAt = UnixMillis.now().millis
-        let outcome: GroupJoinOutcome? = try await pool.write { db in
+        let outcome: GroupJoinOutcome? = try await writeTransaction { db in
             guard try Self.exists(SQLiteStatements.selectGroupExists, [group], in: db) else { return nil }
             if try Self.exists(SQLiteStatements.selectBanExists, [group, username], in: db) { return .banned }
             let others = try Row.fetchAll(
@@ -251,7 +267,7 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func leave(group: String, username: String) async throws -> Bool {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.deleteMember).execute(arguments: [group, username])
             return db.changesCount > 0
         }
@@ -259,7 +275,7 @@ public final class SQLiteStore: ChatStore {
 
     public func remove(group: String, member: String, by admin: String) async throws -> Bool {
         let bannedAt = UnixMillis.now().millis
-        return try await pool.write { db in
+        return try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.deleteMember).execute(arguments: [group, member])
             guard db.changesCount > 0 else { return false }
             try db.cachedStatement(sql: SQLiteStatements.insertBan)
@@ -269,14 +285,14 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func unban(group: String, member: String) async throws -> Bool {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.deleteBan).execute(arguments: [group, member])
             return db.changesCount > 0
         }
     }
 
     public func setRole(group: String, member: String, role: GroupRole) async throws -> Bool {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.updateMemberRole)
                 .execute(arguments: [role.rawValue, group, member])
             return db.changesCount > 0
@@ -286,7 +302,7 @@ public final class SQLiteStore: ChatStore {
     public func setGroupPassword(
         group: String, loginKey: Data, kdfLog2N: Int, kdfR: Int, kdfP: Int
     ) async throws -> Bool {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.updateGroupPassword)
                 .execute(arguments: [loginKey, kdfLog2N, kdfR, kdfP, group])
             return db.changesCount > 0
@@ -294,7 +310,7 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func upgradeGroupLogin(group: String, legacyHash: String, loginKey: Data) async throws -> Bool {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.upgradeGroupLogin)
                 .execute(arguments: [loginKey, group, legacyHash])
             return db.changesCount > 0
@@ -302,7 +318,7 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func deleteGroup(_ name: String) async throws -> [GroupMember] {
-        try await pool.write { db in
+        try await writeTransaction { db in
             let members = try Self.members(of: name, in: db)
             try db.cachedStatement(sql: SQLiteStatements.deleteGroup).execute(arguments: [name])
             return members
@@ -312,13 +328,13 @@ public final class SQLiteStore: ChatStore {
     // MARK: Nodes
 
     public func registerNode(_ node: NodeRecord) async throws {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.upsertNode).execute(arguments: node.sqliteArguments)
         }
     }
 
     public func heartbeat(node: String, load: NodeLoad, at: Date) async throws -> Bool {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.updateHeartbeat)
                 .execute(arguments: [load.connections, load.messagesPerSecond, load.mailboxPending, UnixMillis.from(at), node])
             return db.changesCount > 0
@@ -332,14 +348,14 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func drainNode(_ name: String) async throws -> Bool {
-        try await pool.write { db in
+        try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.drainNode).execute(arguments: [name])
             return db.changesCount > 0
         }
     }
 
     public func removeNode(_ name: String) async throws {
-        let sessions = try await pool.write { db in
+        let sessions = try await writeTransaction { db in
             try db.cachedStatement(sql: SQLiteStatements.deleteNode).execute(arguments: [name])
             try db.cachedStatement(sql: SQLiteStatements.deleteNodeSessions).execute(arguments: [name])
             return db.changesCount
@@ -348,7 +364,7 @@ public final class SQLiteStore: ChatStore {
     }
 
     public func reapNodes(heartbeatBefore cutoff: Date) async throws -> [String] {
-        let reaped = try await pool.write { db in
+        let reaped = try await writeTransaction { db in
             let names = try String.fetchAll(
                 db.cachedStatement(sql: SQLiteStatements.deleteStaleNodes), arguments: [UnixMillis.from(cutoff)])
             let deleteSessions = try db.cachedStatement(sql: SQLiteStatements.deleteNodeSessions)

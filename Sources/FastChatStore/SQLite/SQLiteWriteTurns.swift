@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GRDB
+import Synchronization
 
 /// Turns at SQLite's write lock for the processes that share one database file.
 ///
@@ -11,14 +12,16 @@ import GRDB
 /// write lock, taken in turns").
 ///
 /// So a waiting writer tries again every fraction of a millisecond and says that it waits, in a small file beside
-/// the database (`PATH-turns`: when, and who); a writer that has just committed reads it and, while someone else
-/// waits, leaves the lock free for a moment, longer than a waiter's interval between tries. A process alone on its
-/// file never waits and never pauses; one that finds no turns file (it could not be made) only loses the pause.
+/// the database (`PATH-turns`: when, and who). A writer about to begin a transaction right after its last commit
+/// reads it and, while someone else waits, leaves the lock free for a moment first, longer than a waiter's interval
+/// between tries. The pause comes before the next transaction, not after the commit, so what was committed is
+/// reported at once. A process alone on its file never waits and never pauses; one that finds no turns file (it
+/// could not be made) only loses the pause.
 final class SQLiteWriteTurns: Sendable {
     /// Between two tries at a lock another connection holds.
     static let retryMicroseconds: ClosedRange<UInt32> = 100...400
-    /// After a commit, while another writer waits: longer than the longest retry interval, so its next try falls in
-    /// it.
+    /// Between a commit and the next transaction, while another writer waits: longer than the longest retry
+    /// interval, so its next try falls in it.
     static let pauseMicroseconds: UInt32 = 500
     /// A waiter says so again at most this often…
     static let announceEveryTries = 4
@@ -31,6 +34,8 @@ final class SQLiteWriteTurns: Sendable {
     private let descriptor: Int32
     /// Tells this pool's announcements from others' (several pools may share a process, as in tests).
     private let id = UInt64.random(in: 1...UInt64.max)
+    /// When this pool's writer last committed.
+    private let lastCommit = Atomic<UInt64>(0)
 
     init(databasePath: String, timeout: TimeInterval) {
         self.timeout = timeout
@@ -52,7 +57,22 @@ final class SQLiteWriteTurns: Sendable {
 
     /// Called on the writer right after each commit, the lock already released.
     func didCommit() {
-        if anotherWriterWaits() { usleep(Self.pauseMicroseconds) }
+        lastCommit.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+    }
+
+    /// Called on the writer before it begins a transaction: waits for what is left of the pause after its last commit
+    /// while another writer waits.
+    func awaitTurn() {
+        let pause = pauseBeforeNextWrite()
+        if pause > 0 { usleep(pause) }
+    }
+
+    /// Microseconds to wait before the next transaction: what is left of the pause after the last commit if
+    /// another writer waits, else 0.
+    func pauseBeforeNextWrite() -> UInt32 {
+        let sinceCommit = (DispatchTime.now().uptimeNanoseconds - lastCommit.load(ordering: .relaxed)) / 1000
+        guard sinceCommit < Self.pauseMicroseconds, anotherWriterWaits() else { return 0 }
+        return Self.pauseMicroseconds - UInt32(sinceCommit)
     }
 
     /// Whether a writer of another pool said lately that it waits for the lock.
@@ -62,12 +82,13 @@ final class SQLiteWriteTurns: Sendable {
         return now >= waitingAt && now - waitingAt < Self.waitingFreshNanoseconds
     }
 
-    /// Sets `configuration` up to take turns: the busy handler, and the pause after each commit of its writer.
+    /// Sets `configuration` up to take turns: the busy handler, and the record of each commit of its writer. The
+    /// store's writes call `awaitTurn()` before they begin.
     func install(in configuration: inout Configuration) {
         configuration.busyMode = .callback { [self] tries in retry(afterTries: tries) }
         configuration.prepareDatabase { [self] db in
             guard !db.configuration.readonly else { return }
-            db.add(transactionObserver: PauseAfterCommit(turns: self), extent: .databaseLifetime)
+            db.add(transactionObserver: CommitRecorder(turns: self), extent: .databaseLifetime)
         }
     }
 
@@ -88,7 +109,7 @@ final class SQLiteWriteTurns: Sendable {
 }
 
 /// Observes no change, only the end of each transaction.
-private final class PauseAfterCommit: TransactionObserver {
+private final class CommitRecorder: TransactionObserver {
     let turns: SQLiteWriteTurns
 
     init(turns: SQLiteWriteTurns) {
