@@ -125,15 +125,27 @@ final class NodeHarness: Sendable {
         configuration.tls = plaintext ? nil : try tls.identity(configuration.nodeName)
         let logTail = LogTail()
         let logger = LogTailHandler.logger(label: "test.node.\(configuration.nodeName)", into: logTail)
-        let store = try await database.open(logger: logger)
-        let node: ChatNode
-        do {
-            node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
-        } catch {
-            try? await store.close()
-            throw error
+        // The store lives as long as the node serves, as in `fastchat server`: its scope is the serving task, which
+        // hands the bound node out and then runs it until `stop()` cancels it.
+        let (bound, binding) = AsyncThrowingStream.makeStream(of: (ChatNode, any ChatStore).self)
+        let serving = Task { [configuration] in
+            do {
+                try await database.withStore(logger: logger) { store in
+                    let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
+                    binding.yield((node, store))
+                    try await node.run()
+                }
+                binding.finish()
+            } catch {
+                binding.finish(throwing: error)
+                throw error
+            }
         }
-        let serving = Task { try await node.run() }
+        guard let (node, store) = try await bound.first(where: { _ in true }) else {
+            // Only a cancelled start ends here: a node bound meanwhile must not outlive it.
+            serving.cancel()
+            throw CancellationError()
+        }
         return NodeHarness(
             directory: directory, database: database, tls: tls, plaintext: plaintext, logTail: logTail, node: node,
             store: store,
@@ -172,11 +184,10 @@ final class NodeHarness: Sendable {
         _ = try? await serving.value
     }
 
-    /// Stops serving (connections are closed) but keeps the store and the files.
+    /// Stops serving (connections are closed, the store with them) but keeps the storage and the files.
     func stop() async throws {
         serving.cancel()
         _ = try? await serving.value
-        try await store.close()
     }
 
     /// Stops, then removes the store and the files.
