@@ -6,7 +6,8 @@ import PostgresNIO
 public final class PostgresStore: ChatStore {
     /// The URL the store was opened with, its password masked.
     public let url: String
-    private let client: PostgresClient
+    /// Not private: the tests check that the end of the scope has shut it down.
+    let client: PostgresClient
     private let logger: Logger
     private let state = OpenState()
 
