@@ -45,13 +45,19 @@ extension StoreURL: CustomStringConvertible {
     }
 }
 
-/// Opens the store `url` names, running its migrations.
-public func openStore(_ url: StoreURL, logger: Logger) async throws -> any ChatStore {
+/// Opens the store `url` names, running its migrations, and runs `body` with it; the store is closed (and, for
+/// PostgreSQL, its connection pool ended) when `body` returns or throws.
+public func withStore<Result>(
+    _ url: StoreURL,
+    logger: Logger,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (any ChatStore) async throws -> Result
+) async throws -> Result {
     switch url {
     case .sqlite(let path):
-        return try SQLiteStore(path: path, logger: logger)
+        try await SQLiteStore.withStore(path: path, logger: logger) { try await body($0) }
     case .postgres(let url):
-        return try await PostgresStore(url: url, logger: logger)
+        try await PostgresStore.withStore(url: url, logger: logger) { try await body($0) }
     }
 }
 

@@ -50,27 +50,27 @@ struct BalancerCommand: AsyncParsableCommand {
             let exported = metricsEndpoint.map { _ in MetricsSetup.bootstrap() }
             let storeURL = try StoreURL(parsing: database)
             let identity = try tls.settings.identity(name: "balancer", host: host, sqliteFile: storeURL.sqliteFile)
-            let store = try await openStore(storeURL, logger: logger)
             let configuration = BalancerConfiguration(
                 host: host, port: port, strategy: strategy, blockSize: blockSize, deadAfter: deadAfter.duration,
                 tls: identity, connectionLimits: connectionLimits.limits)
-            let balancer: Balancer
-            do {
-                balancer = try await Balancer.bind(configuration: configuration, store: store, logger: logger)
-            } catch let error as IOError {
-                throw ProtocolError(
-                    .internal, "Cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)).lowercased())."
-                )
+            try await withStore(storeURL, logger: logger) { store in
+                let balancer: Balancer
+                do {
+                    balancer = try await Balancer.bind(configuration: configuration, store: store, logger: logger)
+                } catch let error as IOError {
+                    throw ProtocolError(
+                        .internal, "Cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)).lowercased())."
+                    )
+                }
+                var services: [any Service] = [balancer]
+                if let metricsEndpoint, let (registry, process) = exported {
+                    services.append(
+                        try await MetricsSetup.endpoint(
+                            on: metricsEndpoint, registry: registry, process: process, logger: logger,
+                            problem: { try await balancer.healthProblem() }))
+                }
+                try await runUntilSignalled(services, logger: logger)
             }
-            var services: [any Service] = [balancer]
-            if let metricsEndpoint, let (registry, process) = exported {
-                services.append(
-                    try await MetricsSetup.endpoint(
-                        on: metricsEndpoint, registry: registry, process: process, logger: logger,
-                        problem: { try await balancer.healthProblem() }))
-            }
-            try await runUntilSignalled(services, logger: logger)
-            try await store.close()
         } catch {
             throw fail(error)
         }

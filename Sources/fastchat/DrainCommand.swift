@@ -20,9 +20,9 @@ struct DrainCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(label: "fastchat.drain", level: .warning)
         do {
-            let store = try await openStore(try StoreURL(parsing: database), logger: logger)
-            let found = try await store.drainNode(node)
-            try? await store.close()
+            let found = try await withStore(try StoreURL(parsing: database), logger: logger) { store in
+                try await store.drainNode(node)
+            }
             guard found else {
                 FileHandle.standardError.write(Data("No node named \(TerminalText.safe(node)) is registered.\n".utf8))
                 throw ExitCode(16)

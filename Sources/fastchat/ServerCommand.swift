@@ -100,7 +100,6 @@ struct ServerCommand: AsyncParsableCommand {
             let exported = metricsEndpoint.map { _ in MetricsSetup.bootstrap() }
             let storeURL = try StoreURL(parsing: database)
             let identity = try tls.settings.identity(name: name, host: host, sqliteFile: storeURL.sqliteFile)
-            let store = try await openStore(storeURL, logger: logger)
             var configuration = ServerConfiguration(host: host, port: port, nodeName: name, tls: identity)
             configuration.deadAfter = deadAfter.duration
             configuration.connectionLimits = connectionLimits.limits
@@ -111,16 +110,17 @@ struct ServerCommand: AsyncParsableCommand {
             configuration.drainTimeout = .milliseconds(Int((drainTimeout * 1000).rounded()))
             configuration.authLimits.perAddress = AuthRate(burst: authLimit, perMinute: authLimit)
             configuration.authLimits.perAccount = AuthRate(burst: authLimitPerAccount, perMinute: authLimitPerAccount)
-            let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
-            var services: [any Service] = [node]
-            if let metricsEndpoint, let (registry, process) = exported {
-                services.append(
-                    try await MetricsSetup.endpoint(
-                        on: metricsEndpoint, registry: registry, process: process, logger: logger,
-                        refresh: { await node.refreshMetrics() }, problem: { try await node.healthProblem() }))
+            try await withStore(storeURL, logger: logger) { store in
+                let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
+                var services: [any Service] = [node]
+                if let metricsEndpoint, let (registry, process) = exported {
+                    services.append(
+                        try await MetricsSetup.endpoint(
+                            on: metricsEndpoint, registry: registry, process: process, logger: logger,
+                            refresh: { await node.refreshMetrics() }, problem: { try await node.healthProblem() }))
+                }
+                try await runUntilSignalled(services, logger: logger)
             }
-            try await runUntilSignalled(services, logger: logger)
-            try await store.close()
         } catch {
             throw fail(error)
         }

@@ -14,32 +14,33 @@ struct PostgresStoreTests {
         try await check.run(on: try PostgresBackend())
     }
 
-    @Test func openStoreSelectsPostgresAndMigrates() async throws {
+    @Test func withStoreSelectsPostgresAndMigrates() async throws {
         try await withDatabase { storage in
-            let store = try await openStore(.postgres(storage.url.text), logger: Fixtures.logger)
-            let postgres = try #require(store as? PostgresStore)
-            #expect(try await postgres.appliedMigrations() == PostgresMigrations.all.map(\.id))
-            #expect(try await postgres.appliedMigrations() == [
-                "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
-                "v6-blob-refs", "v7-shared-bodies", "v8-node-draining", "v9-node-load",
-            ])
-            try await store.close()
-            await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
+            try await withStore(.postgres(storage.url.text), logger: Fixtures.logger) { store in
+                let postgres = try #require(store as? PostgresStore)
+                #expect(try await postgres.appliedMigrations() == PostgresMigrations.all.map(\.id))
+                #expect(try await postgres.appliedMigrations() == [
+                    "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
+                    "v6-blob-refs", "v7-shared-bodies", "v8-node-draining", "v9-node-load",
+                ])
+                try await store.close()
+                await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
+            }
         }
     }
 
     /// Several nodes started together on a fresh database all migrate it at once.
     @Test func concurrentFirstOpensAllSucceed() async throws {
         try await withDatabase { storage in
-            let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+            let url = storage.url.text
+            try await withThrowingDiscardingTaskGroup { group in
                 for _ in 0..<6 {
-                    group.addTask { try await PostgresStore(url: storage.url.text, logger: Fixtures.logger) }
+                    group.addTask {
+                        try await PostgresStore.withStore(url: url, logger: Fixtures.logger) { store throws in
+                            #expect(try await store.appliedMigrations().count == PostgresMigrations.all.count)
+                        }
+                    }
                 }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
-            for store in stores {
-                #expect(try await store.appliedMigrations().count == PostgresMigrations.all.count)
-                try await store.close()
             }
         }
     }
@@ -50,17 +51,17 @@ struct PostgresStoreTests {
             let alice = Fixtures.user("alice", legacy: true)
             try await writeOldDatabase(storage, migrations: 3, users: [alice])
 
-            let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(
-                try await store.appliedMigrations().suffix(8) == [
-                    "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies",
-                    "v8-node-draining", "v9-node-load",
-                ])
-            #expect(try await store.user(named: "alice") == alice)
-            try await store.createGroup(Fixtures.group("team", by: "alice"))
-            #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
-            #expect(try await store.nodes().isEmpty)
-            try await store.close()
+            try await PostgresStore.withStore(url: storage.url.text, logger: Fixtures.logger) { store in
+                #expect(
+                    try await store.appliedMigrations().suffix(8) == [
+                        "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies",
+                        "v8-node-draining", "v9-node-load",
+                    ])
+                #expect(try await store.user(named: "alice") == alice)
+                try await store.createGroup(Fixtures.group("team", by: "alice"))
+                #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
+                #expect(try await store.nodes().isEmpty)
+            }
         }
     }
 
@@ -70,9 +71,9 @@ struct PostgresStoreTests {
         try await withDatabase { storage in
             let (logger, records) = RecordingLogHandler.logger()
             for _ in 0..<10 {
-                let store = try await PostgresStore(url: storage.url.text, logger: logger)
-                #expect(try await store.user(named: "alice") == nil)
-                try await store.close()
+                try await PostgresStore.withStore(url: storage.url.text, logger: logger) { store throws in
+                    #expect(try await store.user(named: "alice") == nil)
+                }
             }
             #expect(records.all.contains { $0.message == "PostgreSQL store open" }, "the logger was used")
             let warnings = records.all.filter { $0.level >= .warning }.map(\.message)
@@ -85,7 +86,7 @@ struct PostgresStoreTests {
         let backend = try PostgresBackend()
         let url = try backend.maintenance.withDatabase("fastchat_no_such_database")
         let error = await #expect(throws: StoreError.self) {
-            try await PostgresStore(url: url.text, logger: Fixtures.logger)
+            try await PostgresStore.withStore(url: url.text, logger: Fixtures.logger) { _ in }
         }
         guard case .cannotOpen(let sentence) = error else {
             Issue.record("expected cannotOpen, got \(String(describing: error))")
@@ -102,16 +103,16 @@ struct PostgresStoreTests {
             let team = Fixtures.group("team", by: "alice", legacy: true)
             try await writeOldDatabase(storage, migrations: 6, users: [alice], groups: [team])
 
-            let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v9-node-load")
-            #expect(try await store.user(named: "alice") == alice)
-            #expect(try await store.group(named: "team") == team)
-            #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
-            guard case .legacyHash(let hash) = team.verifier else { return }
-            let key = Fixtures.bytes(32)
-            #expect(try await store.upgradeGroupLogin(group: "team", legacyHash: hash, loginKey: key))
-            #expect(try await store.group(named: "team")?.verifier == .loginKey(key))
-            try await store.close()
+            try await PostgresStore.withStore(url: storage.url.text, logger: Fixtures.logger) { store throws in
+                #expect(try await store.appliedMigrations().last == "v9-node-load")
+                #expect(try await store.user(named: "alice") == alice)
+                #expect(try await store.group(named: "team") == team)
+                #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
+                guard case .legacyHash(let hash) = team.verifier else { return }
+                let key = Fixtures.bytes(32)
+                #expect(try await store.upgradeGroupLogin(group: "team", legacyHash: hash, loginKey: key))
+                #expect(try await store.group(named: "team")?.verifier == .loginKey(key))
+            }
         }
     }
 
@@ -128,10 +129,10 @@ struct PostgresStoreTests {
                     [id, item, UnixMillis.now().millis])
             }
 
-            let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v9-node-load")
-            try await SharedBodyStorageTests.expectOldEntryStaysWhole(store, messageID: id, item: item)
-            try await store.close()
+            try await PostgresStore.withStore(url: storage.url.text, logger: Fixtures.logger) { store in
+                #expect(try await store.appliedMigrations().last == "v9-node-load")
+                try await SharedBodyStorageTests.expectOldEntryStaysWhole(store, messageID: id, item: item)
+            }
         }
     }
 
@@ -153,10 +154,10 @@ struct PostgresStoreTests {
                 }
             }
 
-            let store = try await PostgresStore(url: storage.url.text, logger: Fixtures.logger)
-            #expect(try await store.appliedMigrations().last == "v9-node-load")
-            try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
-            try await store.close()
+            try await PostgresStore.withStore(url: storage.url.text, logger: Fixtures.logger) { store in
+                #expect(try await store.appliedMigrations().last == "v9-node-load")
+                try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
+            }
         }
     }
 
@@ -204,7 +205,7 @@ struct PostgresStoreTests {
         }
     }
 
-    private func withDatabase(_ body: (PostgresStorage) async throws -> Void) async throws {
+    func withDatabase(_ body: (PostgresStorage) async throws -> Void) async throws {
         let storage = try await PostgresBackend().makeDatabase()
         do {
             try await body(storage)
@@ -222,7 +223,7 @@ struct PostgresStoreTests {
     @Test func unreachableServerCannotOpenWithMaskedURL() async throws {
         let url = "postgres://fastchat:s3cret@127.0.0.1:1/fastchat"
         let error = await #expect(throws: StoreError.self) {
-            try await openStore(.postgres(url), logger: Fixtures.logger)
+            try await withStore(.postgres(url), logger: Fixtures.logger) { _ in }
         }
         guard case .cannotOpen(let sentence) = error else {
             Issue.record("expected cannotOpen, got \(String(describing: error))")
@@ -267,7 +268,7 @@ struct PostgresStoreTests {
     @Test(arguments: ["postgres://", "postgres:///nohost", "postgres://h/db?sslmode=verify-full"])
     func rejectsMalformedURLs(_ text: String) async throws {
         await #expect(throws: StoreError.self) {
-            try await PostgresStore(url: text, logger: Fixtures.logger)
+            try await PostgresStore.withStore(url: text, logger: Fixtures.logger) { _ in }
         }
     }
 }

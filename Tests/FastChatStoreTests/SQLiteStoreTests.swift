@@ -131,9 +131,9 @@ import Testing
     @Test func createsMissingParentDirectories() async throws {
         try await withStorage { storage in
             let path = storage.directory.appendingPathComponent("a/b/chat.db").path
-            let store = try await openStore(.sqlite(path: path), logger: Fixtures.logger)
-            try await store.createUser(Fixtures.user("alice"))
-            try await store.close()
+            try await withStore(.sqlite(path: path), logger: Fixtures.logger) { store in
+                try await store.createUser(Fixtures.user("alice"))
+            }
             #expect(FileManager.default.fileExists(atPath: path))
         }
     }

@@ -100,41 +100,41 @@ import Testing
             let alice = try await n1.user("alice")
             try await n2.client(home: "bob").signUp(username: "bob", password: "pw")
             // A node that died without deregistering: its row and bob's session stay behind.
-            let ghost = try await n1.database.open()
-            // Session first: registered first, the ghost could be reaped by the live nodes' next beat before the
-            // session is written, leaving a session no reaping would ever clear (a real node opens sessions only
-            // while it is alive and registered).
-            let past = Date().addingTimeInterval(-3 * 3600)
-            try await ghost.openSession(username: "bob", node: "ghost")
-            try await ghost.registerNode(
-                NodeRecord(name: "ghost", address: "127.0.0.1:1", pid: 1, connections: 1, startedAt: past, heartbeatAt: past))
-            try await alice.send("while bob's node was dead", to: "bob")
+            try await n1.database.withStore { ghost in
+                // Session first: registered first, the ghost could be reaped by the live nodes' next beat before the
+                // session is written, leaving a session no reaping would ever clear (a real node opens sessions only
+                // while it is alive and registered).
+                let past = Date().addingTimeInterval(-3 * 3600)
+                try await ghost.openSession(username: "bob", node: "ghost")
+                try await ghost.registerNode(
+                    NodeRecord(name: "ghost", address: "127.0.0.1:1", pid: 1, connections: 1, startedAt: past, heartbeatAt: past))
+                try await alice.send("while bob's node was dead", to: "bob")
 
-            // Generous: on a loaded 2-core machine (the whole suite, benchmarks and PostgreSQL at once) heartbeats and
-            // sign-ins can each take seconds. A fresh client per attempt, each attempt bounded, and every failure
-            // kept: an attempt that never gets a reply must show up as such rather than stall the poll.
-            let attempts = Attempts()
-            let signedIn = await poll(until: .now + patience, every: .milliseconds(200)) {
-                let candidate = n2.client(home: "bob")
-                let outcome = await attemptWithin(.seconds(60)) {
-                    try await candidate.signIn(username: "bob", password: "pw")
-                    return candidate
+                // Generous: on a loaded 2-core machine (the whole suite, benchmarks and PostgreSQL at once) heartbeats
+                // and sign-ins can each take seconds. A fresh client per attempt, each attempt bounded, and every
+                // failure kept: an attempt that never gets a reply must show up as such rather than stall the poll.
+                let attempts = Attempts()
+                let signedIn = await poll(until: .now + patience, every: .milliseconds(200)) {
+                    let candidate = n2.client(home: "bob")
+                    let outcome = await attemptWithin(.seconds(60)) {
+                        try await candidate.signIn(username: "bob", password: "pw")
+                        return candidate
+                    }
+                    switch outcome {
+                    case .success(let client):
+                        await attempts.succeeded(client)
+                        return true
+                    case .failure(let error):
+                        await attempts.failed("\(error)")
+                        return false
+                    }
                 }
-                switch outcome {
-                case .success(let client):
-                    await attempts.succeeded(client)
-                    return true
-                case .failure(let error):
-                    await attempts.failed("\(error)")
-                    return false
-                }
+                let failures = await attempts.failures
+                #expect(signedIn, "the ghost node was reaped and bob's session with it; failed attempts: \(failures.suffix(5))")
+                guard let bob = await attempts.client else { return }
+                #expect(try await bob.pendingMessages().map(\.text) == ["while bob's node was dead"])
+                #expect(try await ghost.nodes().map(\.name).contains("ghost") == false)
             }
-            let failures = await attempts.failures
-            #expect(signedIn, "the ghost node was reaped and bob's session with it; failed attempts: \(failures.suffix(5))")
-            guard let bob = await attempts.client else { return }
-            #expect(try await bob.pendingMessages().map(\.text) == ["while bob's node was dead"])
-            #expect(try await ghost.nodes().map(\.name).contains("ghost") == false)
-            try await ghost.close()
         }
     }
 }

@@ -16,12 +16,12 @@ import Testing
                 return
             }
             // The heartbeat loop must be running before the pool is blocked (its start needs the pool).
-            let store = try await node.database.open()
-            let first = try await store.nodes().first { $0.name == "t1" }?.heartbeatAt
-            let beating = try await poll(until: .now + patience) {
-                try await store.nodes().first { $0.name == "t1" }?.heartbeatAt != first
+            let beating = try await node.database.withStore { store in
+                let first = try await store.nodes().first { $0.name == "t1" }?.heartbeatAt
+                return try await poll(until: .now + patience) {
+                    try await store.nodes().first { $0.name == "t1" }?.heartbeatAt != first
+                }
             }
-            try await store.close()
             #expect(beating, "the node heartbeats")
             let observation = try await PoolBlockade(width: ProcessInfo.processInfo.activeProcessorCount)
                 .observe(path: path, node: "t1", beats: 3, within: .seconds(60))

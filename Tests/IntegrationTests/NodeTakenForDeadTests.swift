@@ -31,26 +31,26 @@ import Testing
 
             // What a reaping node does to one it takes for dead: its row and its sessions go, in one transaction.
             // (Without the fix nothing ever brings bob's session back, and the poll below times out.)
-            let store = try await a.database.open()
-            #expect(try await store.sessionNode(of: "bob") == "nb")
-            try await store.removeNode("nb")
+            try await a.database.withStore { store in
+                #expect(try await store.sessionNode(of: "bob") == "nb")
+                try await store.removeNode("nb")
 
-            let restored = try await poll(until: .now + patience) {
-                try await store.sessionNode(of: "bob") == "nb"
-            }
-            #expect(restored, "nb registered again and restored bob's session")
-            #expect(try await store.nodes().contains { $0.name == "nb" })
+                let restored = try await poll(until: .now + patience) {
+                    try await store.sessionNode(of: "bob") == "nb"
+                }
+                #expect(restored, "nb registered again and restored bob's session")
+                #expect(try await store.nodes().contains { $0.name == "nb" })
 
-            // Bob is reachable again from the other node, and still cannot sign in a second time.
-            let sent = try await alice.send("after the scare", to: "bob")
-            let received = try await bob.nextMessage()
-            #expect(received.id == sent && received.text == "after the scare")
-            let second = a.client(home: "bob-elsewhere")
-            let error = await #expect(throws: ProtocolError.self) {
-                try await second.signIn(username: "bob", password: "pw")
+                // Bob is reachable again from the other node, and still cannot sign in a second time.
+                let sent = try await alice.send("after the scare", to: "bob")
+                let received = try await bob.nextMessage()
+                #expect(received.id == sent && received.text == "after the scare")
+                let second = a.client(home: "bob-elsewhere")
+                let error = await #expect(throws: ProtocolError.self) {
+                    try await second.signIn(username: "bob", password: "pw")
+                }
+                #expect(error?.code == .alreadyLoggedIn)
             }
-            #expect(error?.code == .alreadyLoggedIn)
-            try await store.close()
         } catch {
             try? await b.stop()
             try await a.remove()

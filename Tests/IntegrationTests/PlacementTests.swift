@@ -104,9 +104,7 @@ import Testing
         var cluster = try await Cluster.start(strategy: "round-robin", on: backend)
         await cluster.nodes["s2"]!.kill9()
         // What a live node does once s2's heartbeat is older than --dead-after (ClusterTests covers that finding).
-        let store = try await cluster.database.open()
-        try await store.removeNode("s2")
-        try await store.close()
+        try await cluster.database.withStore { try await $0.removeNode("s2") }
         let gone = await poll(until: .now + patience) { await !cluster.liveNodes().contains("s2") }
         #expect(gone)
         let placed = try await cluster.place(4, prefix: "skip")

@@ -2,12 +2,12 @@ import Foundation
 import PostgresNIO
 
 /// The backend for many machines: one PostgreSQL database shared by every node, through postgres-nio's pooled
-/// `PostgresClient`.
+/// `PostgresClient`. Opened only by `withStore(url:logger:connectionWait:_:)`, whose scope the pool runs in.
 public final class PostgresStore: ChatStore {
     /// The URL the store was opened with, its password masked.
     public let url: String
-    private let client: PostgresClient
-    private let runTask: Task<Void, Never>
+    /// Not private: the tests check that the end of the scope has shut it down.
+    let client: PostgresClient
     private let logger: Logger
     private let state = OpenState()
 
@@ -16,10 +16,45 @@ public final class PostgresStore: ChatStore {
     /// turns slowness into errors.
     let connectionWait: Duration
 
-    /// Connects to the database `url` names (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`) and brings its schema up
-    /// to date. Throws `StoreError.cannotOpen` with a sentence naming the URL (password masked) and the cause.
-    /// Statements that get no connection within `connectionWait` fail with `StoreError.cannotOpen`.
-    public init(url text: String, logger: Logger, connectionWait: Duration = .seconds(30)) async throws {
+    /// Connects to the database `url` names (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`), brings its schema up
+    /// to date, and runs `body` with the store while its connection pool runs as a child task; the pool ends when
+    /// `body` does, whether it returns or throws, and the store then refuses statements. Throws
+    /// `StoreError.cannotOpen` with a sentence naming the URL (password masked) and the cause. Statements that get
+    /// no connection within `connectionWait` fail with `StoreError.cannotOpen`.
+    public static func withStore<Result>(
+        url text: String,
+        logger: Logger,
+        connectionWait: Duration = .seconds(30),
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresStore) async throws -> Result
+    ) async throws -> Result {
+        let store = try await PostgresStore(url: text, logger: logger, connectionWait: connectionWait)
+        defer { store.logger.debug("PostgreSQL store closed") }
+        let client = store.client
+        return try await withThrowingDiscardingTaskGroup(returning: Result.self) { group in
+            // The pool must be running before the first lease, or postgres-nio warns that `run()` has not been
+            // called. An immediate task runs `run()` on this thread up to its first suspension, by which point the
+            // client counts as running.
+            if #available(macOS 26, iOS 26, tvOS 26, watchOS 26, visionOS 26, *) {
+                group.addImmediateTask { await client.run() }
+            } else {
+                group.addTask { await client.run() }
+            }
+            // A throwing body cancels the group itself; a returning one leaves the pool for us to end. Either way the
+            // store is closed first, so a reference that outlived the scope fails with a sentence, not a pool error.
+            do {
+                let result = try await body(store)
+                store.state.close()
+                group.cancelAll()
+                return result
+            } catch {
+                store.state.close()
+                throw error
+            }
+        }
+    }
+
+    private init(url text: String, logger: Logger, connectionWait: Duration) async throws {
         let url = try PostgresURL(parsing: text)
         var logger = logger
         logger[metadataKey: "database"] = "\(url.masked)"
@@ -34,18 +69,9 @@ public final class PostgresStore: ChatStore {
         }
         try? await connection.close()
 
-        let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
         self.url = url.masked
-        self.client = client
+        self.client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
         self.connectionWait = connectionWait
-        // The pool must be running before the first lease, or postgres-nio warns that `run()` has not been called. An
-        // immediate task runs `run()` on this thread up to its first suspension, by which point the client counts
-        // as running.
-        if #available(macOS 26, iOS 26, tvOS 26, watchOS 26, visionOS 26, *) {
-            self.runTask = Task.immediate { await client.run() }
-        } else {
-            self.runTask = Task { await client.run() }
-        }
         self.logger = logger
         logger.debug("PostgreSQL store open")
     }
@@ -243,12 +269,9 @@ public final class PostgresStore: ChatStore {
         return Dictionary(try rows.map { try $0.decode((String, String).self) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Refuses further statements at once; the pool itself ends with the scope of `withStore`.
     public func close() async throws {
-        guard state.close() else { return }
-        // Cancelling `run()` shuts the pool down and closes its connections.
-        runTask.cancel()
-        await runTask.value
-        logger.debug("PostgreSQL store closed")
+        state.close()
     }
 
     // MARK: Running statements
@@ -312,18 +335,15 @@ extension PostgresStore: MailboxStorageInspecting {
     }
 }
 
-/// Whether `close()` has run; checked before each statement so a closed store fails at once.
+/// Whether the store is closed (by `close()` or the end of its scope); checked before each statement so a closed
+/// store fails at once.
 private final class OpenState: @unchecked Sendable {
     private let lock = NSLock()
     private var open = true
 
     var isOpen: Bool { lock.withLock { open } }
 
-    /// True for the call that closed it.
-    func close() -> Bool {
-        lock.withLock {
-            defer { open = false }
-            return open
-        }
+    func close() {
+        lock.withLock { open = false }
     }
 }

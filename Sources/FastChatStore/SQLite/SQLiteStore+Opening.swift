@@ -3,6 +3,26 @@ import GRDB
 import Logging
 
 extension SQLiteStore {
+    /// Opens the store at `path` (as `init(path:logger:)` does), runs `body` with it, and closes it, also when `body`
+    /// throws: the same scoped shape as `PostgresStore.withStore`, though nothing here runs in the background.
+    public static func withStore<Result>(
+        path: String,
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (SQLiteStore) async throws -> Result
+    ) async throws -> Result {
+        let store = try SQLiteStore(path: path, logger: logger)
+        let result: Result
+        do {
+            result = try await body(store)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+        return result
+    }
+
     /// Other processes hold the write lock for one short transaction at a time: wait for them
     /// rather than fail with SQLITE_BUSY.
     static let busyTimeout: TimeInterval = 10

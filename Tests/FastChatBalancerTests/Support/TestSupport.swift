@@ -68,14 +68,7 @@ func withStore<T>(_ body: (SQLiteStore) async throws -> T) async throws -> T {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("FastChatBalancerTests-\(UUID().uuidString)", isDirectory: true)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let store = try SQLiteStore(path: directory.appendingPathComponent("fastchat.db").path, logger: Fixtures.logger)
     defer { try? FileManager.default.removeItem(at: directory) }
-    do {
-        let result = try await body(store)
-        try await store.close()
-        return result
-    } catch {
-        try? await store.close()
-        throw error
-    }
+    return try await SQLiteStore.withStore(
+        path: directory.appendingPathComponent("fastchat.db").path, logger: Fixtures.logger, body)
 }

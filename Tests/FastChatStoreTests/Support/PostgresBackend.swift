@@ -28,8 +28,8 @@ struct PostgresStorage: StoreStorage {
     let database: PostgresTestDatabase
     var url: PostgresURL { database.url }
 
-    func open() async throws -> any ChatStore {
-        try await PostgresStore(url: url.text, logger: Fixtures.logger)
+    func withStore(_ body: (any ChatStore) async throws -> Void) async throws {
+        try await PostgresStore.withStore(url: url.text, logger: Fixtures.logger) { try await body($0) }
     }
 
     func destroy() async throws {

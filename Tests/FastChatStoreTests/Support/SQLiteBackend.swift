@@ -18,8 +18,8 @@ struct SQLiteStorage: StoreStorage {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    func open() async throws -> any ChatStore {
-        try SQLiteStore(path: path, logger: Fixtures.logger)
+    func withStore(_ body: (any ChatStore) async throws -> Void) async throws {
+        try await SQLiteStore.withStore(path: path, logger: Fixtures.logger) { try await body($0) }
     }
 
     func destroy() async throws {

@@ -6,11 +6,12 @@ protocol StoreBackend: Sendable {
     func makeStorage() async throws -> any StoreStorage
 }
 
-/// The backing storage of one empty store (a SQLite file, a PostgreSQL database). Each `open()` is
+/// The backing storage of one empty store (a SQLite file, a PostgreSQL database). Each `withStore` is
 /// a separate connection to it, as another server process, or the same one after a restart,
 /// would make.
 protocol StoreStorage: Sendable {
-    func open() async throws -> any ChatStore
+    /// Opens a store on the storage for the length of `body`.
+    func withStore(_ body: (any ChatStore) async throws -> Void) async throws
     /// Removes the storage; every store opened on it is closed by then.
     func destroy() async throws
 }
@@ -18,48 +19,31 @@ protocol StoreStorage: Sendable {
 /// Hands a contract case its stores and closes them afterwards, whatever the outcome.
 struct ContractContext: Sendable {
     private let storage: any StoreStorage
-    private let opened = OpenedStores()
+    private let stores: ScopedStores
 
-    private init(storage: any StoreStorage) {
+    private init(storage: any StoreStorage, stores: ScopedStores) {
         self.storage = storage
+        self.stores = stores
     }
 
     func open() async throws -> any ChatStore {
-        let store = try await storage.open()
-        await opened.add(store)
-        return store
+        try await stores.open { [storage] in try await storage.withStore($0) }
     }
 
     static func run(
         on backend: any StoreBackend,
         _ body: (ContractContext) async throws -> Void
     ) async throws {
-        let context = ContractContext(storage: try await backend.makeStorage())
+        let storage = try await backend.makeStorage()
         do {
-            try await body(context)
+            try await withScopedStores { stores in
+                try await body(ContractContext(storage: storage, stores: stores))
+            }
         } catch {
-            await context.opened.closeAll()
-            try? await context.storage.destroy()
+            try? await storage.destroy()
             throw error
         }
-        await context.opened.closeAll()
-        try await context.storage.destroy()
-    }
-}
-
-private actor OpenedStores {
-    private var stores: [any ChatStore] = []
-
-    func add(_ store: any ChatStore) {
-        stores.append(store)
-    }
-
-    /// `close()` is idempotent, so stores a case closed itself are fine here.
-    func closeAll() async {
-        for store in stores {
-            try? await store.close()
-        }
-        stores = []
+        try await storage.destroy()
     }
 }
 

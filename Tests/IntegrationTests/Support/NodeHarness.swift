@@ -30,6 +30,8 @@ final class NodeHarness: Sendable {
     /// The node's own store: tests read what it holds, and write rows the way older releases did.
     let store: any ChatStore
     private let serving: Task<Void, any Error>
+    /// Holds the store open until `stop()`, after the node has stopped.
+    private let keeping: Task<Void, Never>
 
     var backend: Backend { database.backend }
 
@@ -38,7 +40,7 @@ final class NodeHarness: Sendable {
 
     private init(
         directory: URL, database: TestDatabase, tls: TestTLS, plaintext: Bool, logTail: LogTail, node: ChatNode,
-        store: any ChatStore, serving: Task<Void, any Error>
+        store: any ChatStore, serving: Task<Void, any Error>, keeping: Task<Void, Never>
     ) {
         self.directory = directory
         self.database = database
@@ -48,6 +50,7 @@ final class NodeHarness: Sendable {
         self.node = node
         self.store = store
         self.serving = serving
+        self.keeping = keeping
         endpoint = Endpoint(host: "127.0.0.1", port: node.localAddress.port!)
     }
 
@@ -125,19 +128,38 @@ final class NodeHarness: Sendable {
         configuration.tls = plaintext ? nil : try tls.identity(configuration.nodeName)
         let logTail = LogTail()
         let logger = LogTailHandler.logger(label: "test.node.\(configuration.nodeName)", into: logTail)
-        let store = try await database.open(logger: logger)
+        // The store's scope is a task of its own that outlives the node's: stopping the node cancels its task, and
+        // the node still writes to the store while it stops (deregistering, closing sessions). Cancelled together,
+        // PostgreSQL's pool would end under it.
+        let (opened, opening) = AsyncThrowingStream.makeStream(of: (any ChatStore).self)
+        let keeping = Task {
+            do {
+                try await database.withStore(logger: logger) { store in
+                    opening.yield(store)
+                    await untilCancelled()
+                }
+                opening.finish()
+            } catch {
+                opening.finish(throwing: error)
+            }
+        }
+        guard let store = try await opened.first(where: { _ in true }) else {
+            keeping.cancel()
+            throw CancellationError()
+        }
         let node: ChatNode
         do {
             node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
         } catch {
-            try? await store.close()
+            keeping.cancel()
+            await keeping.value
             throw error
         }
         let serving = Task { try await node.run() }
         return NodeHarness(
             directory: directory, database: database, tls: tls, plaintext: plaintext, logTail: logTail, node: node,
             store: store,
-            serving: serving)
+            serving: serving, keeping: keeping)
     }
 
     /// A client with its own home directory (its own "machine"); `via` another address (a proxy) than the node's.
@@ -172,11 +194,12 @@ final class NodeHarness: Sendable {
         _ = try? await serving.value
     }
 
-    /// Stops serving (connections are closed) but keeps the store and the files.
+    /// Stops serving (connections are closed), then closes the store, but keeps the storage and the files.
     func stop() async throws {
         serving.cancel()
         _ = try? await serving.value
-        try await store.close()
+        keeping.cancel()
+        await keeping.value
     }
 
     /// Stops, then removes the store and the files.
@@ -266,4 +289,11 @@ extension ChatClient {
         }
         throw Disconnected(reason: "the event stream ended")
     }
+}
+
+/// Returns once the current task is cancelled.
+private func untilCancelled() async {
+    let (never, keep) = AsyncStream<Never>.makeStream()
+    for await _ in never {}
+    withExtendedLifetime(keep) {}
 }

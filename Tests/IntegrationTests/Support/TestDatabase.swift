@@ -43,12 +43,21 @@ enum TestDatabase: Sendable {
         }
     }
 
-    /// Another connection to the storage, as another node process would open.
-    func open(logger: Logger = NodeHarness.logger) async throws -> any ChatStore {
+    /// The storage as the store opens it: what `argument` parses to.
+    var storeURL: StoreURL {
         switch self {
-        case .sqlite(let path): try SQLiteStore(path: path, logger: logger)
-        case .postgres(let database): try await PostgresStore(url: database.url.text, logger: logger)
+        case .sqlite(let path): .sqlite(path: path)
+        case .postgres(let database): .postgres(database.url.text)
         }
+    }
+
+    /// Another connection to the storage, as another node process would open, for the length of `body`.
+    func withStore<Result>(
+        logger: Logger = NodeHarness.logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (any ChatStore) async throws -> Result
+    ) async throws -> Result {
+        try await FastChatStore.withStore(storeURL, logger: logger, body)
     }
 
     /// The integer a `SELECT COUNT(*) …` returns; the SQL must be valid on both databases (no bound parameters).
