@@ -39,6 +39,9 @@ public actor ConnectionCounts {
         return nil
     }
 
+    /// The connections counted in now.
+    public var counted: Int { total }
+
     public func release(_ address: String) {
         total -= 1
         let left = perAddress[address, default: 1] - 1

@@ -114,6 +114,11 @@ public final class ChatNode: Service, Sendable {
         (await services.links.linkedPeers, services.inboundLinks.peers)
     }
 
+    /// The connections counted against the connection limits now.
+    func connectionsCounted() async -> Int {
+        await services.connectionCounts.counted
+    }
+
     public func run() async throws {
         let services = self.services
         // Said here, not at bind: under a ServiceGroup its signal handlers are in place by now, so whoever waits

@@ -1,6 +1,7 @@
 import FastChatClient
 import FastChatProtocol
 import Foundation
+@testable import FastChatServer
 import NIOCore
 import Testing
 
@@ -61,18 +62,14 @@ import Testing
             $0.firstFrameTimeout = .seconds(600)
         }) { node in
             let silent = try await (0..<2).asyncMap { _ in try await RawConnection.open(node.endpoint, tls: nil) }
-            // A silent socket is counted as it is served, which may come after a later client's: that one tries again.
-            let refused = try await poll(until: .now + patience) {
-                do {
-                    let (client, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
-                    await client.close()
-                    return false
-                } catch let error as ProtocolError {
-                    #expect(error.code == .rateLimited, "\(error)")
-                    return true
-                }
+            // A silent socket is counted as it is served. A third connection tried before then would be counted
+            // first, and a silent one refused (and, sending nothing, never told): so the third waits for both.
+            let bothCounted = await poll(until: .now + patience) { await node.chatNode.connectionsCounted() == 2 }
+            #expect(bothCounted, "both silent sockets are counted")
+            let error = await #expect(throws: ProtocolError.self, "a third connection from the address is refused") {
+                try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
             }
-            #expect(refused, "a third connection from the address is refused while two silent sockets are open")
+            #expect(error?.code == .rateLimited, "\(String(describing: error))")
             for socket in silent { try await socket.send([]) {} }
             let admitted = try await poll(until: .now + patience) {
                 guard let (client, _) = try? await FrameConnection.open(to: node.endpoint, tls: node.clientTLS) else {
