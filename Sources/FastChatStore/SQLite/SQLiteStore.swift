@@ -7,7 +7,7 @@ import Logging
 public final class SQLiteStore: ChatStore {
     public let path: String
     let pool: DatabasePool
-    private let turns: SQLiteWriteTurns
+    let turns: SQLiteWriteTurns
     private let logger: Logger
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -99,7 +99,8 @@ final class SQLiteWriteTurns: Sendable {
         _ = withUnsafeBytes(of: &record) { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
 
-    private func lastAnnouncement() -> (at: UInt64, by: UInt64)? {
+    /// The last waiter's announcement in the turns file; nil while no writer has waited.
+    func lastAnnouncement() -> (at: UInt64, by: UInt64)? {
         guard descriptor >= 0 else { return nil }
         var record: (UInt64, UInt64) = (0, 0)
         let read = withUnsafeMutableBytes(of: &record) { pread(descriptor, $0.baseAddress, $0.count, 0) }
