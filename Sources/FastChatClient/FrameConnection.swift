@@ -121,8 +121,8 @@ public actor FrameConnection {
     static let maxNodeAttempts = 3
 
     /// Connects to `target`, says Hello and returns the answer, with the trust for a node it redirects to. A server
-    /// from before protocol version 2 refuses it: the client connects again and speaks version 1 (whose pushes it
-    /// handles as well).
+    /// from before `version` refuses it: the client connects again and speaks the version below (down to 1; it
+    /// handles the pushes of each).
     private static func greet(
         _ target: Endpoint, tls: ClientTLS?, clientName: String, unreachable: [String], answerTimeout: Duration,
         eventLoopGroup: any EventLoopGroup, version: UInt32, news: NewsReceiver?
@@ -139,7 +139,7 @@ public actor FrameConnection {
             await connection.close()
             return try await greet(
                 target, tls: tls, clientName: clientName, unreachable: unreachable, answerTimeout: answerTimeout,
-                eventLoopGroup: eventLoopGroup, version: 1, news: news)
+                eventLoopGroup: eventLoopGroup, version: version - 1, news: news)
         } catch {
             if let failure = await check?.failure { throw failure }
             throw error
@@ -212,6 +212,15 @@ public actor FrameConnection {
     public func post(_ body: Frame.OneOf_Body) {
         let exchange = self.exchange
         exchange.eventLoop.execute { exchange.value.send(body, answer: nil) }
+    }
+
+    /// Sends a frame under request id 0, which nothing answers on success: from protocol version 3
+    /// (`Wire.quietAcksVersion`) an `Ack` sent so is answered only if it fails, with an `Error` among the pushes.
+    /// An answered `Ack` is answered only once every earlier `Ack` of the connection is done, so a client that acks
+    /// quietly sends an answered one (it may be empty) before it leaves.
+    public func notify(_ body: Frame.OneOf_Body) {
+        let exchange = self.exchange
+        exchange.eventLoop.execute { exchange.value.send(body, answer: nil, quietly: true) }
     }
 
     public var isClosed: Bool {

@@ -48,15 +48,19 @@ final class FrameExchange: ChannelInboundHandler, RemovableChannelHandler {
         self.context = nil
     }
 
-    /// Sends `body` under a fresh request id; `answer` (if any) gets the reply, or the reason the connection closed.
-    func send(_ body: Frame.OneOf_Body, answer: Answer?) {
+    /// Sends `body` under a fresh request id (under 0 when `quietly`); `answer` (if any) gets the reply, or the
+    /// reason the connection closed.
+    func send(_ body: Frame.OneOf_Body, answer: Answer?, quietly: Bool = false) {
         guard closedReason == nil, let context else {
             answer?.resume(throwing: closedReason ?? Self.closedByPeer)
             return
         }
-        let id = nextRequestID
-        nextRequestID += 1
-        if let answer { waiting[id] = answer }
+        var id: UInt64 = 0
+        if !quietly {
+            id = nextRequestID
+            nextRequestID += 1
+            if let answer { waiting[id] = answer }
+        }
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenFailure { [self] error in
             // As a failed write ended the old read/write pump: the connection closes, a ProtocolError its reason.

@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// FastChat wire protocol, versions 1 and 2.
+/// FastChat wire protocol, versions 1 to 3.
 ///
 /// Transport: TCP. Every frame is a 4-byte big-endian unsigned length followed by that many bytes of one
 /// serialized `Frame`. A frame longer than the limit announced in `HelloReply.max_frame_bytes` (1 MiB by default)
@@ -17,13 +17,14 @@
 /// Conversation:
 ///   1. The client sends `Hello`; the peer answers `HelloReply` (a node) or `Redirect` (a balancer; the client then
 ///      connects to the address it names and starts again). An unsupported version is answered with an `Error`
-///      (UNSUPPORTED_VERSION) and the connection is closed. The client names the version it speaks (1 or 2); the
+///      (UNSUPPORTED_VERSION) and the connection is closed. The client names the version it speaks (1 to 3); the
 ///      reply names the one the connection uses. Version 2 differs only in how mailbox entries are pushed: many to a
-///      `Deliveries` frame, each item as the node stored it, instead of one `Deliver` each.
+///      `Deliveries` frame, each item as the node stored it, instead of one `Deliver` each. Version 3 differs from 2
+///      only in that an `Ack` under request id 0 is not answered when it succeeds (see `Ack`).
 ///   2. The client signs up (`GetChallenge`, then `SignUp`) or signs in (`GetAuthParams`, then `SignIn`). Everything
 ///      else needs a signed-in session; before that it is answered with NOT_SIGNED_IN.
-///   3. Requests carry a non-zero `request_id`; the reply carries the same id. Frames the server pushes on its own
-///      (`Deliver` or `Deliveries`, `Receipt`, `Synced`) carry request id 0.
+///   3. Requests carry a non-zero `request_id` (a quiet `Ack` carries 0); the reply carries the same id. Frames the
+///      server pushes on its own (`Deliver` or `Deliveries`, `Receipt`, `Synced`) carry request id 0.
 ///
 /// Passwords never travel: the client derives an Ed25519 login key from password and username (scrypt, the parameters
 /// in `KdfParams`, then HKDF); the node keeps only its public half. Every proof of a password (sign-up, sign-in, group
@@ -597,7 +598,7 @@ public nonisolated struct Fastchat_V1_Hello: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// the version the client speaks: 1 or 2 (a node refuses 0 and versions it does not know)
+  /// the version the client speaks: 1 to 3 (a node refuses 0 and versions it does not know)
   public var protocolVersion: UInt32 = 0
 
   /// free text, for logs
@@ -1279,7 +1280,10 @@ public nonisolated struct Fastchat_V1_Delivery: Sendable {
   public init() {}
 }
 
-/// Answered with Ok once the entries are deleted.
+/// Answered with Ok once the entries are deleted. From version 3, an Ack under request id 0 is quiet: it is not
+/// answered when it succeeds, and a failure is answered with an Error under request id 0. An answered Ack is answered
+/// only once every earlier Ack of the connection is done, so a client that acks quietly sends an answered one (it may
+/// be empty) before it signs out or leaves.
 public nonisolated struct Fastchat_V1_Ack: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

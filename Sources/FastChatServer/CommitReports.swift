@@ -21,6 +21,8 @@ struct SendRequest: Sendable {
 /// What a connection hands the acknowledgements' commit stage with an acknowledgement, to be answered by.
 struct AckTicket: Sendable {
     let requestID: UInt64
+    /// False for a quiet ack (`Wire.quietAcksVersion`): only a failure is answered.
+    let answersSuccess: Bool
     let outbox: Outbox
     let window: RequestWindow
     let session: Session
@@ -76,7 +78,7 @@ extension NodeServices {
             case .success(let entries):
                 metrics.messagesAcknowledged.increment(by: entries.count)
                 await ticket.session.delivery.acknowledged(report.item.seqs)
-                ticket.outbox.reply(to: ticket.requestID, .ok(.init()))
+                if ticket.answersSuccess { ticket.outbox.reply(to: ticket.requestID, .ok(.init())) }
                 removed.append(contentsOf: entries)
             case .failure:
                 ticket.outbox.fail(

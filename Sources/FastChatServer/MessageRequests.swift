@@ -129,7 +129,10 @@ extension ConnectionHandler {
             throw ProtocolError(.badRequest, "At most \(Self.maxSeqsPerAck) messages can be acknowledged at once.")
         }
         let acknowledgement = Acknowledgement(recipient: session.username, seqs: request.seqs.map { Int64(clamping: $0) })
-        return (acknowledgement, AckTicket(requestID: requestID, outbox: outbox, window: window, session: session))
+        let quiet = requestID == 0 && protocolVersion >= Wire.quietAcksVersion
+        let ticket = AckTicket(
+            requestID: requestID, answersSuccess: !quiet, outbox: outbox, window: window, session: session)
+        return (acknowledgement, ticket)
     }
 }
 

@@ -60,7 +60,8 @@ import Testing
         #expect(window.open == 0)
     }
 
-    /// Acknowledgements written together are each answered, and their senders here get every receipt.
+    /// Acknowledgements written together are each answered (a quiet one only when it fails), and their senders here
+    /// get every receipt.
     @Test func aBatchOfAcknowledgementsSendsEveryReceipt() async throws {
         let scratch = try ScratchStore()
         defer { scratch.remove() }
@@ -82,18 +83,33 @@ import Testing
         }
         let acknowledgements = seqs.map { Acknowledgement(recipient: "bob", seqs: [$0]) }
         let removed = try await scratch.store.acknowledge(acknowledgements)
-        let window = RequestWindow(limit: 2)
+        let window = RequestWindow(limit: 3)
         let bobSession = try #require(services.sessions.session(for: "bob"))
+        // The first is answered; the second is quiet (request id 0, protocol version 3); so is a third that failed.
         var reports: [AckWriter.Report] = []
         for (index, (acknowledgement, entries)) in zip(acknowledgements, removed).enumerated() {
-            let ticket = AckTicket(requestID: UInt64(index + 1), outbox: bob.outbox, window: window, session: bobSession)
+            let ticket = AckTicket(
+                requestID: index == 0 ? 1 : 0, answersSuccess: index == 0, outbox: bob.outbox, window: window,
+                session: bobSession)
             reports.append(.init(item: acknowledgement, ticket: ticket, result: .success(entries)))
             await window.acquire()
         }
+        let failed = AckTicket(requestID: 0, answersSuccess: false, outbox: bob.outbox, window: window, session: bobSession)
+        reports.append(.init(
+            item: Acknowledgement(recipient: "bob", seqs: [99]), ticket: failed,
+            result: .failure(StoreError.cannotOpen("down"))))
+        await window.acquire()
 
         await services.reportAcknowledged(reports)
 
-        #expect(try await bob.written().map(\.requestID) == [1, 2])
+        let answers = try await bob.written()
+        #expect(answers.map(\.requestID) == [1, 0])
+        #expect(answers.first?.body == .ok(.init()))
+        guard case .error(let error)? = answers.last?.body else {
+            Issue.record("The failed quiet acknowledgement was answered with \(answers)")
+            return
+        }
+        #expect(error.code == .unavailable)
         let receipts = try await alice.written().compactMap { frame -> Data? in
             if case .receipt(let receipt) = frame.body { return receipt.messageID }
             return nil

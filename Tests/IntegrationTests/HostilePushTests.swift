@@ -48,11 +48,12 @@ import Testing
         }
     }
 
-    /// A node from before protocol version 2 refuses its Hello: the client says Hello again, in version 1, and gets
-    /// its messages as Delivers.
-    @Test func aClientSpeaksVersion1ToANodeThatKnowsNoOther() async throws {
-        try await withScriptedNode(protocolVersion: 1) { node, client in
-            #expect(node.hellos == [Wire.protocolVersion, 1])
+    /// A node from before the client's protocol version refuses its Hello: the client says Hello again, one version
+    /// lower each time, until the node takes it, and gets its messages.
+    @Test(arguments: [1, 2] as [UInt32])
+    func aClientStepsDownToTheVersionAnOlderNodeSpeaks(_ version: UInt32) async throws {
+        try await withScriptedNode(protocolVersion: version) { node, client in
+            #expect(node.hellos == Array((version...Wire.protocolVersion).reversed()))
             try node.push([try node.sealed(.with { $0.text = "old node" }, seq: 1)])
             #expect(try await client.nextMessage().text == "old node")
         }

@@ -3,12 +3,13 @@ import FastChatProtocol
 import Foundation
 import Testing
 
-/// Protocol version 2 changes only how mailbox entries are pushed; a version-1 connection (older clients, scripts)
-/// is served exactly as before.
+/// Protocol version 2 changes only how mailbox entries are pushed, version 3 only that an `Ack` under request id 0
+/// is not answered when it succeeds; a connection of an older version (older clients, scripts) is served exactly as
+/// before.
 @Suite(.timeLimit(.minutes(10))) struct ProtocolVersionTests {
     @Test func eachSupportedVersionIsAnsweredInKindAndOthersAreRefused() async throws {
         try await withNode { node in
-            for version: UInt32 in [1, 2] {
+            for version: UInt32 in [1, 2, 3] {
                 let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS)
                     .exchange([try framed(hello(version: version))], stopAfter: 1)
                 guard case .helloReply(let reply) = result.frames.first?.body else {
@@ -52,7 +53,8 @@ import Testing
     func aVersion2ConnectionGetsTheEntriesTogetherAsStored(_ backend: Backend) async throws {
         try await withNode(on: backend) { node in
             let ids = try await messagesWaiting(for: "carol", on: node)
-            let (connection, reply) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            let (connection, reply) = try await FrameConnection.open(
+                to: node.endpoint, tls: node.clientTLS, protocolVersion: 2)
             #expect(reply.protocolVersion == 2)
             try await connection.signIn("carol", password: "pw")
             let pushes = try await pushesUntilSynced(on: connection)
@@ -68,6 +70,36 @@ import Testing
             #expect(deliveries.entries.map(\.seq) == deliveries.entries.map(\.seq).sorted())
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             #expect(deliveries.entries.allSatisfy { $0.storedAtMs > now - 600_000 && $0.storedAtMs <= now })
+        }
+    }
+
+    /// An `Ack` under request id 0 deletes the entries in every version; from version 3 it is not answered. The
+    /// answered empty `Ack` after it is answered only once the quiet one is done.
+    @Test(arguments: [2, 3] as [UInt32])
+    func aQuietAckDeletesTheEntriesAndIsAnsweredOnlyBeforeVersion3(_ version: UInt32) async throws {
+        try await withNode { node in
+            let ids = try await messagesWaiting(for: "carol", on: node)
+            let (connection, reply) = try await FrameConnection.open(
+                to: node.endpoint, tls: node.clientTLS, protocolVersion: version)
+            #expect(reply.protocolVersion == version)
+            try await connection.signIn("carol", password: "pw")
+            let pushes = try await pushesUntilSynced(on: connection)
+            let seqs = pushes.flatMap { push -> [UInt64] in
+                if case .deliveries(let deliveries) = push { return deliveries.entries.map(\.seq) }
+                return []
+            }
+            #expect(seqs.count == ids.count)
+            await connection.notify(.ack(.with { $0.seqs = seqs }))
+            #expect(try await connection.request(.ack(.init())) == .ok(.init()))
+            await connection.close()
+            var after: [Frame.OneOf_Body] = []
+            for await push in connection.pushes { after.append(push) }
+            #expect(after == (version >= Wire.quietAcksVersion ? [] : [.ok(.init())]))
+
+            let (again, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            try await again.signIn("carol", password: "pw")
+            #expect(try await pushesUntilSynced(on: again).isEmpty)
+            await again.close()
         }
     }
 

@@ -36,7 +36,10 @@ struct BenchChannel: Sendable {
             }
             switch reply {
             case .helloReply(let hello):
-                try await channel.onLoop { $0.nodeName = hello.nodeName }
+                try await channel.onLoop {
+                    $0.nodeName = hello.nodeName
+                    $0.quietAcks = hello.protocolVersion >= Wire.quietAcksVersion
+                }
                 return (channel, hello.nodeName)
             case .redirect(let redirect):
                 try? await channel.channel.close()

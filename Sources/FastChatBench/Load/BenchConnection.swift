@@ -28,6 +28,9 @@ final class BenchConnection: ChannelInboundHandler {
     /// Set once signed in.
     var user: BenchUser?
     var nodeName = ""
+    /// The node speaks protocol version 3: acks go under request id 0 and are answered only if they fail, but for
+    /// the last ones before a move, which must be done before the client signs in elsewhere.
+    var quietAcks = false
     /// The next message's place in this sender's sequence.
     var sequence: UInt32 = 0
     /// What this client sends: a pre-sealed envelope whose id is replaced per message, or a sealer for `--crypto`.
@@ -73,6 +76,8 @@ final class BenchConnection: ChannelInboundHandler {
         case .move:
             guard !moving else { break }
             moving = true
+            // Quiet acks written before are done once an answered one is: it goes even with nothing to ack.
+            if quietAcks { writeAck() }
             _ = flush(acknowledging: true)
             moveIfAnswered()
         case .deliver(let deliver):
@@ -85,6 +90,8 @@ final class BenchConnection: ChannelInboundHandler {
             }
         case .accepted(let accepted):
             load.accepted(accepted.messageID, copies: outgoing?.copies ?? 1)
+        case .error(let error) where frame.requestID == 0 && quietAcks:
+            load.failed(.ackRefused(error.code))  // a quiet ack's failure
         default:
             break  // receipts, acks' Ok, Synced, errors (counted above)
         }
@@ -165,20 +172,27 @@ final class BenchConnection: ChannelInboundHandler {
     func flush(acknowledging: Bool) -> Bool {
         listed = false
         guard let context else { return false }
-        if acknowledging, !pendingAcks.isEmpty {
-            let seqs = pendingAcks
-            pendingAcks.removeAll(keepingCapacity: true)
-            let id = takeRequestID()
-            unanswered[id] = (true, NIODeadline.now().uptimeNanoseconds)
-            context.write(wrapOutboundOut(Frame(requestID: id, .ack(.with { $0.seqs = seqs }))), promise: nil)
-            needsFlush = true
-        }
+        if acknowledging, !pendingAcks.isEmpty { writeAck() }
         if needsFlush {
             needsFlush = false
             context.flush()
         }
         listed = !pendingAcks.isEmpty
         return listed
+    }
+
+    /// Acks everything that arrived since the last ack, in one `Ack`: quietly unless moving.
+    private func writeAck() {
+        guard let context else { return }
+        let seqs = pendingAcks
+        pendingAcks.removeAll(keepingCapacity: true)
+        var id: UInt64 = 0
+        if !quietAcks || moving {
+            id = takeRequestID()
+            unanswered[id] = (true, NIODeadline.now().uptimeNanoseconds)
+        }
+        context.write(wrapOutboundOut(Frame(requestID: id, .ack(.with { $0.seqs = seqs }))), promise: nil)
+        needsFlush = true
     }
 
     /// Counts the sends and acks written more than `answerTimeout` before `now` and still unanswered as client errors,
