@@ -55,14 +55,18 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     /// Submitters wait for room beyond this many queued rows, so a flood of requests backs up into the
     /// connections that send them (which are then not read) instead of into memory.
     private let maxQueued: Int
+    /// Where the loop runs, writes included (the store's `batchWriteExecutor`); reports run on the global executor.
+    private let executor: (any TaskExecutor)?
     private let queue = Mutex(Queue())
 
     /// `maxBatchSize`: rows per transaction, by `weight` (one per item if not given); a heavier item still goes,
-    /// alone.
+    /// alone. `executor`: where the loop and its writes run (nil: anywhere).
     init(
         _ name: String, maxBatchSize: Int, metrics: CommitMetrics, storeErrors: Counter, logger: Logger,
-        weight: @escaping @Sendable (Item) -> Int = { _ in 1 }, write: @escaping Write
+        executor: (any TaskExecutor)? = nil, weight: @escaping @Sendable (Item) -> Int = { _ in 1 },
+        write: @escaping Write
     ) {
+        self.executor = executor
         self.name = name
         self.write = write
         self.weight = weight
@@ -118,14 +122,17 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     /// Writes batches and hands each to `report` until `finish()`. The node runs it as a child task for as long as
     /// it serves.
     func run(reporting report: @escaping Reporter) async {
-        await withTaskGroup(of: Void.self) { reporting in
-            var reportsUnderWay = false
-            while let batch = await nextBatch() {
-                let results = await commit(batch)
-                if reportsUnderWay { await reporting.next() }
-                let reports = zip(batch, results).map { Report(item: $0.item, ticket: $0.ticket, result: $1) }
-                reporting.addTask { await report(reports) }
-                reportsUnderWay = true
+        await withTaskExecutorPreference(executor) {
+            await withTaskGroup(of: Void.self) { reporting in
+                var reportsUnderWay = false
+                while let batch = await nextBatch() {
+                    let results = await commit(batch)
+                    if reportsUnderWay { await reporting.next() }
+                    let reports = zip(batch, results).map { Report(item: $0.item, ticket: $0.ticket, result: $1) }
+                    // Not on the loop's executor: a store's writer thread must be free for the next batch.
+                    reporting.addTask(executorPreference: globalConcurrentExecutor) { await report(reports) }
+                    reportsUnderWay = true
+                }
             }
         }
     }

@@ -26,10 +26,12 @@ struct NodeRegistration: Sendable {
         )
     }
 
-    /// Runs until cancelled, on a thread of its own (`HeartbeatExecutor`). A failing store only costs heartbeats:
+    /// Runs until cancelled, on a thread of its own (a `ThreadExecutor`). A failing store only costs heartbeats:
     /// the loop logs and tries again. Expired images and forgotten uploads are swept about once a minute.
     func run() async {
-        let executor = HeartbeatExecutor()
+        // Message work fills the cooperative pool on a saturated node; a heartbeat queued behind it would arrive
+        // late, and the other nodes would take a busy node for dead (clearing its sessions).
+        let executor = ThreadExecutor()
         await withTaskExecutorPreference(executor) {
             await beatUntilCancelled()
         }

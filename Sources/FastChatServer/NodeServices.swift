@@ -37,13 +37,15 @@ final class NodeServices: Sendable {
         sessions = SessionDirectory()
         mailbox = MailboxWriter(
             "mailbox", maxBatchSize: configuration.maxBatchSize, metrics: metrics.mailboxCommits,
-            storeErrors: metrics.storeErrors, logger: logger, weight: { $0.copies.count }
+            storeErrors: metrics.storeErrors, logger: logger, executor: store.batchWriteExecutor,
+            weight: { $0.copies.count }
         ) {
             try await store.accept($0)
         }
         acks = AckWriter(
             "acks", maxBatchSize: configuration.maxBatchSize, metrics: metrics.ackCommits,
-            storeErrors: metrics.storeErrors, logger: logger, weight: { $0.seqs.count }
+            storeErrors: metrics.storeErrors, logger: logger, executor: store.batchWriteExecutor,
+            weight: { $0.seqs.count }
         ) {
             try await store.acknowledge($0)
         }

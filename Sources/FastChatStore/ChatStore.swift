@@ -121,9 +121,15 @@ public protocol ChatStore: Sendable {
 
     /// Releases the backend's connections. Idempotent; other calls fail afterwards.
     func close() async throws
+
+    /// Where a commit stage runs its loop (its `accept` and `acknowledge` batches), if this store writes them more
+    /// cheaply there: SQLite's writer thread, where a batch is written with no thread hop. Nil: anywhere.
+    var batchWriteExecutor: (any TaskExecutor)? { get }
 }
 
 extension ChatStore {
+    public var batchWriteExecutor: (any TaskExecutor)? { nil }
+
     /// A heartbeat that reports only the connection count.
     public func heartbeat(node: String, connections: Int, at: Date) async throws -> Bool {
         try await heartbeat(node: node, load: NodeLoad(connections: connections), at: at)

@@ -1,6 +1,8 @@
 @testable import FastChatServer
+@testable import FastChatStore
 import Logging
 import Metrics
+import Synchronization
 import Testing
 
 /// The commit stage without a store: a write that can be held at a gate or made to fail stands in for the
@@ -76,6 +78,24 @@ import Testing
         #expect(await stage.log.outcomes == [.committed(0), .committed(10)])
     }
 
+    /// A stage given an executor (a SQLite store's writer thread) writes there, and reports elsewhere, so that the
+    /// writer thread is free for the next batch while one is reported.
+    @Test func aStageWritesOnItsExecutorAndReportsElsewhere() async throws {
+        let scratch = try ScratchStore()
+        defer { scratch.remove() }
+        let threads = Mutex<[String]>([])
+        let stage = Stage(maxBatchSize: 8, executor: scratch.store.batchWriteExecutor) { _ in
+            threads.withLock { $0.append(SQLiteStore.onWriterThread ? "write on writer" : "write elsewhere") }
+        }
+        await stage.running {
+            await stage.submit(1) {
+                threads.withLock { $0.append(SQLiteStore.onWriterThread ? "report on writer" : "report elsewhere") }
+            }
+        }
+        #expect(await stage.log.outcomes == [.committed(10)])
+        #expect(threads.withLock { $0 } == ["write on writer", "report elsewhere"])
+    }
+
     /// Once finished, the stage writes and reports what was queued, then refuses anything new (with no report).
     @Test func aFinishedStageRefusesNewItems() async {
         let stage = Stage(maxBatchSize: 8)
@@ -123,8 +143,12 @@ private struct Stage {
     let commit: GroupCommit<Int, Int, Answer>
     typealias Answer = @Sendable (Result<Int, any Error>) async -> Void
 
-    /// `weighing`: each item writes as many rows as it says (else one).
-    init(maxBatchSize: Int, failing: Int? = nil, weighing: Bool = false) {
+    /// `weighing`: each item writes as many rows as it says (else one). `executor`: the stage's; `writing` runs in
+    /// each write.
+    init(
+        maxBatchSize: Int, failing: Int? = nil, weighing: Bool = false, executor: (any TaskExecutor)? = nil,
+        writing: @escaping @Sendable ([Int]) -> Void = { _ in }
+    ) {
         let (gate, log) = (Gate(), Log())
         (self.gate, self.log) = (gate, log)
         commit = GroupCommit(
@@ -132,8 +156,9 @@ private struct Stage {
             metrics: CommitMetrics(writer: "test", factory: NOOPMetricsHandler.instance),
             storeErrors: Counter(label: "test_store_errors", factory: NOOPMetricsHandler.instance),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-            weight: { weighing ? $0 : 1 }
+            executor: executor, weight: { weighing ? $0 : 1 }
         ) { batch in
+            writing(batch)
             let first = await log.batches.isEmpty
             await log.wrote(batch)
             if first { await gate.pass() }

@@ -1,5 +1,7 @@
 @testable import FastChatStore
 import Foundation
+import GRDB
+import Synchronization
 import Testing
 
 @Suite struct SQLiteStoreTests {
@@ -168,6 +170,23 @@ import Testing
         #expect(after < 3 << 20, "one body and twelve small rows: \(after) bytes")
     }
 
+    /// A commit stage runs on the store's writer thread (`batchWriteExecutor`): its writes commit right there,
+    /// with no hop to GRDB's writer queue; a write from anywhere else still goes through that queue.
+    @Test func writesFromTheWriterThreadCommitOnItAndOthersDoNot() async throws {
+        try await withStorage { storage in
+            let store = try SQLiteStore(path: storage.path, logger: Fixtures.logger)
+            let commits = CommitThreads()
+            store.pool.add(transactionObserver: commits, extent: .observerLifetime)
+            try await store.createUser(Fixtures.user("alice"))
+            _ = try await withTaskExecutorPreference(store.batchWriteExecutor) {
+                try await store.accept([Fixtures.message(from: "alice", to: ["alice"])])
+            }
+            _ = try await store.accept([Fixtures.message(from: "alice", to: ["alice"])])
+            #expect(commits.onWriterThread.withLock { $0 } == [false, true, false])
+            try await store.close()
+        }
+    }
+
     private func fileGrowth(accepting message: IncomingMessage) async throws -> Int {
         var growth = 0
         try await withStorage { storage in
@@ -196,4 +215,14 @@ import Testing
         }
         try await storage.destroy()
     }
+}
+
+/// Whether each commit ran on the store's writer thread, in commit order.
+private final class CommitThreads: TransactionObserver, Sendable {
+    let onWriterThread = Mutex<[Bool]>([])
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) { onWriterThread.withLock { $0.append(SQLiteStore.onWriterThread) } }
+    func databaseDidRollback(_ db: Database) {}
 }
