@@ -83,4 +83,16 @@ import Testing
         #expect(turns.retry(afterTries: triesInTimeout - 1))
         #expect(!turns.retry(afterTries: triesInTimeout))
     }
+
+    /// While waits are brief (a checkpoint), the busy handler gives up after the brief timeout; after, the full one
+    /// holds again.
+    @Test func briefWaitsGiveUpSoonerAndOnlyWhileBrief() throws {
+        let storage = try SQLiteStorage()
+        defer { try? FileManager.default.removeItem(at: storage.directory) }
+        let turns = SQLiteWriteTurns(databasePath: storage.path, timeout: 10)
+        let briefTries = Int(SQLiteWriteTurns.briefTimeout * 1e6 / Double(SQLiteWriteTurns.retryMicroseconds.lowerBound))
+        #expect(turns.briefly { turns.retry(afterTries: briefTries - 1) })
+        #expect(!turns.briefly { turns.retry(afterTries: briefTries) })
+        #expect(turns.retry(afterTries: briefTries))
+    }
 }

@@ -27,11 +27,15 @@ extension SQLiteStore {
     /// rather than fail with SQLITE_BUSY.
     static let busyTimeout: TimeInterval = 10
 
-    /// One connection pool's: its writer takes turns with the other processes' (`SQLiteWriteTurns`).
-    static func configuration(path: String, turns: SQLiteWriteTurns? = nil) -> Configuration {
+    /// One connection pool's: its writer takes turns with the other processes' (`SQLiteWriteTurns`), and its log is
+    /// kept to a size (`SQLiteCheckpoints`).
+    static func configuration(
+        path: String, turns: SQLiteWriteTurns? = nil, checkpoints: SQLiteCheckpoints? = nil
+    ) -> Configuration {
         var configuration = Configuration()
         configuration.label = "FastChatStore"
         (turns ?? SQLiteWriteTurns(databasePath: path, timeout: busyTimeout)).install(in: &configuration)
+        (checkpoints ?? SQLiteCheckpoints(databasePath: path)).install(in: &configuration)
         return configuration
     }
 
@@ -57,11 +61,14 @@ extension SQLiteStore {
     /// at once instead of waiting when another connection holds a lock meanwhile. Processes that
     /// open a fresh file together therefore retry until one of them has switched it; from then on
     /// the switch is a no-op that takes no lock.
-    static func openPool(path: String, turns: SQLiteWriteTurns, logger: Logger) throws -> DatabasePool {
+    static func openPool(
+        path: String, turns: SQLiteWriteTurns, checkpoints: SQLiteCheckpoints, logger: Logger
+    ) throws -> DatabasePool {
         let deadline = Date(timeIntervalSinceNow: busyTimeout)
         while true {
             do {
-                return try DatabasePool(path: path, configuration: configuration(path: path, turns: turns))
+                return try DatabasePool(
+                    path: path, configuration: configuration(path: path, turns: turns, checkpoints: checkpoints))
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
                 logger.debug("Database busy while opening; retrying", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: .random(in: 0.005...0.05))

@@ -9,18 +9,24 @@ public final class SQLiteStore: ChatStore {
     public let path: String
     let pool: DatabasePool
     let turns: SQLiteWriteTurns
+    let checkpoints: SQLiteCheckpoints
     private let logger: Logger
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// Throws `StoreError.cannotOpen` with a sentence naming the path and the cause.
-    public init(path: String, logger: Logger) throws {
+    public convenience init(path: String, logger: Logger) throws {
+        try self.init(path: path, logger: logger, checkpoints: SQLiteCheckpoints(databasePath: path))
+    }
+
+    /// `checkpoints`: how the log is kept to a size (tests make it small).
+    init(path: String, logger: Logger, checkpoints: SQLiteCheckpoints) throws {
         var logger = logger
         logger[metadataKey: "database"] = "\(path)"
         try Self.createParentDirectory(of: path)
         let pool: DatabasePool
         let turns = SQLiteWriteTurns(databasePath: path, timeout: Self.busyTimeout)
         do {
-            pool = try Self.openPool(path: path, turns: turns, logger: logger)
+            pool = try Self.openPool(path: path, turns: turns, checkpoints: checkpoints, logger: logger)
             try Self.migrate(pool, logger: logger)
         } catch {
             logger.debug("Cannot open the database", metadata: ["error": "\(error)"])
@@ -29,6 +35,7 @@ public final class SQLiteStore: ChatStore {
         self.path = path
         self.pool = pool
         self.turns = turns
+        self.checkpoints = checkpoints
         self.logger = logger
         logger.debug("SQLite store open")
     }
@@ -39,16 +46,18 @@ public final class SQLiteStore: ChatStore {
     func writeTransaction<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
         // A synchronous function picks GRDB's synchronous write.
         func writeHere() throws -> T {
-            try pool.writeWithoutTransaction { [turns] db in try Self.transaction(in: db, turns: turns, updates) }
+            try pool.writeWithoutTransaction { [turns, checkpoints] db in
+                try Self.transaction(in: db, turns: turns, checkpoints: checkpoints, updates)
+            }
         }
         if Self.onWriterThread { return try writeHere() }
-        return try await pool.writeWithoutTransaction { [turns] db in
-            try Self.transaction(in: db, turns: turns, updates)
+        return try await pool.writeWithoutTransaction { [turns, checkpoints] db in
+            try Self.transaction(in: db, turns: turns, checkpoints: checkpoints, updates)
         }
     }
 
     private static func transaction<T>(
-        in db: Database, turns: SQLiteWriteTurns, _ updates: (Database) throws -> T
+        in db: Database, turns: SQLiteWriteTurns, checkpoints: SQLiteCheckpoints, _ updates: (Database) throws -> T
     ) throws -> T {
         turns.awaitTurn()
         var result: T?
@@ -56,6 +65,7 @@ public final class SQLiteStore: ChatStore {
             result = try updates(db)
             return .commit
         }
+        checkpoints.didCommit(db, turns: turns)
         return result!
     }
 

@@ -28,8 +28,11 @@ final class SQLiteWriteTurns: Sendable {
     /// …and is taken to wait for this long after it last said so.
     static let waitingFreshNanoseconds: UInt64 = 5_000_000
 
-    /// A writer gives up (SQLITE_BUSY) after waiting at least this long.
+    /// A writer gives up (SQLITE_BUSY) after waiting at least this long…
     let timeout: TimeInterval
+    /// …or this long, while waits are brief (`briefly`).
+    static let briefTimeout: TimeInterval = 0.05
+    private let brief = Atomic<Bool>(false)
     /// The turns file, open for reading and writing; -1 if it could not be opened.
     private let descriptor: Int32
     /// Tells this pool's announcements from others' (several pools may share a process, as in tests).
@@ -48,11 +51,20 @@ final class SQLiteWriteTurns: Sendable {
 
     /// SQLite's busy handler: true to try again (after a short sleep), false to give up.
     func retry(afterTries tries: Int) -> Bool {
+        let timeout = brief.load(ordering: .relaxed) ? Self.briefTimeout : timeout
         // Every try sleeps at least the shortest interval, so this waits at least `timeout`.
         guard Double(tries) * Double(Self.retryMicroseconds.lowerBound) / 1e6 < timeout else { return false }
         if tries % Self.announceEveryTries == 0 { announceWaiting() }
         usleep(.random(in: Self.retryMicroseconds))
         return true
+    }
+
+    /// Runs `body` (on the writer) with waits for the lock or for readers cut to `briefTimeout`: for work that may as
+    /// well be tried again later, such as a checkpoint, rather than hold the writer back.
+    func briefly<T>(_ body: () throws -> T) rethrows -> T {
+        brief.store(true, ordering: .relaxed)
+        defer { brief.store(false, ordering: .relaxed) }
+        return try body()
     }
 
     /// Called on the writer right after each commit, the lock already released.
