@@ -27,6 +27,7 @@ extension SQLiteStore {
             result = try updates(db)
             return .commit
         }
+        turns.didCommit()
         checkpoints.didCommit(db, turns: turns)
         return result!
     }

@@ -94,14 +94,10 @@ final class SQLiteWriteTurns: Sendable {
         return now >= waitingAt && now - waitingAt < Self.waitingFreshNanoseconds
     }
 
-    /// Sets `configuration` up to take turns: the busy handler, and the record of each commit of its writer. The
-    /// store's writes call `awaitTurn()` before they begin.
+    /// Sets `configuration` up to take turns: the busy handler. The store's writes call `awaitTurn()` before they
+    /// begin and `didCommit()` after (`SQLiteStore.writeTransaction`).
     func install(in configuration: inout Configuration) {
         configuration.busyMode = .callback { [self] tries in retry(afterTries: tries) }
-        configuration.prepareDatabase { [self] db in
-            guard !db.configuration.readonly else { return }
-            db.add(transactionObserver: CommitRecorder(turns: self), extent: .databaseLifetime)
-        }
     }
 
     // The monotonic clock is the machine's, the same in every process that shares the file.
@@ -119,18 +115,4 @@ final class SQLiteWriteTurns: Sendable {
         guard read == MemoryLayout<(UInt64, UInt64)>.size else { return nil }
         return record
     }
-}
-
-/// Observes no change, only the end of each transaction.
-private final class CommitRecorder: TransactionObserver {
-    let turns: SQLiteWriteTurns
-
-    init(turns: SQLiteWriteTurns) {
-        self.turns = turns
-    }
-
-    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
-    func databaseDidChange(with event: DatabaseEvent) {}
-    func databaseDidCommit(_ db: Database) { turns.didCommit() }
-    func databaseDidRollback(_ db: Database) {}
 }
