@@ -59,6 +59,11 @@ public protocol ChatStore: Sendable {
     func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry]
     /// Several acknowledgements at once (group commit of acks), one result per acknowledgement, in order.
     func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]]
+    /// `acknowledge(acknowledgements)` then `accept(messages)`, in one transaction: a node's commit stage writes
+    /// what its connections sent meanwhile, deletions and new entries together, with one commit. Acknowledgements
+    /// go first, so the room they free in a mailbox counts for the messages of the same commit.
+    func commit(acknowledging acknowledgements: [Acknowledgement], accepting messages: [IncomingMessage]) async throws
+        -> MailboxCommit
 
     // MARK: Groups
     //
@@ -145,12 +150,15 @@ extension ChatStore {
         try await join(group: group, username: username, maxMembers: .max)
     }
 
-    /// One acknowledgement after the other; stores that can do them in one transaction do.
+    public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
+        try await acknowledge([Acknowledgement(recipient: recipient, seqs: seqs)])[0]
+    }
+
     public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
-        var results: [[MailboxEntry]] = []
-        for acknowledgement in batch {
-            results.append(try await acknowledge(recipient: acknowledgement.recipient, seqs: acknowledgement.seqs))
-        }
-        return results
+        try await commit(acknowledging: batch, accepting: []).acknowledged
+    }
+
+    public func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome] {
+        try await commit(acknowledging: [], accepting: messages).accepted
     }
 }

@@ -185,3 +185,24 @@ public struct Acknowledgement: Sendable, Hashable {
         self.seqs = seqs
     }
 }
+
+/// What one `commit(acknowledging:accepting:)` did: one result per acknowledgement and one outcome per message, each
+/// in the order given.
+public struct MailboxCommit: Sendable, Hashable {
+    public var acknowledged: [[MailboxEntry]]
+    public var accepted: [AcceptOutcome]
+
+    public init(acknowledged: [[MailboxEntry]], accepted: [AcceptOutcome]) {
+        self.acknowledged = acknowledged
+        self.accepted = accepted
+    }
+
+    /// What a commit that writes nothing returns (no message, and no acknowledgement naming a seq), so that a store
+    /// answers it without a transaction; nil if there is something to write.
+    static func ofNothing(acknowledging acknowledgements: [Acknowledgement], accepting messages: [IncomingMessage])
+        -> MailboxCommit?
+    {
+        guard messages.isEmpty, acknowledgements.allSatisfy(\.seqs.isEmpty) else { return nil }
+        return MailboxCommit(acknowledged: acknowledgements.map { _ in [] }, accepted: [])
+    }
+}

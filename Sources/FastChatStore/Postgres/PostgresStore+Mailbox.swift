@@ -2,57 +2,75 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
-    public func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome] {
-        guard !messages.isEmpty else { return [] }
+    /// The acknowledged entries are deleted before the mailbox lock is taken and their blobs and bodies released
+    /// after the messages are stored, so acknowledgements hold that lock no longer than before, and a blob row locked
+    /// to be released is never held while the transaction waits for the lock (which another node's accept, linking
+    /// that blob, may hold).
+    public func commit(acknowledging acknowledgements: [Acknowledgement], accepting messages: [IncomingMessage])
+        async throws -> MailboxCommit
+    {
+        if let nothing = MailboxCommit.ofNothing(acknowledging: acknowledgements, accepting: messages) {
+            return nothing
+        }
         let now = UnixMillis.now()
         let url = self.url
         return try await transaction { runner in
-            // One accept at a time across every node sharing the database: seqs are handed out under this lock and
-            // commit before the next accept takes them, so entries become visible in seq order.
-            try await runner.lock(PostgresStatements.mailboxLockKey)
-            let plans = try await Self.plan(messages, at: now.millis, runner)
-            let rows = plans.flatMap { plan -> [(IncomingMessage, IncomingMessage.Copy)] in
-                guard case .store(let message, let copies) = plan else { return [] }
-                return copies.map { (message, $0) }
-            }
-            let shared = plans.compactMap { plan -> (IncomingMessage, Data)? in
-                guard case .store(let message, _) = plan, let body = message.bodyToStore else { return nil }
-                return (message, body)
-            }
-            if !shared.isEmpty {
-                try await runner.rows(PostgresStatements.insertMessageBodies, [
-                    shared.map(\.0.sender), shared.map(\.0.messageID), shared.map { ByteBuffer(bytes: $0.1) },
-                ])
-            }
-            var seqs: [Int64] = []
-            if !rows.isEmpty {
-                seqs = try await runner.rows(PostgresStatements.insertMailboxEntries, [
-                    rows.map(\.1.recipient), rows.map(\.0.sender), rows.map(\.0.messageID),
-                    rows.map { ByteBuffer(bytes: $0.1.envelope) }, rows.map { $0.0.bodyToStore != nil }, now.millis,
-                ]).map { try $0.decode(Int64.self) }.sorted()
-            }
-            guard seqs.count == rows.count else {
-                throw StoreError.cannotOpen("The PostgreSQL database \(url) stored \(seqs.count) of \(rows.count) messages.")
-            }
-
-            var nextSeq = seqs.makeIterator()
-            let outcomes: [AcceptOutcome] = plans.map { plan in
-                switch plan {
-                case .answer(let outcome):
-                    return outcome
-                case .store(let message, let copies):
-                    return .stored(copies.map { message.entry(for: $0, seq: nextSeq.next()!, storedAt: now.date) })
-                }
-            }
-            let links = zip(messages, outcomes).flatMap { $0.blobLinks(for: $1) }
-            if !links.isEmpty {
-                try await runner.rows(PostgresStatements.linkBlobs, [
-                    links.map(\.blob), links.map(\.sender), links.map(\.messageID), links.map(\.recipient),
-                    links.map(\.fromSeq),
-                ])
-            }
-            return outcomes
+            let (removed, deleted) = try await Self.delete(acknowledgements, runner)
+            let accepted = try await Self.accept(messages, at: now, url: url, runner)
+            try await Self.release(deleted, runner)
+            return MailboxCommit(acknowledged: removed, accepted: accepted)
         }
+    }
+
+    private static func accept(
+        _ messages: [IncomingMessage], at now: (millis: Int64, date: Date), url: String, _ runner: PostgresRunner
+    ) async throws -> [AcceptOutcome] {
+        guard !messages.isEmpty else { return [] }
+        // One accept at a time across every node sharing the database: seqs are handed out under this lock and
+        // commit before the next accept takes them, so entries become visible in seq order.
+        try await runner.lock(PostgresStatements.mailboxLockKey)
+        let plans = try await Self.plan(messages, at: now.millis, runner)
+        let rows = plans.flatMap { plan -> [(IncomingMessage, IncomingMessage.Copy)] in
+            guard case .store(let message, let copies) = plan else { return [] }
+            return copies.map { (message, $0) }
+        }
+        let shared = plans.compactMap { plan -> (IncomingMessage, Data)? in
+            guard case .store(let message, _) = plan, let body = message.bodyToStore else { return nil }
+            return (message, body)
+        }
+        if !shared.isEmpty {
+            try await runner.rows(PostgresStatements.insertMessageBodies, [
+                shared.map(\.0.sender), shared.map(\.0.messageID), shared.map { ByteBuffer(bytes: $0.1) },
+            ])
+        }
+        var seqs: [Int64] = []
+        if !rows.isEmpty {
+            seqs = try await runner.rows(PostgresStatements.insertMailboxEntries, [
+                rows.map(\.1.recipient), rows.map(\.0.sender), rows.map(\.0.messageID),
+                rows.map { ByteBuffer(bytes: $0.1.envelope) }, rows.map { $0.0.bodyToStore != nil }, now.millis,
+            ]).map { try $0.decode(Int64.self) }.sorted()
+        }
+        guard seqs.count == rows.count else {
+            throw StoreError.cannotOpen("The PostgreSQL database \(url) stored \(seqs.count) of \(rows.count) messages.")
+        }
+
+        var nextSeq = seqs.makeIterator()
+        let outcomes: [AcceptOutcome] = plans.map { plan in
+            switch plan {
+            case .answer(let outcome):
+                return outcome
+            case .store(let message, let copies):
+                return .stored(copies.map { message.entry(for: $0, seq: nextSeq.next()!, storedAt: now.date) })
+            }
+        }
+        let links = zip(messages, outcomes).flatMap { $0.blobLinks(for: $1) }
+        if !links.isEmpty {
+            try await runner.rows(PostgresStatements.linkBlobs, [
+                links.map(\.blob), links.map(\.sender), links.map(\.messageID), links.map(\.recipient),
+                links.map(\.fromSeq),
+            ])
+        }
+        return outcomes
     }
 
     /// What becomes of each message, in order.
@@ -134,44 +152,42 @@ extension PostgresStore {
             .map(MailboxEntry.init(postgresRow:))
     }
 
-    public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
-        try await acknowledge([Acknowledgement(recipient: recipient, seqs: seqs)])[0]
+    /// Each entry to the first acknowledgement of the batch that named it; and every entry deleted.
+    private static func delete(
+        _ batch: [Acknowledgement], _ runner: PostgresRunner
+    ) async throws -> (removed: [[MailboxEntry]], deleted: [MailboxEntry]) {
+        let pairs = batch.flatMap { acknowledgement in Set(acknowledgement.seqs).map { (acknowledgement.recipient, $0) } }
+        guard !pairs.isEmpty else { return (batch.map { _ in [] }, []) }
+        let deleted = try await runner.rows(
+            PostgresStatements.deleteMailboxEntries, [pairs.map(\.0), pairs.map(\.1)]
+        ).map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq }
+        var unclaimed = Dictionary(deleted.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
+        let removed = batch.map { acknowledgement in
+            Set(acknowledgement.seqs).sorted().compactMap { seq -> MailboxEntry? in
+                guard let entry = unclaimed[seq], entry.recipient == acknowledgement.recipient else { return nil }
+                unclaimed[seq] = nil
+                return entry
+            }
+        }
+        return (removed, deleted)
     }
 
-    /// One transaction for the whole batch (group commit of acks): the entries, then the blobs and shared bodies no
-    /// entry refers to any more.
-    public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
-        guard batch.contains(where: { !$0.seqs.isEmpty }) else { return batch.map { _ in [] } }
-        let pairs = batch.flatMap { acknowledgement in Set(acknowledgement.seqs).map { (acknowledgement.recipient, $0) } }
-        return try await transaction { runner in
-            let deleted = try await runner.rows(
-                PostgresStatements.deleteMailboxEntries, [pairs.map(\.0), pairs.map(\.1)]
-            ).map(MailboxEntry.init(postgresRow:)).sorted { $0.seq < $1.seq }
-            // Each entry to the first acknowledgement of the batch that named it.
-            var unclaimed = Dictionary(deleted.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
-            let removed = batch.map { acknowledgement in
-                Set(acknowledgement.seqs).sorted().compactMap { seq -> MailboxEntry? in
-                    guard let entry = unclaimed[seq], entry.recipient == acknowledgement.recipient else { return nil }
-                    unclaimed[seq] = nil
-                    return entry
-                }
-            }
-            let seqs = deleted.map(\.seq)
-            guard !seqs.isEmpty else { return removed }
-            let unlinked = Array(Set(
-                try await runner.rows(PostgresStatements.unlinkEntriesBlobs, [seqs]).map { try $0.decode(UUID.self) }
-            ))
-            if !unlinked.isEmpty {
-                try await runner.rows(PostgresStatements.lockBlobs, [unlinked])
-                try await runner.rows(PostgresStatements.deleteUnlinkedBlobs, [unlinked])
-            }
-            let bodies = Array(Set(deleted.compactMap(SharedBodyKey.init)))
-            if !bodies.isEmpty {
-                let binds: [any PostgresThrowingDynamicTypeEncodable] = [bodies.map(\.sender), bodies.map(\.messageID)]
-                try await runner.rows(PostgresStatements.lockBodies, binds)
-                try await runner.rows(PostgresStatements.deleteUnreferencedBodies, binds)
-            }
-            return removed
+    /// The blobs and shared bodies that no entry refers to once `deleted` are gone.
+    private static func release(_ deleted: [MailboxEntry], _ runner: PostgresRunner) async throws {
+        let seqs = deleted.map(\.seq)
+        guard !seqs.isEmpty else { return }
+        let unlinked = Array(Set(
+            try await runner.rows(PostgresStatements.unlinkEntriesBlobs, [seqs]).map { try $0.decode(UUID.self) }
+        ))
+        if !unlinked.isEmpty {
+            try await runner.rows(PostgresStatements.lockBlobs, [unlinked])
+            try await runner.rows(PostgresStatements.deleteUnlinkedBlobs, [unlinked])
+        }
+        let bodies = Array(Set(deleted.compactMap(SharedBodyKey.init)))
+        if !bodies.isEmpty {
+            let binds: [any PostgresThrowingDynamicTypeEncodable] = [bodies.map(\.sender), bodies.map(\.messageID)]
+            try await runner.rows(PostgresStatements.lockBodies, binds)
+            try await runner.rows(PostgresStatements.deleteUnreferencedBodies, binds)
         }
     }
 }

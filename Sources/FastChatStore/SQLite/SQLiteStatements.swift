@@ -77,9 +77,10 @@ enum SQLiteStatements {
         ORDER BY m.seq LIMIT ?
         """
 
-    /// The entry with its shared body, read before the body may go (`deleteBodyIfUnreferenced`).
-    static let deleteMailboxEntry = """
-        DELETE FROM mailbox WHERE seq = ? AND recipient = ?
+    /// The recipient's entries among the seqs given (a JSON array), each with its shared body, read before the body
+    /// may go (`deleteBodyIfUnreferenced`). In no particular order.
+    static let deleteMailboxEntries = """
+        DELETE FROM mailbox WHERE recipient = ? AND seq IN (SELECT value FROM json_each(?))
         RETURNING seq, recipient, sender, message_id, envelope, stored_at, has_body,
             (SELECT b.body FROM message_bodies b
              WHERE mailbox.has_body AND b.sender = mailbox.sender AND b.message_id = mailbox.message_id) AS body
@@ -225,7 +226,10 @@ enum SQLiteStatements {
         ON CONFLICT DO NOTHING
         """
 
-    static let unlinkEntryBlobs = "DELETE FROM blob_refs WHERE seq = ? RETURNING blob_id"
+    /// Arguments: the seqs of deleted entries, a JSON array.
+    static let unlinkEntriesBlobs = """
+        DELETE FROM blob_refs WHERE seq IN (SELECT value FROM json_each(?)) RETURNING blob_id
+        """
 
     /// After an acknowledgement unlinked it: gone once no entry refers to it any more.
     static let deleteBlobIfUnlinked = """

@@ -34,7 +34,7 @@ extension SQLiteStore {
 
     public var batchWriteExecutor: (any TaskExecutor)? { Self.writerThread }
 
-    /// Where commit stages run, and write with GRDB's synchronous API (`writeTransaction`): no hop to GRDB's writer
+    /// Where commit stages run (a node has one), and write with GRDB's synchronous API (`writeTransaction`): no hop to GRDB's writer
     /// queue and back to the cooperative pool per batch. Blocking here is what it is for; SQLite takes writes one at
     /// a time anyway. One per process, started on first use and never stopped (as NIO's singleton event loops are):
     /// a node has one store.

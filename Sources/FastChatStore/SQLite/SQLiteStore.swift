@@ -105,65 +105,6 @@ public final class SQLiteStore: ChatStore {
 
     // MARK: Mailbox
 
-    public func accept(_ messages: [IncomingMessage]) async throws -> [AcceptOutcome] {
-        guard !messages.isEmpty else { return [] }
-        let now = UnixMillis.now()
-        // Seqs are allocated under the write lock (IMMEDIATE transactions), so they commit in order,
-        // which is what makes `afterSeq` a safe cursor.
-        return try await writeTransaction { db in
-            let claim = try db.cachedStatement(sql: SQLiteStatements.claimMessageID)
-            let insert = try db.cachedStatement(sql: SQLiteStatements.insertMailboxEntry)
-            let link = try db.cachedStatement(sql: SQLiteStatements.linkBlob)
-            var usage: [String: MailboxUsage] = [:]
-            return try messages.map { message in
-                let outcome = try Self.accept(message, at: now, claim: claim, insert: insert, usage: &usage, in: db)
-                for blobLink in message.blobLinks(for: outcome) {
-                    try link.execute(arguments: [
-                        blobLink.recipient, blobLink.fromSeq, blobLink.messageID, blobLink.blob, blobLink.sender,
-                    ])
-                }
-                return outcome
-            }
-        }
-    }
-
-    private static func accept(
-        _ message: IncomingMessage, at now: (millis: Int64, date: Date), claim: Statement, insert: Statement,
-        usage: inout [String: MailboxUsage], in db: Database
-    ) throws -> AcceptOutcome {
-        let blobsMissing = try message.blobKeys.contains {
-            try !exists(SQLiteStatements.selectCompleteBlob, [$0.id, $0.uploader], in: db)
-        }
-        if blobsMissing {
-            let acceptedBefore = try exists(
-                SQLiteStatements.selectAcceptedMessage, [message.sender, message.messageID], in: db)
-            return IncomingMessage.outcomeWithoutItsBlobs(acceptedBefore: acceptedBefore)
-        }
-        for recipient in message.quotaRecipients where usage[recipient] == nil {
-            let row = try Row.fetchOne(db.cachedStatement(sql: SQLiteStatements.selectMailboxUsage), arguments: [recipient])
-            usage[recipient] = MailboxUsage(entries: row?[0] ?? 0, bytes: row?[1] ?? 0)
-        }
-        let full = message.fullRecipients(&usage)
-        if !full.isEmpty {
-            let acceptedBefore = try exists(
-                SQLiteStatements.selectAcceptedMessage, [message.sender, message.messageID], in: db)
-            return IncomingMessage.outcomeWithoutRoom(for: full, acceptedBefore: acceptedBefore)
-        }
-        try claim.execute(arguments: [message.sender, message.messageID, now.millis])
-        guard db.changesCount > 0 else { return .duplicate }
-        if let body = message.bodyToStore {
-            try db.cachedStatement(sql: SQLiteStatements.insertMessageBody)
-                .execute(arguments: [message.sender, message.messageID, body])
-        }
-        let hasBody = message.bodyToStore != nil
-        return .stored(try message.distinctCopies.map { copy in
-            try insert.execute(arguments: [
-                copy.recipient, message.sender, message.messageID, copy.envelope, hasBody, now.millis,
-            ])
-            return message.entry(for: copy, seq: db.lastInsertedRowID, storedAt: now.date)
-        })
-    }
-
     public func pending(for recipient: String, afterSeq: Int64, limit: Int) async throws -> [MailboxEntry] {
         // SQLite reads a negative LIMIT as "no limit".
         guard limit > 0 else { return [] }
@@ -172,40 +113,6 @@ public final class SQLiteStore: ChatStore {
                 db.cachedStatement(sql: SQLiteStatements.selectPending),
                 arguments: [recipient, afterSeq, limit]
             ).map(MailboxEntry.init(sqliteRow:))
-        }
-    }
-
-    public func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry] {
-        try await acknowledge([Acknowledgement(recipient: recipient, seqs: seqs)])[0]
-    }
-
-    public func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]] {
-        guard batch.contains(where: { !$0.seqs.isEmpty }) else { return batch.map { _ in [] } }
-        return try await writeTransaction { db in
-            let delete = try db.cachedStatement(sql: SQLiteStatements.deleteMailboxEntry)
-            let unlink = try db.cachedStatement(sql: SQLiteStatements.unlinkEntryBlobs)
-            var unlinked = Set<UUID>()
-            var bodies = Set<SharedBodyKey>()
-            let removed = try batch.map { acknowledgement in
-                try Set(acknowledgement.seqs).sorted().flatMap { seq in
-                    let entries = try Row.fetchAll(delete, arguments: [seq, acknowledgement.recipient])
-                        .map(MailboxEntry.init(sqliteRow:))
-                    for entry in entries {
-                        unlinked.formUnion(try UUID.fetchAll(unlink, arguments: [entry.seq]))
-                    }
-                    bodies.formUnion(entries.compactMap(SharedBodyKey.init))
-                    return entries
-                }
-            }
-            let deleteBlob = try db.cachedStatement(sql: SQLiteStatements.deleteBlobIfUnlinked)
-            for blob in unlinked {
-                try deleteBlob.execute(arguments: [blob, blob])
-            }
-            let deleteBody = try db.cachedStatement(sql: SQLiteStatements.deleteBodyIfUnreferenced)
-            for body in bodies {
-                try deleteBody.execute(arguments: [body.sender, body.messageID, body.sender, body.messageID])
-            }
-            return removed
         }
     }
 
@@ -390,7 +297,7 @@ public final class SQLiteStore: ChatStore {
             .map(GroupMember.init(sqliteRow:))
     }
 
-    private static func exists(_ sql: String, _ arguments: StatementArguments, in db: Database) throws -> Bool {
+    static func exists(_ sql: String, _ arguments: StatementArguments, in db: Database) throws -> Bool {
         try Bool.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) ?? false
     }
 

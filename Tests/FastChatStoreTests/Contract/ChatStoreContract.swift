@@ -38,6 +38,8 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case sharedBodyCompletesEveryRecipientsItem
     case duplicateWithSharedBodyStoresNothing
     case quotaCountsTheSharedBodyPerRecipient
+    case acknowledgeABatch
+    case commitAcknowledgesThenAccepts
     // groups
     case createGroupMakesCreatorAdmin
     case takenGroupName
@@ -102,6 +104,8 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .sharedBodyCompletesEveryRecipientsItem: try await Self.sharedBodyCompletesEveryRecipientsItem(context)
             case .duplicateWithSharedBodyStoresNothing: try await Self.duplicateWithSharedBodyStoresNothing(context)
             case .quotaCountsTheSharedBodyPerRecipient: try await Self.quotaCountsTheSharedBodyPerRecipient(context)
+            case .acknowledgeABatch: try await Self.acknowledgeABatch(context)
+            case .commitAcknowledgesThenAccepts: try await Self.commitAcknowledgesThenAccepts(context)
             case .createGroupMakesCreatorAdmin: try await Self.createGroupMakesCreatorAdmin(context)
             case .takenGroupName: try await Self.takenGroupName(context)
             case .joinAndAlreadyMember: try await Self.joinAndAlreadyMember(context)
