@@ -127,8 +127,7 @@ public final class ChatNode: Service, Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await services.links.run() }
             await withDiscardingTaskGroup { commitStages in
-                commitStages.addTask { await services.mailbox.run(reporting: services.reportAccepted) }
-                commitStages.addTask { await services.acks.run(reporting: services.reportAcknowledged) }
+                commitStages.addTask { await services.mailbox.run(reporting: services.reportCommitted) }
                 let scheduler = ConnectionScheduler()
                 await withDiscardingTaskGroup { serving in
                     serving.addTask { await scheduler.run() }
@@ -138,7 +137,6 @@ public final class ChatNode: Service, Sendable {
                 }
                 // Every connection has ended: what they submitted is written and reported before the node leaves.
                 services.mailbox.finish()
-                services.acks.finish()
             }
             let others = (try? await services.store.nodes())?.filter { !$0.isLeaving } ?? []
             await services.links.handOver(liveNodes: others)

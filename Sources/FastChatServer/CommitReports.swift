@@ -18,7 +18,7 @@ struct SendRequest: Sendable {
     let isGroup: Bool
 }
 
-/// What a connection hands the acknowledgements' commit stage with an acknowledgement, to be answered by.
+/// What a connection hands the mailbox's commit stage with an acknowledgement, to be answered by.
 struct AckTicket: Sendable {
     let requestID: UInt64
     /// False for a quiet ack (`Wire.quietAcksVersion`): only a failure is answered.
@@ -30,7 +30,7 @@ struct AckTicket: Sendable {
 
 extension NodeServices {
     /// Answers a written batch of messages: routes every stored entry of the batch at once, then tells each sender.
-    func reportAccepted(_ reports: [MailboxWriter.Report]) async {
+    func reportAccepted(_ reports: [AcceptReport]) async {
         var stored: [MailboxEntry] = []
         for report in reports {
             if case .request(let request) = report.ticket { request.window.release() }
@@ -69,7 +69,7 @@ extension NodeServices {
     }
 
     /// Answers a written batch of acknowledgements, then sends the receipts of the whole batch at once.
-    func reportAcknowledged(_ reports: [AckWriter.Report]) async {
+    func reportAcknowledged(_ reports: [AckReport]) async {
         var removed: [MailboxEntry] = []
         for report in reports {
             let ticket = report.ticket

@@ -19,12 +19,7 @@ import Synchronization
 final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Sendable {
     /// Writes one batch in one transaction, returning one outcome per item, in order.
     typealias Write = @Sendable ([Item]) async throws -> [Outcome]
-    /// One submitted item's outcome, with what its submitter handed in to be answered by (`Ticket`).
-    struct Report: Sendable {
-        let item: Item
-        let ticket: Ticket
-        let result: Result<Outcome, any Error>
-    }
+    typealias Report = CommitReport<Item, Outcome, Ticket>
     /// Answers a written (or failed) batch, its reports in submission order.
     typealias Reporter = @Sendable ([Report]) async -> Void
 
@@ -49,7 +44,6 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     /// so that one transaction, and whatever waits for the store behind it (a heartbeat), stays short.
     private let weight: @Sendable (Item) -> Int
     private let maxBatchSize: Int
-    private let metrics: CommitMetrics
     private let storeErrors: Counter
     private let logger: Logger
     /// Submitters wait for room beyond this many queued rows, so a flood of requests backs up into the
@@ -62,7 +56,7 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     /// `maxBatchSize`: rows per transaction, by `weight` (one per item if not given); a heavier item still goes,
     /// alone. `executor`: where the loop and its writes run (nil: anywhere).
     init(
-        _ name: String, maxBatchSize: Int, metrics: CommitMetrics, storeErrors: Counter, logger: Logger,
+        _ name: String, maxBatchSize: Int, storeErrors: Counter, logger: Logger,
         executor: (any TaskExecutor)? = nil, weight: @escaping @Sendable (Item) -> Int = { _ in 1 },
         write: @escaping Write
     ) {
@@ -71,7 +65,6 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
         self.write = write
         self.weight = weight
         self.maxBatchSize = maxBatchSize
-        self.metrics = metrics
         self.storeErrors = storeErrors
         self.maxQueued = maxBatchSize * 8
         self.logger = logger
@@ -167,14 +160,11 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     }
 
     private func commit(_ batch: [Pending]) async -> [Result<Outcome, any Error>] {
-        metrics.batchSize.record(batch.count)
-        let started = ContinuousClock.now
         do {
             let outcomes = try await write(batch.map(\.item))
             guard outcomes.count == batch.count else {
                 throw ProtocolError(.internal, "The store reported \(outcomes.count) outcomes for \(batch.count) items.")
             }
-            metrics.duration.record(duration: ContinuousClock.now - started)
             return outcomes.map { .success($0) }
         } catch {
             storeErrors.increment()
@@ -184,5 +174,9 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     }
 }
 
-typealias MailboxWriter = GroupCommit<IncomingMessage, AcceptOutcome, SendTicket>
-typealias AckWriter = GroupCommit<Acknowledgement, [MailboxEntry], AckTicket>
+/// One submitted item's outcome, with what its submitter handed in to be answered by (`Ticket`).
+struct CommitReport<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Sendable {
+    let item: Item
+    let ticket: Ticket
+    let result: Result<Outcome, any Error>
+}

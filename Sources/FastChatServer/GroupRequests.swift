@@ -266,7 +266,7 @@ extension ConnectionHandler {
         guard let payload = try? Fastchat_V1_MailboxItem.with({ $0.notice = notice }).serializedData() else { return }
         let message = IncomingMessage(sender: Notices.sender, messageID: UUID(), recipients: recipients, envelope: payload)
         // Refused only by a stopping node, like any message then; the notice is not stored.
-        try? await services.mailbox.submit(message, ticket: .notice)
+        try? await services.mailbox.submit(.message(message, .notice), ticket: ())
     }
 }
 

@@ -16,7 +16,7 @@ extension ConnectionHandler {
             copies = MessageCopies(try await groupItems(of: envelope, from: session.username))
         }
         let message = try incomingMessage(envelope, copies, from: session, id: messageID)
-        try await submit(to: services.mailbox, message, ticket: sendTicket(envelope, requestID: requestID))
+        try await submit(.message(message, sendTicket(envelope, requestID: requestID)))
     }
 
     /// `send` for a 1:1 message, without suspending (on the connection's event loop): false, with nothing done, when
@@ -29,7 +29,7 @@ extension ConnectionHandler {
         try Names.validate(envelope.recipient)
         guard services.users.cachedUser(named: envelope.recipient) != nil else { return false }
         let message = try incomingMessage(envelope, try MessageCopies(oneToOne: envelope), from: session, id: messageID)
-        return try submitNow(to: services.mailbox, message, ticket: sendTicket(envelope, requestID: requestID))
+        return try submitNow(.message(message, sendTicket(envelope, requestID: requestID)))
     }
 
     private func checkedSender(of envelope: Envelope) throws -> (Session, UUID) {
@@ -65,13 +65,11 @@ extension ConnectionHandler {
             accepted: .with { $0.messageID = envelope.messageID }, isGroup: !envelope.group.isEmpty))
     }
 
-    /// Hands `item` to a commit stage, holding a slot of the connection's request window until it is answered.
-    private func submit<Item, Outcome, Ticket>(
-        to stage: GroupCommit<Item, Outcome, Ticket>, _ item: Item, ticket: Ticket
-    ) async throws {
+    /// Hands `change` to the commit stage, holding a slot of the connection's request window until it is answered.
+    private func submit(_ change: MailboxChange) async throws {
         await window.acquire()
         do {
-            try await stage.submit(item, ticket: ticket)
+            try await services.mailbox.submit(change, ticket: ())
         } catch {
             window.release()
             throw error
@@ -79,13 +77,11 @@ extension ConnectionHandler {
     }
 
     /// `submit` if the window and the stage's queue have room now; false, with nothing held, if not.
-    private func submitNow<Item, Outcome, Ticket>(
-        to stage: GroupCommit<Item, Outcome, Ticket>, _ item: Item, ticket: Ticket
-    ) throws -> Bool {
+    private func submitNow(_ change: MailboxChange) throws -> Bool {
         guard window.tryAcquire() else { return false }
         let queued: Bool
         do {
-            queued = try stage.submitNow(item, ticket: ticket)
+            queued = try services.mailbox.submitNow(change, ticket: ())
         } catch {
             window.release()
             throw error
@@ -113,14 +109,14 @@ extension ConnectionHandler {
 
     func ack(_ request: Fastchat_V1_Ack, requestID: UInt64) async throws {
         let (acknowledgement, ticket) = try checkedAck(request, requestID: requestID)
-        try await submit(to: services.acks, acknowledgement, ticket: ticket)
+        try await submit(.acknowledgement(acknowledgement, ticket))
     }
 
     /// `ack` without suspending (on the connection's event loop): false, with nothing done, when the request window
     /// or the commit queue is full.
     func ackWithoutWaiting(_ request: Fastchat_V1_Ack, requestID: UInt64) throws -> Bool {
         let (acknowledgement, ticket) = try checkedAck(request, requestID: requestID)
-        return try submitNow(to: services.acks, acknowledgement, ticket: ticket)
+        return try submitNow(.acknowledgement(acknowledgement, ticket))
     }
 
     private func checkedAck(_ request: Fastchat_V1_Ack, requestID: UInt64) throws -> (Acknowledgement, AckTicket) {

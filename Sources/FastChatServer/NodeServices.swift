@@ -11,7 +11,6 @@ final class NodeServices: Sendable {
     let store: any ChatStore
     let sessions: SessionDirectory
     let mailbox: MailboxWriter
-    let acks: AckWriter
     let presence: PresenceCache
     let users: UserCache
     let links: NodeLinks
@@ -35,20 +34,8 @@ final class NodeServices: Sendable {
         self.configuration = configuration
         self.store = store
         sessions = SessionDirectory()
-        mailbox = MailboxWriter(
-            "mailbox", maxBatchSize: configuration.maxBatchSize, metrics: metrics.mailboxCommits,
-            storeErrors: metrics.storeErrors, logger: logger, executor: store.batchWriteExecutor,
-            weight: { $0.copies.count }
-        ) {
-            try await store.accept($0)
-        }
-        acks = AckWriter(
-            "acks", maxBatchSize: configuration.maxBatchSize, metrics: metrics.ackCommits,
-            storeErrors: metrics.storeErrors, logger: logger, executor: store.batchWriteExecutor,
-            weight: { $0.seqs.count }
-        ) {
-            try await store.acknowledge($0)
-        }
+        mailbox = .forMailbox(
+            of: store, maxBatchSize: configuration.maxBatchSize, metrics: metrics, logger: logger)
         presence = PresenceCache(store: store, localNode: configuration.nodeName)
         users = UserCache(store: store)
         links = NodeLinks(

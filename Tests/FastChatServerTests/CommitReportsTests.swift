@@ -28,7 +28,7 @@ import Testing
         }
         let outcomes = try await scratch.store.accept(messages)
         let window = RequestWindow(limit: 4)
-        var reports: [MailboxWriter.Report] = []
+        var reports: [AcceptReport] = []
         for (index, (message, outcome)) in zip(messages, outcomes).enumerated() {
             reports.append(.init(item: message, ticket: Self.ticket(UInt64(index + 1), message, bob, window), result: .success(outcome)))
         }
@@ -86,7 +86,7 @@ import Testing
         let window = RequestWindow(limit: 3)
         let bobSession = try #require(services.sessions.session(for: "bob"))
         // The first is answered; the second is quiet (request id 0, protocol version 3); so is a third that failed.
-        var reports: [AckWriter.Report] = []
+        var reports: [AckReport] = []
         for (index, (acknowledgement, entries)) in zip(acknowledgements, removed).enumerated() {
             let ticket = AckTicket(
                 requestID: index == 0 ? 1 : 0, answersSuccess: index == 0, outbox: bob.outbox, window: window,
@@ -115,6 +115,58 @@ import Testing
             return nil
         }
         #expect(receipts == messages.map(\.messageID.bytes))
+        #expect(window.open == 0)
+    }
+
+    /// The commit stage writes messages and acknowledgements submitted together in one batch and answers both kinds.
+    @Test func messagesAndAcknowledgementsAreCommittedAndAnsweredTogether() async throws {
+        let scratch = try ScratchStore()
+        defer { scratch.remove() }
+        let services = try Self.services(scratch.store)
+        let alice = try await TestConnection.make()
+        let bob = try await TestConnection.make()
+        let old = IncomingMessage(sender: "alice", messageID: UUID(), recipients: ["bob"], envelope: Data("old".utf8))
+        let oldSeq = try #require(try await scratch.store.accept([old]).first.flatMap { outcome -> Int64? in
+            if case .stored(let entries) = outcome { return entries.first?.seq }
+            return nil
+        })
+        for (name, connection) in [("alice", alice), ("bob", bob)] {
+            let delivery = MailboxDelivery(
+                username: name, outbox: connection.outbox, store: scratch.store, pageSize: 100,
+                framing: .deliveries(maxFrameBytes: Wire.defaultMaxFrameBytes), metrics: services.metrics,
+                logger: Logger(label: "test"))
+            await delivery.replay()
+            services.sessions.register(Session(username: name, outbox: connection.outbox, delivery: delivery))
+        }
+        _ = try await (alice.written(), bob.written())
+        let bobSession = try #require(services.sessions.session(for: "bob"))
+        let window = RequestWindow(limit: 2)
+        await window.acquire()
+        await window.acquire()
+        let new = IncomingMessage(sender: "alice", messageID: UUID(), recipients: ["bob"], envelope: Data("new".utf8))
+        let ack = AckTicket(requestID: 2, answersSuccess: true, outbox: bob.outbox, window: window, session: bobSession)
+        #expect(try services.mailbox.submitNow(.message(new, Self.ticket(1, new, alice, window)), ticket: ()))
+        #expect(try services.mailbox.submitNow(.acknowledgement(Acknowledgement(recipient: "bob", seqs: [oldSeq]), ack), ticket: ()))
+
+        // Both are queued before the stage runs, so its first batch holds both; finishing ends it once they are answered.
+        services.mailbox.finish()
+        await services.mailbox.run(reporting: services.reportCommitted)
+
+        let toAlice = try await alice.written()
+        #expect(toAlice.contains { $0.requestID == 1 && $0.body == .accepted(.with { $0.messageID = new.messageID.bytes }) })
+        #expect(toAlice.contains { frame in
+            if case .receipt(let receipt) = frame.body { return receipt.messageID == old.messageID.bytes }
+            return false
+        })
+        let toBob = try await bob.written()
+        #expect(toBob.contains { $0.requestID == 2 && $0.body == .ok(.init()) })
+        let pushed = toBob.flatMap { frame -> [UInt64] in
+            if case .deliveries(let deliveries) = frame.body { return deliveries.entries.map(\.seq) }
+            return []
+        }
+        let pending = try await scratch.store.pending(for: "bob", afterSeq: 0, limit: 10)
+        #expect(pending.map(\.messageID) == [new.messageID])
+        #expect(pushed == pending.map { UInt64($0.seq) })
         #expect(window.open == 0)
     }
 

@@ -153,7 +153,6 @@ private struct Stage {
         (self.gate, self.log) = (gate, log)
         commit = GroupCommit(
             "test", maxBatchSize: maxBatchSize,
-            metrics: CommitMetrics(writer: "test", factory: NOOPMetricsHandler.instance),
             storeErrors: Counter(label: "test_store_errors", factory: NOOPMetricsHandler.instance),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
             executor: executor, weight: { weighing ? $0 : 1 }
