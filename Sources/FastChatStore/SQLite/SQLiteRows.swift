@@ -27,15 +27,17 @@ extension UserRecord {
 }
 
 extension MailboxEntry {
+    /// A row of `selectPending` or `deleteMailboxEntries`, read by position: read by name, GRDB lowercases each
+    /// name for each row (a percent of a node's time at saturation).
     init(sqliteRow row: Row) {
         self.init(
-            seq: row["seq"],
-            recipient: row["recipient"],
-            sender: row["sender"],
-            messageID: row["message_id"],
-            ownBytes: row["envelope"],
-            sharedBody: row["has_body"] ? (row["body"] as Data? ?? Data()) : nil,
-            storedAt: UnixMillis.date(row["stored_at"]))
+            seq: row[0],
+            recipient: row[1],
+            sender: row[2],
+            messageID: row[3],
+            ownBytes: row[4],
+            sharedBody: row[6] ? (row[7] as Data? ?? Data()) : nil,
+            storedAt: UnixMillis.date(row[5]))
     }
 }
 

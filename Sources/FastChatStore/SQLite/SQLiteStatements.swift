@@ -69,6 +69,7 @@ enum SQLiteStatements {
         WHERE m.recipient = ?
         """
 
+    /// Its columns, in this order, are what `MailboxEntry(sqliteRow:)` reads, as are `deleteMailboxEntries`'.
     static let selectPending = """
         SELECT m.seq, m.recipient, m.sender, m.message_id, m.envelope, m.stored_at, m.has_body, b.body
         FROM mailbox m LEFT JOIN message_bodies b
