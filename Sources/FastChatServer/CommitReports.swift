@@ -39,38 +39,41 @@ extension NodeServices {
         // Routed before the ✓: a sender that moves to another node (a drain) and sends again must not have its next
         // message overtake this one on the way to a recipient on a third node.
         await route(stored)
+        var answers = OutboundBatch()
         for report in reports {
             guard case .request(let request) = report.ticket else { continue }
             let (requestID, outbox) = (request.requestID, request.outbox)
             switch report.result {
             case .success(.stored(let entries)):
-                outbox.reply(to: requestID, .accepted(request.accepted))
+                answers.reply(to: requestID, .accepted(request.accepted), on: outbox)
                 metrics.messagesAccepted.increment()
                 metrics.figures.messageAccepted()
                 if request.isGroup { metrics.groupCopies.increment(by: entries.count) }
             case .success(.duplicate):
-                outbox.reply(to: requestID, .accepted(request.accepted))
+                answers.reply(to: requestID, .accepted(request.accepted), on: outbox)
             case .success(.missingImage):
                 // No ✓ for an image no recipient could fetch.
-                outbox.fail(requestID, ProtocolError(
+                answers.fail(requestID, on: outbox, ProtocolError(
                     .badImage, "The image is no longer on the server (an upload is kept for a while until a message "
                         + "refers to it); send it again."))
             case .success(.mailboxFull(let recipients)):
                 metrics.mailboxQuotaRefused.increment()
                 let quota = configuration.mailboxQuota
-                outbox.fail(requestID, ProtocolError(
+                answers.fail(requestID, on: outbox, ProtocolError(
                     .mailboxFull,
                     "The mailbox of \(recipients.joined(separator: ", ")) is full (at most \(quota.entries) messages or "
                         + "\(quota.bytes >> 20) MiB waiting); nothing was stored; send it again once they have read some."))
             case .failure:
-                outbox.fail(requestID, ProtocolError(.unavailable, "The message could not be stored; send it again."))
+                answers.fail(requestID, on: outbox, ProtocolError(.unavailable, "The message could not be stored; send it again."))
             }
         }
+        answers.send()
     }
 
     /// Answers a written batch of acknowledgements, then sends the receipts of the whole batch at once.
     func reportAcknowledged(_ reports: [AckReport]) async {
         var removed: [MailboxEntry] = []
+        var answers = OutboundBatch()
         for report in reports {
             let ticket = report.ticket
             ticket.window.release()
@@ -78,13 +81,14 @@ extension NodeServices {
             case .success(let entries):
                 metrics.messagesAcknowledged.increment(by: entries.count)
                 await ticket.session.delivery.acknowledged(report.item.seqs)
-                if ticket.answersSuccess { ticket.outbox.reply(to: ticket.requestID, .ok(.init())) }
+                if ticket.answersSuccess { answers.reply(to: ticket.requestID, .ok(.init()), on: ticket.outbox) }
                 removed.append(contentsOf: entries)
             case .failure:
-                ticket.outbox.fail(
-                    ticket.requestID, ProtocolError(.unavailable, "The acknowledgement could not be stored; send it again."))
+                answers.fail(ticket.requestID, on: ticket.outbox, ProtocolError(
+                    .unavailable, "The acknowledgement could not be stored; send it again."))
             }
         }
+        answers.send()
         await sendReceipts(for: removed)
     }
 }

@@ -28,17 +28,34 @@ struct FrameWriter: Sendable {
 
     func send(_ frame: Frame) {
         // Always through the loop's queue, even from the loop itself, so frames keep the order they were sent in.
-        let channel = self.channel
-        let state = self.state
-        channel.eventLoop.execute {
-            channel.write(frame, promise: nil)
-            guard !state.value.flushScheduled else { return }
-            state.value.flushScheduled = true
-            // Queued behind the writes already waiting, so they all go out with this flush.
-            channel.eventLoop.execute {
-                state.value.flushScheduled = false
-                channel.flush()
+        channel.eventLoop.execute { [self] in write(frame) }
+    }
+
+    /// Frames for many connections, with one hop to each event loop among them rather than one per frame: a commit
+    /// stage answers a whole batch at once. Each connection's frames keep their order, and follow what was sent to it
+    /// before.
+    static func send(_ frames: [(writer: FrameWriter, frame: Frame)]) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, frames: [(writer: FrameWriter, frame: Frame)])] = [:]
+        for item in frames {
+            let loop = item.writer.channel.eventLoop
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].frames.append(item)
+        }
+        for (loop, frames) in byLoop.values {
+            loop.execute {
+                for (writer, frame) in frames { writer.write(frame) }
             }
+        }
+    }
+
+    /// On the channel's event loop.
+    private func write(_ frame: Frame) {
+        channel.write(frame, promise: nil)
+        guard !state.value.flushScheduled else { return }
+        state.value.flushScheduled = true
+        // Queued behind the writes already waiting, so they all go out with this flush.
+        channel.eventLoop.execute { [channel, state] in
+            state.value.flushScheduled = false
+            channel.flush()
         }
     }
 

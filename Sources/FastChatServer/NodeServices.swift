@@ -142,16 +142,18 @@ final class NodeServices: Sendable {
         guard !removed.isEmpty else { return }
         let here = sessions.sessions(for: Set(removed.map(\.sender)))
         var elsewhere: [(to: String, receipt: Fastchat_V1_Receipt)] = []
+        var receipts = OutboundBatch()
         for entry in removed {
             var receipt = Fastchat_V1_Receipt()
             receipt.messageID = entry.messageID.bytes
             receipt.recipient = entry.recipient
             if let session = here[entry.sender] {
-                session.outbox.send(Frame(.receipt(receipt)))
+                receipts.send(Frame(.receipt(receipt)), to: session.outbox)
             } else {
                 elsewhere.append((entry.sender, receipt))
             }
         }
+        receipts.send()
         guard !elsewhere.isEmpty else { return }
         let nodes = await presence.nodes(of: Set(elsewhere.map(\.to)))
         var remote: [String: Fastchat_V1_Forward] = [:]

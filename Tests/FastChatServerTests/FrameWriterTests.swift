@@ -44,6 +44,40 @@ import Testing
         #expect(flushed == 8)
     }
 
+    /// A batch for connections on two loops: each connection gets its frames in order, after what was sent to it
+    /// before, with one flush for the batch.
+    @Test func aBatchReachesEachConnectionInOrderWithOneFlush() async throws {
+        let shared = NIOAsyncTestingEventLoop()
+        let (first, second) = (NIOAsyncTestingChannel(loop: shared), NIOAsyncTestingChannel(loop: shared))
+        let other = NIOAsyncTestingChannel()
+        var writers: [FrameWriter] = []
+        for channel in [first, second, other] {
+            try await channel.testingEventLoop.executeInContext {
+                try channel.pipeline.syncOperations.addHandler(FlushRecorder())
+            }
+            writers.append(try await FrameWriter.make(for: channel))
+        }
+        writers[0].send(Self.frame(1))
+        var batch: [(writer: FrameWriter, frame: Frame)] = []
+        for seq in UInt64(2)...7 { batch.append((writers[Int(seq) % 3], Self.frame(seq))) }
+        FrameWriter.send(batch)
+        await shared.run()
+        await other.testingEventLoop.run()
+
+        var events: [[FlushRecorder.Event]] = []
+        for channel in [first, second, other] {
+            events.append(try await channel.testingEventLoop.executeInContext {
+                try channel.pipeline.syncOperations.handler(type: FlushRecorder.self).events
+            })
+        }
+        // Seqs 3 and 6 went to the first writer, 4 and 7 to the second, 2 and 5 to the other.
+        // (Whether the first frame's flush came before the batch depends on when the testing loop ran its task.)
+        #expect(events[0].filter { $0 != .flush } == [.write(1), .write(3), .write(6)])
+        #expect(events[0].last == .flush)
+        #expect(events[1] == [.write(4), .write(7), .flush])
+        #expect(events[2] == [.write(2), .write(5), .flush])
+    }
+
     private static func frame(_ seq: UInt64) -> Frame {
         Frame(.deliver(.with { $0.seq = seq }))
     }
