@@ -56,7 +56,7 @@ struct NodeRegistration: Sendable {
                 do {
                     let (beat, live) = try await beat(messagesPerSecond: perSecond)
                     // Before the next heartbeat, which a draining node waits for (`NodeDrain`).
-                    await services.presence.nodesDraining(Set(live.filter(\.draining).map(\.name)))
+                    services.presence.nodesDraining(Set(live.filter(\.draining).map(\.name)))
                     // A node with no client left is sent nothing more; closing the link tells it so.
                     liveNodesInput.yield(live.filter { !$0.isLeaving })
                     if live.contains(where: { $0.name == configuration.nodeName && $0.draining }) {

@@ -98,7 +98,7 @@ final class NodeServices: Sendable {
     /// Otherwise they would reach them only at a later sign-in, after newer ones. Who is still on the unreachable
     /// node stays remembered for its next link.
     private func route(_ entries: [MailboxEntry], around unreachable: String) async {
-        await presence.forget(Set(entries.map(\.recipient)))
+        presence.forget(Set(entries.map(\.recipient)))
         await routeByStore(entries, skipping: unreachable)
     }
 

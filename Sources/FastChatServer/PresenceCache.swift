@@ -1,5 +1,6 @@
 import FastChatStore
 import Foundation
+import Synchronization
 
 /// Which other node a user is signed in on, remembered for a few seconds so that routing a message does not read
 /// the store each time. Only positive answers are kept: "not signed in anywhere" could turn false the next moment,
@@ -10,12 +11,19 @@ import Foundation
 /// Answers that point at a draining node are not kept: its users are moving, and a message forwarded there after
 /// its user left takes a detour (the draining node routes it on) that a later message, routed straight to the new
 /// node, can overtake. The store's answer is always current.
-actor PresenceCache {
+///
+/// A map behind a mutex, not an actor: routing a batch reads it without a hop, and only the names it does not know
+/// cost a store read (outside the lock).
+final class PresenceCache: Sendable {
+    private struct State {
+        var known: [String: (node: String, until: ContinuousClock.Instant)] = [:]
+        var draining: Set<String> = []
+    }
+
     private let store: any ChatStore
     private let localNode: String
     private let timeToLive: Duration
-    private var known: [String: (node: String, until: ContinuousClock.Instant)] = [:]
-    private var draining: Set<String> = []
+    private let state = Mutex(State())
 
     init(store: any ChatStore, localNode: String, timeToLive: Duration = .seconds(2)) {
         self.store = store
@@ -27,26 +35,32 @@ actor PresenceCache {
     /// and one store read for the rest.
     func nodes(of usernames: Set<String>) async -> [String: String] {
         let now = ContinuousClock.now
-        var found: [String: String] = [:]
-        var unknown: Set<String> = []
-        for username in usernames {
-            if let entry = known[username], entry.until > now {
-                found[username] = entry.node
-            } else {
-                unknown.insert(username)
+        let (cached, unknown) = state.withLock { state -> ([String: String], Set<String>) in
+            var found: [String: String] = [:]
+            var unknown: Set<String> = []
+            for username in usernames {
+                if let entry = state.known[username], entry.until > now {
+                    found[username] = entry.node
+                } else {
+                    unknown.insert(username)
+                }
             }
+            return (found, unknown)
         }
-        guard !unknown.isEmpty else { return found }
+        guard !unknown.isEmpty else { return cached }
+        var found = cached
         let stored = (try? await store.sessionNodes(of: unknown)) ?? [:]
-        if known.count > 100_000 { known = known.filter { $0.value.until > now } }
-        for username in unknown {
-            guard let node = stored[username], node != localNode else {
-                known[username] = nil
-                continue
+        state.withLock { state in
+            if state.known.count > 100_000 { state.known = state.known.filter { $0.value.until > now } }
+            for username in unknown {
+                guard let node = stored[username], node != localNode else {
+                    state.known[username] = nil
+                    continue
+                }
+                found[username] = node
+                // Checked after the read: the registry may have said meanwhile that this node drains.
+                if !state.draining.contains(node) { state.known[username] = (node, now + timeToLive) }
             }
-            found[username] = node
-            // Checked after the read: the registry may have said meanwhile that this node drains.
-            if !draining.contains(node) { known[username] = (node, now + timeToLive) }
         }
         return found
     }
@@ -54,13 +68,17 @@ actor PresenceCache {
     /// The nodes the registry says are draining (read with every heartbeat): what was known to point at them is
     /// forgotten, and answers that do are not kept.
     func nodesDraining(_ names: Set<String>) {
-        guard names != draining else { return }
-        draining = names
-        if !names.isEmpty { known = known.filter { !names.contains($0.value.node) } }
+        state.withLock { state in
+            guard names != state.draining else { return }
+            state.draining = names
+            if !names.isEmpty { state.known = state.known.filter { !names.contains($0.value.node) } }
+        }
     }
 
     /// Forgets what was known about `usernames` (the node it pointed to no longer has them).
     func forget(_ usernames: Set<String>) {
-        for username in usernames { known[username] = nil }
+        state.withLock { state in
+            for username in usernames { state.known[username] = nil }
+        }
     }
 }
