@@ -49,17 +49,29 @@ import Testing
     }
 
     /// A waiting writer says so in the turns file beside the database, where the writers of other pools (other
-    /// processes) read it before their next transaction; its own pool's writer does not pause for it.
+    /// processes) read it before their next transaction; its own pool's writer does not pause for it. (An hour's
+    /// freshness: with the node's 5 ms, a busy machine could let the announcement go stale before the check.)
     @Test func aWaitingWriterIsSeenByTheOthersAndNotByItself() throws {
         let storage = try SQLiteStorage()
         defer { try? FileManager.default.removeItem(at: storage.directory) }
-        let waiter = SQLiteWriteTurns(databasePath: storage.path, timeout: 10)
-        let holder = SQLiteWriteTurns(databasePath: storage.path, timeout: 10)
+        let waiter = SQLiteWriteTurns(databasePath: storage.path, timeout: 10, waitingFresh: .seconds(3600))
+        let holder = SQLiteWriteTurns(databasePath: storage.path, timeout: 10, waitingFresh: .seconds(3600))
         #expect(!holder.anotherWriterWaits())
         #expect(waiter.retry(afterTries: 0))
         #expect(holder.anotherWriterWaits())
         #expect(!waiter.anotherWriterWaits())
         #expect(FileManager.default.fileExists(atPath: storage.path + "-turns"))
+    }
+
+    /// An announcement older than the freshness window no longer counts: the waiter has given up or got the lock.
+    @Test func aStaleAnnouncementDoesNotCount() throws {
+        let storage = try SQLiteStorage()
+        defer { try? FileManager.default.removeItem(at: storage.directory) }
+        let waiter = SQLiteWriteTurns(databasePath: storage.path, timeout: 10)
+        let holder = SQLiteWriteTurns(databasePath: storage.path, timeout: 10, waitingFresh: .zero)
+        #expect(waiter.retry(afterTries: 0))
+        #expect(holder.lastAnnouncement() != nil)
+        #expect(!holder.anotherWriterWaits())
     }
 
     /// A writer pauses between a commit and its next transaction only for another pool's waiter, never for its own.

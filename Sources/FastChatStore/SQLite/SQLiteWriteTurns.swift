@@ -26,7 +26,7 @@ final class SQLiteWriteTurns: Sendable {
     /// A waiter says so again at most this often…
     static let announceEveryTries = 4
     /// …and is taken to wait for this long after it last said so.
-    static let waitingFreshNanoseconds: UInt64 = 5_000_000
+    let waitingFreshNanoseconds: UInt64
 
     /// A writer gives up (SQLITE_BUSY) after waiting at least this long…
     let timeout: TimeInterval
@@ -40,8 +40,11 @@ final class SQLiteWriteTurns: Sendable {
     /// When this pool's writer last committed.
     private let lastCommit = Atomic<UInt64>(0)
 
-    init(databasePath: String, timeout: TimeInterval) {
+    /// `waitingFresh`: tests make it long, so that a busy machine's scheduling does not decide what they see.
+    init(databasePath: String, timeout: TimeInterval, waitingFresh: Duration = .milliseconds(5)) {
         self.timeout = timeout
+        let (seconds, attoseconds) = waitingFresh.components
+        waitingFreshNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
         descriptor = open(databasePath + "-turns", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     }
 
@@ -91,7 +94,7 @@ final class SQLiteWriteTurns: Sendable {
     func anotherWriterWaits() -> Bool {
         guard let (waitingAt, waiter) = lastAnnouncement(), waiter != id else { return false }
         let now = DispatchTime.now().uptimeNanoseconds
-        return now >= waitingAt && now - waitingAt < Self.waitingFreshNanoseconds
+        return now >= waitingAt && now - waitingAt < waitingFreshNanoseconds
     }
 
     /// Sets `configuration` up to take turns: the busy handler. The store's writes call `awaitTurn()` before they
