@@ -94,6 +94,14 @@ import Testing
 
     /// An entry stored whole before shared bodies existed (written by an older release into `store`'s database).
     static func expectOldEntryStaysWhole(_ store: any ChatStore, messageID: UUID, item: Data) async throws {
+        // The upgrade counted the old entry in bob's usage (v10-mailbox-usage): one entry and its bytes.
+        func toBob(quota: MailboxQuota) -> IncomingMessage {
+            var message = Fixtures.message(from: "alice", to: ["bob"], envelope: Fixtures.bytes(10))
+            message.quota = quota
+            return message
+        }
+        #expect(try await store.accept([toBob(quota: MailboxQuota(entries: 1, bytes: .max))]) == [.mailboxFull(["bob"])])
+        #expect(try await store.accept([toBob(quota: MailboxQuota(entries: 2, bytes: item.count + 9))]) == [.mailboxFull(["bob"])])
         let group = groupMessage(to: ["bob", "carol"], bodyBytes: 700)
         _ = try await store.accept([group])
         let pending = try await store.pending(for: "bob", afterSeq: 0, limit: 10)

@@ -195,5 +195,51 @@ enum PostgresMigrations {
             "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS messages_per_second DOUBLE PRECISION NOT NULL DEFAULT 0",
             "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS mailbox_pending BIGINT NOT NULL DEFAULT 0",
         ]),
+        Migration(id: "v10-mailbox-usage", statements: [
+            // Each recipient's entries and bytes (`selectMailboxUsage`, checked for every message under the mailbox
+            // lock), kept by a trigger in the transaction that changes the mailbox, instead of summed per message.
+            // A body counts for each entry sharing it; it is stored before its entries and deleted after them.
+            """
+            CREATE TABLE IF NOT EXISTS mailbox_usage (
+                recipient TEXT COLLATE "C" PRIMARY KEY,
+                entries BIGINT NOT NULL,
+                bytes BIGINT NOT NULL
+            )
+            """,
+            """
+            INSERT INTO mailbox_usage (recipient, entries, bytes)
+                SELECT m.recipient, COUNT(*), SUM(octet_length(m.envelope) + COALESCE(octet_length(b.body), 0))
+                FROM mailbox m LEFT JOIN message_bodies b
+                  ON m.has_body AND b.sender = m.sender AND b.message_id = m.message_id
+                GROUP BY m.recipient
+            ON CONFLICT (recipient) DO NOTHING
+            """,
+            """
+            CREATE OR REPLACE FUNCTION mailbox_usage_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                entry mailbox;
+                size BIGINT;
+            BEGIN
+                IF TG_OP = 'INSERT' THEN entry := NEW; ELSE entry := OLD; END IF;
+                size := octet_length(entry.envelope) + COALESCE((SELECT octet_length(body) FROM message_bodies
+                    WHERE entry.has_body AND sender = entry.sender AND message_id = entry.message_id), 0);
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO mailbox_usage (recipient, entries, bytes) VALUES (entry.recipient, 1, size)
+                    ON CONFLICT (recipient) DO UPDATE
+                        SET entries = mailbox_usage.entries + 1, bytes = mailbox_usage.bytes + size;
+                ELSE
+                    UPDATE mailbox_usage SET entries = entries - 1, bytes = bytes - size
+                    WHERE recipient = entry.recipient;
+                    DELETE FROM mailbox_usage WHERE recipient = entry.recipient AND entries = 0;
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE OR REPLACE TRIGGER mailbox_usage_after_change AFTER INSERT OR DELETE ON mailbox
+                FOR EACH ROW EXECUTE FUNCTION mailbox_usage_changed()
+            """,
+        ]),
     ]
 }

@@ -187,12 +187,8 @@ enum PostgresStatements {
     static let selectOtherMembersUpTo = "SELECT 1 FROM group_members WHERE group_name = $1 AND username <> $2 LIMIT $3"
 
     /// Each recipient's entries and their bytes, each with its shared body (what they will receive), for the quota.
-    static let selectMailboxUsage = """
-        SELECT m.recipient, COUNT(*), COALESCE(SUM(octet_length(m.envelope) + COALESCE(octet_length(b.body), 0)), 0)::BIGINT
-        FROM mailbox m LEFT JOIN message_bodies b
-          ON m.has_body AND b.sender = m.sender AND b.message_id = m.message_id
-        WHERE m.recipient = ANY($1) GROUP BY m.recipient
-        """
+    /// Kept by a trigger (migration v10-mailbox-usage); no row for an empty mailbox.
+    static let selectMailboxUsage = "SELECT recipient, entries, bytes FROM mailbox_usage WHERE recipient = ANY($1)"
 
     static let selectMembers = """
         SELECT username, role, joined_at

@@ -178,6 +178,36 @@ enum SQLiteMigrations {
             }
         }
 
+        migrator.registerMigration("v10-mailbox-usage") { db in
+            // Each recipient's entries and bytes (`selectMailboxUsage`, checked for every message under the write
+            // lock), kept by triggers in the transaction that changes the mailbox: summing a mailbox of 10,000
+            // entries took 2.7 ms, for every message to it, while every other writer waited. A body counts for each
+            // entry sharing it; it is stored before its entries and deleted after them, so both triggers find it.
+            try db.execute(sql: """
+                CREATE TABLE mailbox_usage (
+                    recipient TEXT PRIMARY KEY NOT NULL, entries INTEGER NOT NULL, bytes INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO mailbox_usage (recipient, entries, bytes)
+                    SELECT m.recipient, COUNT(*), SUM(length(m.envelope) + coalesce(length(b.body), 0))
+                    FROM mailbox m LEFT JOIN message_bodies b
+                      ON m.has_body AND b.sender = m.sender AND b.message_id = m.message_id
+                    GROUP BY m.recipient;
+                CREATE TRIGGER mailbox_usage_after_insert AFTER INSERT ON mailbox BEGIN
+                    INSERT INTO mailbox_usage (recipient, entries, bytes)
+                    VALUES (NEW.recipient, 1, length(NEW.envelope) + coalesce((SELECT length(body) FROM message_bodies
+                        WHERE NEW.has_body AND sender = NEW.sender AND message_id = NEW.message_id), 0))
+                    ON CONFLICT (recipient) DO UPDATE SET entries = entries + 1, bytes = bytes + excluded.bytes;
+                END;
+                CREATE TRIGGER mailbox_usage_after_delete AFTER DELETE ON mailbox BEGIN
+                    UPDATE mailbox_usage SET entries = entries - 1,
+                        bytes = bytes - (length(OLD.envelope) + coalesce((SELECT length(body) FROM message_bodies
+                            WHERE OLD.has_body AND sender = OLD.sender AND message_id = OLD.message_id), 0))
+                    WHERE recipient = OLD.recipient;
+                    DELETE FROM mailbox_usage WHERE recipient = OLD.recipient AND entries = 0;
+                END;
+                """)
+        }
+
         return migrator
     }
 

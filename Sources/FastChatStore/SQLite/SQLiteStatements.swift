@@ -61,13 +61,9 @@ enum SQLiteStatements {
         ON CONFLICT (sender, message_id) DO NOTHING
         """
 
-    /// A recipient's entries and their bytes, each with its shared body (what they will receive), for the quota.
-    static let selectMailboxUsage = """
-        SELECT COUNT(*), COALESCE(SUM(length(m.envelope) + COALESCE(length(b.body), 0)), 0)
-        FROM mailbox m LEFT JOIN message_bodies b
-          ON m.has_body AND b.sender = m.sender AND b.message_id = m.message_id
-        WHERE m.recipient = ?
-        """
+    /// A recipient's entries and their bytes, each with its shared body (what they will receive), for the quota: no
+    /// row while their mailbox is empty. Kept by triggers (migration v10-mailbox-usage).
+    static let selectMailboxUsage = "SELECT entries, bytes FROM mailbox_usage WHERE recipient = ?"
 
     /// Its columns, in this order, are what `MailboxEntry(sqliteRow:)` reads, as are `deleteMailboxEntries`'.
     static let selectPending = """
