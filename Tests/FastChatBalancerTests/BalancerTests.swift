@@ -38,18 +38,23 @@ import Testing
         defer { try? FileManager.default.removeItem(at: tlsDirectory) }
         let tls = try TestTLS(path: tlsDirectory.path)
         let nodes = [try await FakeNode.start("s1", tls: tls), try await FakeNode.start("s2", tls: tls)]
-        let serving = nodes.map { node in Task { try await node.run() } }
-        defer { serving.forEach { $0.cancel() } }
-        try await withBalancer(
-            .block, configure: { $0.blockSize = 2 }, nodes: nodes.map { ($0.name, $0.address) }, tls: tls
-        ) { balancer in
-            var names: [String] = []
-            for _ in 0..<4 {
-                let (connection, reply) = try await FrameConnection.open(to: balancer.endpoint, tls: balancer.clientTLS)
-                names.append(reply.nodeName)
-                await connection.close()
+        let serving: @Sendable () async throws -> Void = {
+            try await withThrowingDiscardingTaskGroup { group in
+                for node in nodes { group.addTask { try await node.run() } }
             }
-            #expect(names == ["s1", "s1", "s2", "s2"])
+        }
+        try await whileRunning(serving) {
+            try await withBalancer(
+                .block, configure: { $0.blockSize = 2 }, nodes: nodes.map { ($0.name, $0.address) }, tls: tls
+            ) { balancer in
+                var names: [String] = []
+                for _ in 0..<4 {
+                    let (connection, reply) = try await FrameConnection.open(to: balancer.endpoint, tls: balancer.clientTLS)
+                    names.append(reply.nodeName)
+                    await connection.close()
+                }
+                #expect(names == ["s1", "s1", "s2", "s2"])
+            }
         }
     }
 
@@ -58,13 +63,13 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redirect-tls-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let stranger = try await FakeNode.start("s1", tls: try TestTLS(path: directory.path))
-        let serving = Task { try await stranger.run() }
-        defer { serving.cancel() }
-        try await withBalancer(.single, nodes: [(stranger.name, stranger.address)]) { balancer in
-            let error = await #expect(throws: ServerNotTrusted.self) {
-                try await FrameConnection.open(to: balancer.endpoint, tls: balancer.clientTLS)
+        try await whileRunning({ try await stranger.run() }) {
+            try await withBalancer(.single, nodes: [(stranger.name, stranger.address)]) { balancer in
+                let error = await #expect(throws: ServerNotTrusted.self) {
+                    try await FrameConnection.open(to: balancer.endpoint, tls: balancer.clientTLS)
+                }
+                #expect(error?.description.contains(stranger.address) == true, "\(String(describing: error))")
             }
-            #expect(error?.description.contains(stranger.address) == true, "\(String(describing: error))")
         }
     }
 
@@ -193,10 +198,14 @@ import Testing
         try await withStore { store in
             let balancer = try await Balancer.bind(
                 configuration: .init(host: "127.0.0.1", port: 0, tls: nil), store: store, logger: Fixtures.logger)
-            let serving = Task { try await balancer.run() }
-            try await Task.sleep(for: .milliseconds(50))
-            serving.cancel()
-            try await serving.value
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await balancer.run() }
+                // Cancelled once it serves (any answer says it does), not before `run` has begun.
+                _ = try? await StatusQuery.fetch(
+                    host: "127.0.0.1", port: balancer.localAddress.port!, tls: nil, timeout: .seconds(120))
+                group.cancelAll()
+                try await group.waitForAll()
+            }
             let error = await #expect(throws: ProtocolError.self) {
                 try await StatusQuery.fetch(host: "127.0.0.1", port: balancer.localAddress.port!, tls: nil)
             }

@@ -17,23 +17,11 @@ import Testing
     func withTwoNodes(
         on backend: Backend, _ body: (NodeHarness, NodeHarness) async throws -> Void
     ) async throws {
-        let first = try await NodeHarness.start(on: backend) { Self.fastBeats(&$0); $0.nodeName = "n1" }
-        let second: NodeHarness
-        do {
-            second = try await NodeHarness.start(sharing: first) { Self.fastBeats(&$0); $0.nodeName = "n2" }
-        } catch {
-            try await first.remove()
-            throw error
+        try await withNode(on: backend, configure: { Self.fastBeats(&$0); $0.nodeName = "n1" }) { first in
+            try await withNode(sharing: first, configure: { Self.fastBeats(&$0); $0.nodeName = "n2" }) { second in
+                try await body(first, second)
+            }
         }
-        do {
-            try await body(first, second)
-        } catch {
-            try await second.stop()
-            try await first.remove()
-            throw error
-        }
-        try await second.stop()
-        try await first.remove()
     }
 
     @Test(arguments: Backend.all)
@@ -67,21 +55,20 @@ import Testing
     /// up, and arrive after newer ones sent through this node directly (DrainTests found it). The first node beats
     /// slowly, so it dials the second up to a second after the second started.
     @Test func aStartingNodeSignsNoOneInBeforeItIsLinkedBothWays() async throws {
-        let first = try await NodeHarness.start { $0.heartbeatInterval = .seconds(1); $0.deadAfter = .seconds(3600); $0.nodeName = "n1" }
-        do {
-            let second = try await NodeHarness.start(sharing: first) { Self.fastBeats(&$0); $0.nodeName = "n2" }
+        let slowBeats: (inout ServerConfiguration) -> Void = {
+            $0.heartbeatInterval = .seconds(1); $0.deadAfter = .seconds(3600); $0.nodeName = "n1"
+        }
+        try await withNode(configure: slowBeats) { first in
             do {
-                _ = try await second.user("bob")
-                let links = await second.chatNode.linkedPeers()
-                #expect(links.outbound == ["n1"] && links.inbound == ["n1"], "bob signed in on n2 with links \(links)")
+                try await withNode(sharing: first, configure: { Self.fastBeats(&$0); $0.nodeName = "n2" }) { second in
+                    _ = try await second.user("bob")
+                    let links = await second.chatNode.linkedPeers()
+                    #expect(links.outbound == ["n1"] && links.inbound == ["n1"], "bob signed in on n2 with links \(links)")
+                }
             } catch {
                 Issue.record(error)
             }
-            try await second.stop()
-        } catch {
-            Issue.record(error)
         }
-        try await first.remove()
     }
 
     @Test(arguments: Backend.all)

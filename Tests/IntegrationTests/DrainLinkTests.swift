@@ -17,8 +17,7 @@ import Testing
             $0.drainTimeout = .seconds(3600)
         }
         try await withNode(configure: { settings(&$0); $0.nodeName = "na" }) { a in
-            let b = try await NodeHarness.start(sharing: a) { settings(&$0); $0.nodeName = "nb" }
-            do {
+            try await withNode(sharing: a, configure: { settings(&$0); $0.nodeName = "nb" }) { b in
                 let bob = try await a.user("bob")
                 #expect(try await bob.pendingMessages().isEmpty)
                 let hello = Frame(.nodeHello(.with { $0.protocolVersion = Wire.nodeLinkVersion; $0.nodeName = "na" }))
@@ -61,11 +60,7 @@ import Testing
                 try await within(patience, "nb stops once the last link has closed") { await b.stopped() }
                 #expect(try await !a.store.nodes().contains { $0.name == "nb" }, "nb left the registry")
                 #expect(b.logTail.text.contains("Other nodes have closed their links"), "\(b.logTail.text)")
-            } catch {
-                try? await b.stop()
-                throw error
             }
-            try await b.stop()
         }
     }
 }

@@ -112,35 +112,35 @@ import Testing
             try pool.close()
             _ = alice
 
-            let restarted = try await NodeHarness.start(sharing: node)
-            let bobAgain = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast, answerTimeout: patience))
-            try await bobAgain.signIn(username: "bob", password: "correct horse")
-            let status = try await bobAgain.whois("alice")
-            #expect(status.changed)
-            let warning = try await bobAgain.next { event -> String? in
-                if case .keyChanged(let peer, _, let new) = event { return "\(peer) \(new)" }
-                return nil
+            try await withNode(sharing: node) { restarted in
+                let bobAgain = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast, answerTimeout: patience))
+                try await bobAgain.signIn(username: "bob", password: "correct horse")
+                let status = try await bobAgain.whois("alice")
+                #expect(status.changed)
+                let warning = try await bobAgain.next { event -> String? in
+                    if case .keyChanged(let peer, _, let new) = event { return "\(peer) \(new)" }
+                    return nil
+                }
+                #expect(warning == "alice \(impostor.fingerprint)")
+
+                // Nothing is sealed for the new key until bob trusts it, and asking again does not re-pin it.
+                let stored = try await mailboxCount(node)
+                let refused = await #expect(throws: PeerKeyChanged.self) { try await bobAgain.send("to the impostor?", to: "alice") }
+                #expect(refused?.presentedFingerprint == impostor.fingerprint)
+                #expect(refused?.pinnedFingerprint == original)
+                #expect(try await mailboxCount(node) == stored, "nothing was stored")
+                #expect(try await bobAgain.whois("alice").changed, "still changed: never re-pinned on its own")
+
+                // Only the key the server really presents can be trusted.
+                let wrong = Identity.generate().publicIdentity.fingerprint
+                await #expect(throws: FingerprintMismatch.self) { try await bobAgain.trust("alice", fingerprint: wrong) }
+                #expect(try await bobAgain.whois("alice").changed)
+                let trusted = try await bobAgain.trust("alice", fingerprint: impostor.fingerprint.uppercased())
+                #expect(trusted.new == impostor.fingerprint && trusted.old == original)
+                #expect(try await !bobAgain.whois("alice").changed)
+                try await bobAgain.send("now trusted", to: "alice")
+                #expect(try await mailboxCount(node) == stored + 1)
             }
-            #expect(warning == "alice \(impostor.fingerprint)")
-
-            // Nothing is sealed for the new key until bob trusts it, and asking again does not re-pin it.
-            let stored = try await mailboxCount(node)
-            let refused = await #expect(throws: PeerKeyChanged.self) { try await bobAgain.send("to the impostor?", to: "alice") }
-            #expect(refused?.presentedFingerprint == impostor.fingerprint)
-            #expect(refused?.pinnedFingerprint == original)
-            #expect(try await mailboxCount(node) == stored, "nothing was stored")
-            #expect(try await bobAgain.whois("alice").changed, "still changed: never re-pinned on its own")
-
-            // Only the key the server really presents can be trusted.
-            let wrong = Identity.generate().publicIdentity.fingerprint
-            await #expect(throws: FingerprintMismatch.self) { try await bobAgain.trust("alice", fingerprint: wrong) }
-            #expect(try await bobAgain.whois("alice").changed)
-            let trusted = try await bobAgain.trust("alice", fingerprint: impostor.fingerprint.uppercased())
-            #expect(trusted.new == impostor.fingerprint && trusted.old == original)
-            #expect(try await !bobAgain.whois("alice").changed)
-            try await bobAgain.send("now trusted", to: "alice")
-            #expect(try await mailboxCount(node) == stored + 1)
-            try await restarted.stop()
         }
     }
 }

@@ -51,43 +51,49 @@ private struct PoolBlockade: Sendable {
         let database = try DatabaseQueue(path: path, configuration: configuration)
         let shared = Shared()
         let deadline = ContinuousClock.now + limit
-        // The test's own task waits suspended (holding no thread), and is resumed once the blockade has ended.
-        return await withCheckedContinuation { (done: CheckedContinuation<Observation, Never>) in
+        // The test's own task waits suspended (holding no thread) for the blockade's tasks, which end together.
+        return await withTaskGroup(of: Observation?.self) { group in
             for index in 0..<width {
-                Task.detached {
+                group.addTask {
                     shared.started.add(1, ordering: .sequentiallyConsistent)
                     while shared.started.load(ordering: .sequentiallyConsistent) < width && ContinuousClock.now < deadline {
                         usleep(1_000)
                     }
                     if index == 0 {
-                        let observation = watch(database, node: node, beats: beats, until: deadline, shared: shared)
-                        shared.released.store(true, ordering: .sequentiallyConsistent)
-                        done.resume(returning: observation)
-                    } else {
-                        while !shared.released.load(ordering: .sequentiallyConsistent) { usleep(1_000) }
+                        return await watch(database, node: node, beats: beats, until: deadline, shared: shared)
                     }
+                    while !shared.released.load(ordering: .sequentiallyConsistent) { usleep(1_000) }
+                    return nil
                 }
             }
+            var observation: Observation?
+            for await each in group where each != nil { observation = each }
+            return observation!
         }
     }
 
+    /// Ends the blockade (`released`) once it has seen the beats or run out of time.
     private func watch(_ database: DatabaseQueue, node: String, beats: Int, until deadline: ContinuousClock.Instant,
-                       shared: Shared) -> Observation {
+                       shared: Shared) async -> Observation {
         let allStarted = shared.started.load(ordering: .sequentiallyConsistent) >= width
-        // Proof that the pool is full: a task started now cannot run before the blockade ends.
-        Task.detached { shared.canaryRan.store(true, ordering: .sequentiallyConsistent) }
-        var last = try? heartbeat(of: node, in: database)
-        var seen = 0
-        while seen < beats && ContinuousClock.now < deadline {
-            usleep(10_000)
-            let current = try? heartbeat(of: node, in: database)
-            if let current, current != last {
-                seen += 1
-                last = current
+        return await withTaskGroup(of: Void.self) { canary in
+            // Proof that the pool is full: a task started now cannot run before the blockade ends. It runs (and is
+            // awaited) once the blockade has been released.
+            canary.addTask { shared.canaryRan.store(true, ordering: .sequentiallyConsistent) }
+            var last = try? heartbeat(of: node, in: database)
+            var seen = 0
+            while seen < beats && ContinuousClock.now < deadline {
+                usleep(10_000)
+                let current = try? heartbeat(of: node, in: database)
+                if let current, current != last {
+                    seen += 1
+                    last = current
+                }
             }
+            let blocked = allStarted && !shared.canaryRan.load(ordering: .sequentiallyConsistent)
+            shared.released.store(true, ordering: .sequentiallyConsistent)
+            return Observation(beatsSeen: seen, poolWasBlocked: blocked)
         }
-        let blocked = allStarted && !shared.canaryRan.load(ordering: .sequentiallyConsistent)
-        return Observation(beatsSeen: seen, poolWasBlocked: blocked)
     }
 
     private func heartbeat(of node: String, in database: DatabaseQueue) throws -> Int64? {

@@ -22,7 +22,7 @@ final class InteractiveChatTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try await startServer()
         for (user, password) in Self.passwords.sorted(by: { $0.key < $1.key }) {
-            let result = try fastchat(["signup", "--user", user, "--kdf-log2n", "10"], password: password)
+            let result = try await fastchat(["signup", "--user", user, "--kdf-log2n", "10"], password: password)
             XCTAssertEqual(result.status, 0, "signup \(user): \(result.errors)")
         }
     }
@@ -99,14 +99,14 @@ final class InteractiveChatTests: XCTestCase {
         try pane.type("hello bob, from a pty ✓ ünïcode")
         try await pane.waitFor("you → bob: hello bob, from a pty ✓ ünïcode ✓")
 
-        let received = try receive(as: "bob")
+        let received = try await receive(as: "bob")
         XCTAssertEqual(received.map(\.text), ["hello bob, from a pty ✓ ünïcode"])
         XCTAssertEqual(received.first?.from, "alice")
         XCTAssertEqual(received.first?.verified, true)
         // bob's client acknowledged it: the receipt reaches alice's open chat.
         try await pane.waitFor("✓✓ bob has received: hello bob, from a pty")
 
-        let sent = try fastchat(["send", "--user", "bob", "--to", "alice", "hi alice, from the CLI"], password: Self.passwords["bob"])
+        let sent = try await fastchat(["send", "--user", "bob", "--to", "alice", "hi alice, from the CLI"], password: Self.passwords["bob"])
         XCTAssertEqual(sent.status, 0, sent.errors)
         try await pane.waitFor("bob: hi alice, from the CLI")
 
@@ -118,12 +118,13 @@ final class InteractiveChatTests: XCTestCase {
         XCTAssertEqual(status, 0, screen)
         XCTAssertTrue(screen.contains("Signed out"), screen)
         // Shown in the chat, so acknowledged: nothing is pending for alice any more.
-        XCTAssertEqual(try receive(as: "alice").map(\.text), [])
+        let pending = try await receive(as: "alice")
+        XCTAssertEqual(pending.map(\.text), [])
     }
 
     func testPendingInboxNoticesAndCtrlDSignsOut() async throws {
         for text in ["first pending", "second pending"] {
-            let sent = try fastchat(["send", "--user", "bob", "--to", "alice", text], password: Self.passwords["bob"])
+            let sent = try await fastchat(["send", "--user", "bob", "--to", "alice", text], password: Self.passwords["bob"])
             XCTAssertEqual(sent.status, 0, sent.errors)
         }
         let pane = try chatPane(["chat", "--user", "alice"])
@@ -138,7 +139,7 @@ final class InteractiveChatTests: XCTestCase {
         try await pane.waitFor("2) Read pending messages (0)")
 
         // In the menu a new message waits in the inbox, announced but not shown.
-        try send(from: "carol", to: "alice", "while alice is in the menu")
+        try await send(from: "carol", to: "alice", "while alice is in the menu")
         let screen = try await pane.waitFor("✉ New message from carol — 1 unread.")
         XCTAssertFalse(screen.contains("while alice is in the menu"), screen)
 
@@ -147,7 +148,7 @@ final class InteractiveChatTests: XCTestCase {
         try await pane.waitFor("Chat with (username):")
         try pane.type("bob")
         try await pane.waitFor("── Chat with bob ──")
-        try send(from: "carol", to: "alice", "during the chat with bob")
+        try await send(from: "carol", to: "alice", "during the chat with bob")
         try await pane.waitFor("carol (not in this chat): during the chat with bob")
 
         try pane.press("C-d")
@@ -156,7 +157,8 @@ final class InteractiveChatTests: XCTestCase {
         XCTAssertEqual(status, 0, finalScreen)
         try await pane.waitFor("Signed out")
         // Only what was shown was acknowledged: the message left unread in the inbox is still pending.
-        XCTAssertEqual(try receive(as: "alice").map(\.text), ["while alice is in the menu"])
+        let pending = try await receive(as: "alice")
+        XCTAssertEqual(pending.map(\.text), ["while alice is in the menu"])
     }
 
     func testPipedInputSignsUpAndSends() async throws {
@@ -167,7 +169,7 @@ final class InteractiveChatTests: XCTestCase {
             "1", "alice", "hello alice, from a pipe", "/quit",
             "7",  // Quit
         ]
-        let result = try fastchat(["chat", "--kdf-log2n", "10"], input: script.joined(separator: "\n") + "\n")
+        let result = try await fastchat(["chat", "--kdf-log2n", "10"], input: script.joined(separator: "\n") + "\n")
         XCTAssertEqual(result.status, 0, result.output + result.errors)
         for expected in [
             "The username alice is already taken.", "The two passwords do not match.", "Account dave created.",
@@ -176,7 +178,7 @@ final class InteractiveChatTests: XCTestCase {
             XCTAssertTrue(result.output.contains(expected), "missing \(expected.debugDescription) in:\n\(result.output)")
         }
         XCTAssertFalse(result.output.contains("\u{1B}["), "colour codes written to a pipe:\n\(result.output)")
-        let received = try receive(as: "alice")
+        let received = try await receive(as: "alice")
         XCTAssertEqual(received.map(\.text), ["hello alice, from a pipe"])
         XCTAssertEqual(received.first?.from, "dave")
     }
@@ -233,11 +235,11 @@ final class InteractiveChatTests: XCTestCase {
         try pane.type("/image \(path.path) a cat")
         try await pane.waitFor("100% cat.png")
         try await pane.waitFor("🖼 cat.png — a cat ✓")
-        let received = try fastchat(["receive", "--user", "bob", "--json"], password: Self.passwords["bob"])
+        let received = try await fastchat(["receive", "--user", "bob", "--json"], password: Self.passwords["bob"])
         XCTAssertTrue(received.output.contains("/bob/downloads/cat.png"), received.output + received.errors)
         XCTAssertTrue(received.output.contains("\"text\":\"a cat\""), received.output)
 
-        let sent = try fastchat(
+        let sent = try await fastchat(
             ["send", "--user", "bob", "--to", "alice", "--image", incoming.path], password: Self.passwords["bob"])
         XCTAssertEqual(sent.status, 0, sent.errors)
         try await pane.waitFor("100% dog.png")
@@ -266,14 +268,14 @@ final class InteractiveChatTests: XCTestCase {
         return pane
     }
 
-    private func send(from sender: String, to recipient: String, _ text: String) throws {
-        let result = try fastchat(["send", "--user", sender, "--to", recipient, text], password: Self.passwords[sender])
+    private func send(from sender: String, to recipient: String, _ text: String) async throws {
+        let result = try await fastchat(["send", "--user", sender, "--to", recipient, text], password: Self.passwords[sender])
         XCTAssertEqual(result.status, 0, result.errors)
     }
 
     /// Everything pending for `user` (acknowledging it), via the scriptable client.
-    private func receive(as user: String) throws -> [Received] {
-        let result = try fastchat(["receive", "--user", user, "--json"], password: Self.passwords[user])
+    private func receive(as user: String) async throws -> [Received] {
+        let result = try await fastchat(["receive", "--user", user, "--json"], password: Self.passwords[user])
         XCTAssertEqual(result.status, 0, result.errors)
         return try result.output.split(separator: "\n").map {
             try JSONDecoder().decode(Received.self, from: Data($0.utf8))
@@ -286,7 +288,9 @@ final class InteractiveChatTests: XCTestCase {
     private var caFile: String { directory.appendingPathComponent("tls/ca.pem").path }
 
     @discardableResult
-    private func fastchat(_ arguments: [String], password: String? = nil, input: String = "") throws -> CommandResult {
+    private func fastchat(
+        _ arguments: [String], password: String? = nil, input: String = ""
+    ) async throws -> CommandResult {
         let process = Process()
         process.executableURL = try Self.binary()
         process.arguments = arguments
@@ -305,16 +309,18 @@ final class InteractiveChatTests: XCTestCase {
         process.standardError = try FileHandle(forWritingTo: errorsURL)
         let stdin = Pipe()
         process.standardInput = stdin
+        let (exit, exited) = AsyncStream<Never>.makeStream()
+        process.terminationHandler = { _ in exited.finish() }
         try process.run()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
-        // A one-shot command that hangs must fail the test, not stall the suite.
-        let watchdog = Task {
-            try await Task.sleep(for: patience)
+        // A one-shot command that hangs must fail the test (on its status), not stall the suite.
+        do {
+            try await within(patience, "fastchat \(arguments.first ?? "") exits") { for await _ in exit {} }
+        } catch {
             process.terminate()
         }
         process.waitUntilExit()
-        watchdog.cancel()
         return CommandResult(
             status: process.terminationStatus,
             output: try String(contentsOf: outputURL, encoding: .utf8),

@@ -112,18 +112,19 @@ import Testing
     /// A node restarted on the same store still holds the mailbox.
     @Test(arguments: Backend.all)
     func pendingMailSurvivesARestart(_ backend: Backend) async throws {
-        let node = try await NodeHarness.start(on: backend)
-        let alice = try await node.user("alice")
-        try await node.client(home: "bob").signUp(username: "bob", password: "pw")
-        try await alice.send("across the restart", to: "bob")
-        try await node.stop()
+        try await withNode(on: backend) { node in
+            let alice = try await node.user("alice")
+            try await node.client(home: "bob").signUp(username: "bob", password: "pw")
+            try await alice.send("across the restart", to: "bob")
+            await node.stop()
 
-        let restarted = try await NodeHarness.start(sharing: node)
-        let bob = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast, answerTimeout: patience))
-        try await bob.signIn(username: "bob", password: "pw")
-        #expect(try await bob.pendingMessages().map(\.text) == ["across the restart"])
-        // Alice's old session was cleared with the node: she can sign in again.
-        try await restarted.client(home: "alice").signIn(username: "alice", password: "correct horse")
-        try await restarted.remove()
+            try await withNode(sharing: node) { restarted in
+                let bob = ChatClient(options: .init(endpoint: restarted.endpoint, tls: restarted.clientTLS, home: node.directory.appendingPathComponent("homes/bob"), kdf: .fast, answerTimeout: patience))
+                try await bob.signIn(username: "bob", password: "pw")
+                #expect(try await bob.pendingMessages().map(\.text) == ["across the restart"])
+                // Alice's old session was cleared with the node: she can sign in again.
+                try await restarted.client(home: "alice").signIn(username: "alice", password: "correct horse")
+            }
+        }
     }
 }

@@ -77,9 +77,9 @@ func withMetricsEndpoint(
             await chatNode.refreshMetrics()
         },
         health: { await Health.probe(within: .seconds(2)) { try await chatNode.healthProblem() } })
-    let serving = Task { try await endpoint.run() }
-    defer { serving.cancel() }
-    try await body(try #require(endpoint.localAddress.port))
+    try await whileRunning({ try await endpoint.run() }) {
+        try await body(try #require(endpoint.localAddress.port))
+    }
 }
 
 /// One scrape of `/metrics`, which must be well-formed Prometheus text.

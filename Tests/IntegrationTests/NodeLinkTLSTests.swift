@@ -15,8 +15,7 @@ import Testing
     /// refused, nothing it forwards reaches a user, and the refusals are logged once, not once per attempt.
     @Test func aLiveNodesNameWithoutItsCertificateIsRefused() async throws {
         try await withNode(configure: { Self.patientBeats(&$0) }) { node in
-            let peer = try await NodeHarness.start(sharing: node) { Self.patientBeats(&$0); $0.nodeName = "t2" }
-            do {
+            try await withNode(sharing: node, configure: { Self.patientBeats(&$0); $0.nodeName = "t2" }) { _ in
                 let bob = try await node.user("bob")
                 #expect(try await bob.pendingMessages().isEmpty)
                 let link = Frame(.nodeHello(.with { $0.protocolVersion = Wire.nodeLinkVersion; $0.nodeName = "t2" }))
@@ -42,11 +41,7 @@ import Testing
                     $0.contains("Refused a node link claiming to be t2")
                 }
                 #expect(refusals.count == 1, "logged once: \(refusals)")
-            } catch {
-                try? await peer.stop()
-                throw error
             }
-            try await peer.stop()
         }
     }
 
@@ -55,8 +50,7 @@ import Testing
     @Test func nodesRegisteredByHostNameLinkAndDeliver() async throws {
         let byName: (inout ServerConfiguration) -> Void = { Self.patientBeats(&$0); $0.host = "localhost" }
         try await withNode(configure: byName) { node in
-            let peer = try await NodeHarness.start(sharing: node) { byName(&$0); $0.nodeName = "t2" }
-            do {
+            try await withNode(sharing: node, configure: { byName(&$0); $0.nodeName = "t2" }) { peer in
                 let alice = try await node.user("alice")
                 let bob = try await peer.user("bob")
                 #expect(try await bob.pendingMessages().isEmpty)
@@ -65,11 +59,7 @@ import Testing
                 #expect(message.id == id)
                 #expect(message.text == "over a linked pair")
                 #expect(node.logTail.text.contains("Linked to node t2") || peer.logTail.text.contains("Linked to node t1"))
-            } catch {
-                try? await peer.stop()
-                throw error
             }
-            try await peer.stop()
         }
     }
 }

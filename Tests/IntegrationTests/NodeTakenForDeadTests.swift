@@ -15,48 +15,36 @@ import Testing
             // Taken for dead only by the test's own hand below, never by a starved heartbeat.
             $0.deadAfter = .seconds(3600)
         }
-        let a = try await NodeHarness.start { fast(&$0); $0.nodeName = "na" }
-        let b: NodeHarness
-        do {
-            b = try await NodeHarness.start(sharing: a) { fast(&$0); $0.nodeName = "nb" }
-        } catch {
-            try await a.remove()
-            throw error
-        }
-        do {
-            let alice = try await a.user("alice")
-            let bob = try await b.user("bob", password: "pw")
-            #expect(try await alice.pendingMessages().isEmpty)
-            #expect(try await bob.pendingMessages().isEmpty)
+        try await withNode(configure: { fast(&$0); $0.nodeName = "na" }) { a in
+            try await withNode(sharing: a, configure: { fast(&$0); $0.nodeName = "nb" }) { b in
+                let alice = try await a.user("alice")
+                let bob = try await b.user("bob", password: "pw")
+                #expect(try await alice.pendingMessages().isEmpty)
+                #expect(try await bob.pendingMessages().isEmpty)
 
-            // What a reaping node does to one it takes for dead: its row and its sessions go, in one transaction.
-            // (Without the fix nothing ever brings bob's session back, and the poll below times out.)
-            try await a.database.withStore { store in
-                #expect(try await store.sessionNode(of: "bob") == "nb")
-                try await store.removeNode("nb")
+                // What a reaping node does to one it takes for dead: its row and its sessions go, in one transaction.
+                // (Without the fix nothing ever brings bob's session back, and the poll below times out.)
+                try await a.database.withStore { store in
+                    #expect(try await store.sessionNode(of: "bob") == "nb")
+                    try await store.removeNode("nb")
 
-                let restored = try await poll(until: .now + patience) {
-                    try await store.sessionNode(of: "bob") == "nb"
+                    let restored = try await poll(until: .now + patience) {
+                        try await store.sessionNode(of: "bob") == "nb"
+                    }
+                    #expect(restored, "nb registered again and restored bob's session")
+                    #expect(try await store.nodes().contains { $0.name == "nb" })
+
+                    // Bob is reachable again from the other node, and still cannot sign in a second time.
+                    let sent = try await alice.send("after the scare", to: "bob")
+                    let received = try await bob.nextMessage()
+                    #expect(received.id == sent && received.text == "after the scare")
+                    let second = a.client(home: "bob-elsewhere")
+                    let error = await #expect(throws: ProtocolError.self) {
+                        try await second.signIn(username: "bob", password: "pw")
+                    }
+                    #expect(error?.code == .alreadyLoggedIn)
                 }
-                #expect(restored, "nb registered again and restored bob's session")
-                #expect(try await store.nodes().contains { $0.name == "nb" })
-
-                // Bob is reachable again from the other node, and still cannot sign in a second time.
-                let sent = try await alice.send("after the scare", to: "bob")
-                let received = try await bob.nextMessage()
-                #expect(received.id == sent && received.text == "after the scare")
-                let second = a.client(home: "bob-elsewhere")
-                let error = await #expect(throws: ProtocolError.self) {
-                    try await second.signIn(username: "bob", password: "pw")
-                }
-                #expect(error?.code == .alreadyLoggedIn)
             }
-        } catch {
-            try? await b.stop()
-            try await a.remove()
-            throw error
         }
-        try await b.stop()
-        try await a.remove()
     }
 }

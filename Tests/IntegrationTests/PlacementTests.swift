@@ -38,6 +38,21 @@ import Testing
             return cluster
         }
 
+        /// Runs `body` with a cluster (which it may change: restart a node) and stops that cluster afterwards, even
+        /// when `body` fails.
+        static func with(
+            strategy: String, on backend: Backend, _ body: (inout Cluster) async throws -> Void
+        ) async throws {
+            var cluster = try await start(strategy: strategy, on: backend)
+            do {
+                try await body(&cluster)
+            } catch {
+                await cluster.stop()
+                throw error
+            }
+            await cluster.stop()
+        }
+
         /// The nodes the balancer reports alive (via `fastchat status --json`).
         func liveNodes() async -> Set<String> {
             guard let result = try? await FastChatCLI.run(
@@ -84,40 +99,39 @@ import Testing
 
     @Test(arguments: Backend.all)
     func roundRobinSpreadsTwoTwoTwo(_ backend: Backend) async throws {
-        let cluster = try await Cluster.start(strategy: "round-robin", on: backend)
-        defer { Task { await cluster.stop() } }
-        let placed = try await cluster.place(6, prefix: "rr")
-        #expect(placed.sorted() == ["s1", "s1", "s2", "s2", "s3", "s3"])
-        await cluster.stop()
+        try await Cluster.with(strategy: "round-robin", on: backend) { cluster in
+            let placed = try await cluster.place(6, prefix: "rr")
+            #expect(placed.sorted() == ["s1", "s1", "s2", "s2", "s3", "s3"])
+        }
     }
 
     @Test(arguments: Backend.all)
     func singleSendsEveryoneToTheFirst(_ backend: Backend) async throws {
-        let cluster = try await Cluster.start(strategy: "single", on: backend)
-        let placed = try await cluster.place(4, prefix: "one")
-        #expect(placed == ["s1", "s1", "s1", "s1"])
-        await cluster.stop()
+        try await Cluster.with(strategy: "single", on: backend) { cluster in
+            let placed = try await cluster.place(4, prefix: "one")
+            #expect(placed == ["s1", "s1", "s1", "s1"])
+        }
     }
 
     @Test(arguments: Backend.all)
     func deadNodeIsSkippedAndARestartedNodeRejoins(_ backend: Backend) async throws {
-        var cluster = try await Cluster.start(strategy: "round-robin", on: backend)
-        await cluster.nodes["s2"]!.kill9()
-        // What a live node does once s2's heartbeat is older than --dead-after (ClusterTests covers that finding).
-        try await cluster.database.withStore { try await $0.removeNode("s2") }
-        let gone = await poll(until: .now + patience) { await !cluster.liveNodes().contains("s2") }
-        #expect(gone)
-        let placed = try await cluster.place(4, prefix: "skip")
-        #expect(!placed.contains("s2"), "\(placed)")
-        #expect(Set(placed) == ["s1", "s3"])
+        try await Cluster.with(strategy: "round-robin", on: backend) { cluster in
+            await cluster.nodes["s2"]!.kill9()
+            // What a live node does once s2's heartbeat is older than --dead-after (ClusterTests covers that finding).
+            try await cluster.database.withStore { try await $0.removeNode("s2") }
+            let gone = await poll(until: .now + patience) { await !cluster.liveNodes().contains("s2") }
+            #expect(gone)
+            let placed = try await cluster.place(4, prefix: "skip")
+            #expect(!placed.contains("s2"), "\(placed)")
+            #expect(Set(placed) == ["s1", "s3"])
 
-        cluster.nodes["s2"] = try await ServerProcess.start(
-            database: cluster.database.argument, name: "s2", extraArguments: patientHeartbeats, in: cluster.scratch.url)
-        let back = await poll(until: .now + patience) { await cluster.liveNodes().contains("s2") }
-        #expect(back)
-        let later = try await cluster.place(3, prefix: "back")
-        #expect(later.contains("s2"), "\(later)")
-        await cluster.stop()
+            cluster.nodes["s2"] = try await ServerProcess.start(
+                database: cluster.database.argument, name: "s2", extraArguments: patientHeartbeats, in: cluster.scratch.url)
+            let back = await poll(until: .now + patience) { await cluster.liveNodes().contains("s2") }
+            #expect(back)
+            let later = try await cluster.place(3, prefix: "back")
+            #expect(later.contains("s2"), "\(later)")
+        }
     }
 }
 

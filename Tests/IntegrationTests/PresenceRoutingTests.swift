@@ -15,19 +15,13 @@ import Testing
     }
 
     private func withThreeNodes(_ body: (NodeHarness, NodeHarness, NodeHarness) async throws -> Void) async throws {
-        let a = try await NodeHarness.start { Self.fastBeats(&$0); $0.nodeName = "na" }
-        var started = [a]
-        do {
-            started.append(try await NodeHarness.start(sharing: a) { Self.fastBeats(&$0); $0.nodeName = "nb" })
-            started.append(try await NodeHarness.start(sharing: a) { Self.fastBeats(&$0); $0.nodeName = "nc" })
-            try await body(started[0], started[1], started[2])
-        } catch {
-            for node in started.dropFirst().reversed() { try? await node.stop() }
-            try await a.remove()
-            throw error
+        try await withNode(configure: { Self.fastBeats(&$0); $0.nodeName = "na" }) { a in
+            try await withNode(sharing: a, configure: { Self.fastBeats(&$0); $0.nodeName = "nb" }) { b in
+                try await withNode(sharing: a, configure: { Self.fastBeats(&$0); $0.nodeName = "nc" }) { c in
+                    try await body(a, b, c)
+                }
+            }
         }
-        for node in started.dropFirst().reversed() { try await node.stop() }
-        try await a.remove()
     }
 
     /// A → B (stale) → C: the recipient moved from B to C while A still has "bob is on B" cached.

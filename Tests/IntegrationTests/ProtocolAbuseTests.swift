@@ -159,8 +159,7 @@ import Testing
         // The link is accepted only while t2 counts as alive: never taken for dead here, however late its beat.
         let patientBeats: (inout ServerConfiguration) -> Void = { $0.deadAfter = .seconds(3600) }
         try await withNode(configure: patientBeats) { node in
-            let peer = try await NodeHarness.start(sharing: node) { patientBeats(&$0); $0.nodeName = "t2" }
-            do {
+            try await withNode(sharing: node, configure: { patientBeats(&$0); $0.nodeName = "t2" }) { _ in
                 let bob = try await node.user("bob")
                 #expect(try await bob.pendingMessages().isEmpty)
                 // A live registered node's name and its certificate: a link the node accepts.
@@ -172,11 +171,7 @@ import Testing
                 }
                 let id = try await bob.send("to myself", to: "bob")
                 #expect(try await bob.nextMessage().id == id)
-            } catch {
-                try? await peer.stop()
-                throw error
             }
-            try await peer.stop()
         }
     }
 

@@ -15,13 +15,13 @@ import Testing
             try await bob.send("before", to: "alice")
 
             // alice signs in through the recording proxy, reads and acknowledges her message, signs out.
-            let proxy = try await RecordingProxy.start(to: node.endpoint)
-            let alice = node.client(home: "alice", via: proxy.endpoint)
-            try await alice.signIn(username: "alice", password: "alice secret")
-            #expect(try await alice.nextMessage().text == "before")
-            await alice.signOut()
-            await proxy.stop()
-            let recordings = await proxy.recording.connections
+            let recording = try await RecordingProxy.recording(to: node.endpoint) { proxy in
+                let alice = node.client(home: "alice", via: proxy.endpoint)
+                try await alice.signIn(username: "alice", password: "alice secret")
+                #expect(try await alice.nextMessage().text == "before")
+                await alice.signOut()
+            }
+            let recordings = await recording.connections
             try #require(recordings.count == 1)
             let recorded = try frames(in: recordings[0])
             let signIn = try #require(recorded.first { if case .signIn = $0.body { true } else { false } })
@@ -58,13 +58,13 @@ import Testing
             try await node.client().signUp(username: "bob", password: "bob secret")
             try await node.client().signUp(username: "mallory", password: "mallory secret")
 
-            let proxy = try await RecordingProxy.start(to: node.endpoint)
-            let bob = node.client(home: "bob", via: proxy.endpoint)
-            try await bob.signIn(username: "bob", password: "bob secret")
-            try await bob.joinGroup("team", password: "team secret")
-            await bob.signOut()
-            await proxy.stop()
-            let recorded = try frames(in: await proxy.recording.connections.joined().map { $0 })
+            let recording = try await RecordingProxy.recording(to: node.endpoint) { proxy in
+                let bob = node.client(home: "bob", via: proxy.endpoint)
+                try await bob.signIn(username: "bob", password: "bob secret")
+                try await bob.joinGroup("team", password: "team secret")
+                await bob.signOut()
+            }
+            let recorded = try frames(in: await recording.connections.joined().map { $0 })
             let join = try #require(recorded.first { if case .joinGroup = $0.body { true } else { false } })
 
             // mallory, in a session of her own, asks for a fresh challenge and sends bob's recorded join.
@@ -111,16 +111,17 @@ import Testing
             let bob = try await node.user("bob")
             try await bob.send("for alice only", to: "alice")
             let upstream = try #require(node.clientTLS)
-            let relay = try await RecordingProxy.start(
-                to: node.endpoint, tls: (identity: try node.tls.identity("relay"), upstream: upstream))
-            let relayed = node.client(home: "alice", via: relay.endpoint)
-            let refused = await #expect(throws: ProtocolError.self) {
-                try await relayed.signIn(username: "alice", password: "alice secret")
+            let relay = try await RecordingProxy.recording(
+                to: node.endpoint, tls: (identity: try node.tls.identity("relay"), upstream: upstream)
+            ) { relay in
+                let relayed = node.client(home: "alice", via: relay.endpoint)
+                let refused = await #expect(throws: ProtocolError.self) {
+                    try await relayed.signIn(username: "alice", password: "alice secret")
+                }
+                #expect(refused?.code == .incorrectPassword, "\(String(describing: refused))")
+                await relayed.signOut()  // closes its connection, so the relay has nothing left to carry
             }
-            #expect(refused?.code == .incorrectPassword, "\(String(describing: refused))")
-            await relayed.signOut()  // closes its connection, so the relay has nothing left to carry
-            await relay.stop()
-            let recorded = try frames(in: try #require(await relay.recording.connections.first))
+            let recorded = try frames(in: try #require(await relay.connections.first))
             #expect(recorded.contains { if case .signIn = $0.body { true } else { false } }, "the relay saw the proof")
 
             let requests = recorded.filter { $0.requestID != 0 }.count

@@ -51,7 +51,8 @@ final class NodeFixture: @unchecked Sendable {
             // Plaintext: the fuzzer aims at request handling, and a handshake per input would only slow it.
             tls: nil)
         let node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
-        Task { try await node.run() }
+        // Serves for the rest of the process, in the process's task group.
+        FuzzTasks.shared.run { try? await node.run() }
         let endpoint = Endpoint(host: "127.0.0.1", port: node.localAddress.port!)
         try await registerPeer(in: store)
 
@@ -112,8 +113,9 @@ final class NodeFixture: @unchecked Sendable {
     /// so a long run would slow down and grow.
     private static func drain(_ client: ChatClient) {
         let events = client.events
-        // Weak: a replaced client must not be kept alive by its own event loop.
-        Task { [weak client] in
+        // Weak: a replaced client must not be kept alive by its own event loop. A child task of the process's
+        // group; it ends with the client's event stream.
+        FuzzTasks.shared.run { [weak client] in
             for await event in events {
                 guard let client else { return }
                 switch event {

@@ -8,18 +8,24 @@ import Foundation
 /// on the last inputs, and the regression test is written from the stack trace.
 public final class PipelineWindow: @unchecked Sendable {
     public let size: Int
-    // Only touched from inside `blocking`, one input at a time.
-    private var pending: [Task<Void, Never>] = []
+    // Only touched from inside `blocking`, one input at a time. Each stream finishes when its work has ended.
+    private var pending: [AsyncStream<Never>] = []
 
     public init() {
         size = max(1, ProcessInfo.processInfo.environment["FASTCHAT_FUZZ_WINDOW"].flatMap { Int($0) } ?? 16)
     }
 
-    /// Starts `work` and, when more than `size` are in flight, waits for the oldest.
+    /// Starts `work` (a child task of the process's group, `FuzzTasks`) and, when more than `size` are in flight,
+    /// waits for the oldest.
     public func add(_ work: @escaping @Sendable () async -> Void) async {
-        pending.append(Task { await work() })
+        let (ended, ending) = AsyncStream<Never>.makeStream()
+        FuzzTasks.shared.run {
+            await work()
+            ending.finish()
+        }
+        pending.append(ended)
         while pending.count > size {
-            await pending.removeFirst().value
+            for await _ in pending.removeFirst() {}
         }
     }
 }

@@ -67,16 +67,9 @@ func withBalancer(
             firstFrameTimeout: .seconds(180), tls: try tls.identity("balancer"))
         configure(&configuration)
         let balancer = try await Balancer.bind(configuration: configuration, store: store, logger: Fixtures.logger)
-        let serving = Task { try await balancer.run() }
-        do {
+        try await whileRunning({ try await balancer.run() }) {
             try await body(BalancerHarness(balancer: balancer, store: store, tls: tls))
-        } catch {
-            serving.cancel()
-            _ = try? await serving.value
-            throw error
         }
-        serving.cancel()
-        try await serving.value
     }
 }
 

@@ -9,7 +9,7 @@ import Testing
 
 /// A real node on an ephemeral loopback port, on a fresh store (a SQLite file in a fresh temporary directory, or a
 /// PostgreSQL database of its own), serving TLS with a certificate of the directory's own cluster CA; the
-/// directory also holds the clients' homes.
+/// directory also holds the clients' homes. It lives for the length of a `withNode` scope.
 final class NodeHarness: Sendable {
     let directory: URL
     let database: TestDatabase
@@ -29,9 +29,14 @@ final class NodeHarness: Sendable {
     var peakOutboundBytes: Int { node.peakOutboundBytes }
     /// The node's own store: tests read what it holds, and write rows the way older releases did.
     let store: any ChatStore
-    private let serving: Task<Void, any Error>
-    /// Holds the store open until `stop()`, after the node has stopped.
-    private let keeping: Task<Void, Never>
+    /// Finished to ask the node to stop: its serving task then cancels `run()`.
+    private let stopping: AsyncStream<Never>.Continuation
+    /// Ends once the node has stopped, asked to or by itself (a drain).
+    private let nodeEnded: Ending
+    /// Finished to close the store, once the node has stopped.
+    private let releasing: AsyncStream<Never>.Continuation
+    /// Ends once the store is closed.
+    private let storeEnded: Ending
 
     var backend: Backend { database.backend }
 
@@ -40,7 +45,8 @@ final class NodeHarness: Sendable {
 
     private init(
         directory: URL, database: TestDatabase, tls: TestTLS, plaintext: Bool, logTail: LogTail, node: ChatNode,
-        store: any ChatStore, serving: Task<Void, any Error>, keeping: Task<Void, Never>
+        store: any ChatStore, stopping: AsyncStream<Never>.Continuation, nodeEnded: Ending,
+        releasing: AsyncStream<Never>.Continuation, storeEnded: Ending
     ) {
         self.directory = directory
         self.database = database
@@ -49,8 +55,10 @@ final class NodeHarness: Sendable {
         self.logTail = logTail
         self.node = node
         self.store = store
-        self.serving = serving
-        self.keeping = keeping
+        self.stopping = stopping
+        self.nodeEnded = nodeEnded
+        self.releasing = releasing
+        self.storeEnded = storeEnded
         endpoint = Endpoint(host: "127.0.0.1", port: node.localAddress.port!)
     }
 
@@ -61,63 +69,39 @@ final class NodeHarness: Sendable {
         return logger
     }()
 
-    /// Starts a node on a fresh store of `backend`.
-    static func start(
-        on backend: Backend = .sqlite,
-        plaintext: Bool = false,
-        configure: (inout ServerConfiguration) -> Void = { _ in }
-    ) async throws -> NodeHarness {
+    /// Runs `body` with a node in a fresh temporary directory, on the storage `storage` makes (in that directory, or
+    /// elsewhere); destroys the storage and removes the directory afterwards, even when `body` fails.
+    fileprivate static func onFreshStorage(
+        _ storage: (URL) async throws -> TestDatabase,
+        plaintext: Bool,
+        configure: (inout ServerConfiguration) -> Void,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (NodeHarness) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("fastchat-test-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await storage(directory)
         do {
-            let database = try await TestDatabase.make(backend, in: directory)
-            do {
-                return try await start(
-                    directory: directory, database: database, plaintext: plaintext, configure: configure)
-            } catch {
-                try? await database.destroy()
-                throw error
-            }
+            try await run(directory: directory, database: database, plaintext: plaintext, configure: configure, body)
         } catch {
-            try? FileManager.default.removeItem(at: directory)
+            try? await database.destroy()
             throw error
         }
+        try? await database.destroy()
     }
 
-    /// Starts a node on `database` (a PostgreSQL database made elsewhere), in a fresh directory. `remove()` destroys
-    /// the database too.
-    static func start(
-        on database: TestDatabase,
-        configure: (inout ServerConfiguration) -> Void = { _ in }
-    ) async throws -> NodeHarness {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("fastchat-test-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        do {
-            return try await start(directory: directory, database: database, plaintext: false, configure: configure)
-        } catch {
-            try? FileManager.default.removeItem(at: directory)
-            throw error
-        }
-    }
-
-    /// Starts another node on `other`'s store and directory: a second node of a cluster, or the same node restarted
-    /// after `stop()`.
-    static func start(
-        sharing other: NodeHarness,
-        configure: (inout ServerConfiguration) -> Void = { _ in }
-    ) async throws -> NodeHarness {
-        try await start(
-            directory: other.directory, database: other.database, plaintext: other.plaintext, configure: configure)
-    }
-
-    private static func start(
+    /// Runs `body` with a node on `database` in `directory`. The store's scope and the node are child tasks of one
+    /// group, so neither outlives this call: when `body` returns or throws, the node stops, then the store closes.
+    fileprivate static func run(
         directory: URL,
         database: TestDatabase,
         plaintext: Bool,
-        configure: (inout ServerConfiguration) -> Void
-    ) async throws -> NodeHarness {
+        configure: (inout ServerConfiguration) -> Void,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (NodeHarness) async throws -> Void
+    ) async throws {
         let tls = try TestTLS(in: directory)
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, nodeName: "t1", tls: nil)
         // A busy machine may take seconds to start serving an accepted connection: only the tests of these
@@ -128,38 +112,59 @@ final class NodeHarness: Sendable {
         configuration.tls = plaintext ? nil : try tls.identity(configuration.nodeName)
         let logTail = LogTail()
         let logger = LogTailHandler.logger(label: "test.node.\(configuration.nodeName)", into: logTail)
-        // The store's scope is a task of its own that outlives the node's: stopping the node cancels its task, and
-        // the node still writes to the store while it stops (deregistering, closing sessions). Cancelled together,
-        // PostgreSQL's pool would end under it.
-        let (opened, opening) = AsyncThrowingStream.makeStream(of: (any ChatStore).self)
-        let keeping = Task {
-            do {
-                try await database.withStore(logger: logger) { store in
-                    opening.yield(store)
-                    await untilCancelled()
+        let (releases, releasing) = AsyncStream<Never>.makeStream()
+        let (stops, stopping) = AsyncStream<Never>.makeStream()
+        let nodeEnded = Ending()
+        let storeEnded = Ending()
+        try await withThrowingDiscardingTaskGroup { group in
+            // The store's scope is a child of its own, closed only once the node has stopped: the node still
+            // writes to the store while it stops (deregistering, closing sessions), and PostgreSQL's pool must not
+            // end under it. So `stop()` asks the node first and the store after, never by cancelling both.
+            let (opened, opening) = AsyncThrowingStream.makeStream(of: (any ChatStore).self)
+            group.addTask {
+                do {
+                    try await database.withStore(logger: logger) { store in
+                        opening.yield(store)
+                        for await _ in releases {}
+                    }
+                    opening.finish()
+                } catch {
+                    opening.finish(throwing: error)
                 }
-                opening.finish()
-            } catch {
-                opening.finish(throwing: error)
+                await storeEnded.end()
             }
+            let store: any ChatStore
+            let node: ChatNode
+            do {
+                guard let first = try await opened.first(where: { _ in true }) else { throw CancellationError() }
+                store = first
+                node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
+            } catch {
+                releasing.finish()
+                throw error
+            }
+            group.addTask {
+                // The node serves until `stop()` asks, or until it stops by itself (a drain).
+                await withTaskGroup(of: Void.self) { serving in
+                    serving.addTask { _ = try? await node.run() }
+                    serving.addTask { for await _ in stops {} }
+                    await serving.next()
+                    serving.cancelAll()
+                }
+                await nodeEnded.end()
+            }
+            let harness = NodeHarness(
+                directory: directory, database: database, tls: tls, plaintext: plaintext, logTail: logTail,
+                node: node, store: store, stopping: stopping, nodeEnded: nodeEnded, releasing: releasing,
+                storeEnded: storeEnded)
+            do {
+                try await body(harness)
+            } catch {
+                await harness.stop()
+                throw error
+            }
+            await harness.stop()
         }
-        guard let store = try await opened.first(where: { _ in true }) else {
-            keeping.cancel()
-            throw CancellationError()
-        }
-        let node: ChatNode
-        do {
-            node = try await ChatNode.bind(configuration: configuration, store: store, logger: logger)
-        } catch {
-            keeping.cancel()
-            await keeping.value
-            throw error
-        }
-        let serving = Task { try await node.run() }
-        return NodeHarness(
-            directory: directory, database: database, tls: tls, plaintext: plaintext, logTail: logTail, node: node,
-            store: store,
-            serving: serving, keeping: keeping)
     }
 
     /// A client with its own home directory (its own "machine"); `via` another address (a proxy) than the node's.
@@ -191,22 +196,16 @@ final class NodeHarness: Sendable {
 
     /// Returns once the node has stopped by itself (a drain), however long that takes: the caller bounds it.
     func stopped() async {
-        _ = try? await serving.value
+        await nodeEnded.wait()
     }
 
-    /// Stops serving (connections are closed), then closes the store, but keeps the storage and the files.
-    func stop() async throws {
-        serving.cancel()
-        _ = try? await serving.value
-        keeping.cancel()
-        await keeping.value
-    }
-
-    /// Stops, then removes the store and the files.
-    func remove() async throws {
-        try await stop()
-        try? await database.destroy()
-        try? FileManager.default.removeItem(at: directory)
+    /// Stops serving (connections are closed), then closes the store, but keeps the storage and the files: for a
+    /// test that restarts a node on them (`withNode(sharing:)`). The node's scope does it anyway when it ends.
+    func stop() async {
+        stopping.finish()
+        await nodeEnded.wait()
+        releasing.finish()
+        await storeEnded.wait()
     }
 }
 
@@ -215,17 +214,42 @@ func withNode(
     on backend: Backend = .sqlite,
     plaintext: Bool = false,
     configure: (inout ServerConfiguration) -> Void = { _ in },
+    isolation: isolated (any Actor)? = #isolation,
     _ body: (NodeHarness) async throws -> Void
 ) async throws {
-    let node = try await NodeHarness.start(on: backend, plaintext: plaintext, configure: configure)
-    do {
-        try await NodeLog.$tail.withValue({ node.logTail.text }) { try await body(node) }
-    } catch {
-        Issue.record("The node's log ends with:\n\(NodeLog.last(60, of: node.logTail.text))")
-        try await node.remove()
-        throw error
+    try await NodeHarness.onFreshStorage(
+        { try await TestDatabase.make(backend, in: $0) }, plaintext: plaintext, configure: configure
+    ) { node in
+        do {
+            try await NodeLog.$tail.withValue({ node.logTail.text }) { try await body(node) }
+        } catch {
+            Issue.record("The node's log ends with:\n\(NodeLog.last(60, of: node.logTail.text))")
+            throw error
+        }
     }
-    try await node.remove()
+}
+
+/// Runs `body` against a node on `database` (a PostgreSQL database made elsewhere), in a fresh directory; destroys
+/// the database afterwards, even when `body` fails.
+func withNode(
+    on database: TestDatabase,
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (NodeHarness) async throws -> Void
+) async throws {
+    try await NodeHarness.onFreshStorage({ _ in database }, plaintext: false, configure: configure, body)
+}
+
+/// Runs `body` against another node on `other`'s store and directory (a second node of a cluster, or the same node
+/// restarted after `stop()`), stopped when `body` returns or throws; `other`'s scope removes the storage and files.
+func withNode(
+    sharing other: NodeHarness,
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (NodeHarness) async throws -> Void
+) async throws {
+    try await NodeHarness.run(
+        directory: other.directory, database: other.database, plaintext: other.plaintext, configure: configure, body)
 }
 
 struct Disconnected: Error {
@@ -289,11 +313,4 @@ extension ChatClient {
         }
         throw Disconnected(reason: "the event stream ended")
     }
-}
-
-/// Returns once the current task is cancelled.
-private func untilCancelled() async {
-    let (never, keep) = AsyncStream<Never>.makeStream()
-    for await _ in never {}
-    withExtendedLifetime(keep) {}
 }

@@ -76,14 +76,9 @@ final class OwnPostgresServer: Sendable {
         let server = try await start()
         do {
             let database = try await PostgresTestDatabase.create(on: PostgresURL(parsing: server.maintenanceURL))
-            let node = try await NodeHarness.start(on: .postgres(database), configure: configure)
-            do {
+            try await IntegrationTests.withNode(on: .postgres(database), configure: configure) { node in
                 try await body(server, node)
-            } catch {
-                try? await node.remove()
-                throw error
             }
-            try await node.remove()
         } catch {
             await server.remove()
             throw error

@@ -12,8 +12,6 @@ import NIOSSL
 final class RecordingProxy: Sendable {
     let endpoint: Endpoint
     let recording = Recording()
-    private let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
-    private let serving: Task<Void, Never>
 
     actor Recording {
         private(set) var connections: [[UInt8]] = []
@@ -28,29 +26,18 @@ final class RecordingProxy: Sendable {
         }
     }
 
-    private init(
-        endpoint: Endpoint, upstream: Endpoint, upstreamTLS: ClientTLS?,
-        server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
-    ) {
+    private init(endpoint: Endpoint) {
         self.endpoint = endpoint
-        self.server = server
-        let recording = recording
-        serving = Task {
-            await withDiscardingTaskGroup { group in
-                try? await server.executeThenClose { inbound in
-                    for try await client in inbound {
-                        group.addTask {
-                            await Self.relay(client, to: upstream, tls: upstreamTLS, recording: recording)
-                        }
-                    }
-                }
-            }
-        }
     }
 
-    static func start(
-        to upstream: Endpoint, tls: (identity: TLSIdentity, upstream: ClientTLS)? = nil
-    ) async throws -> RecordingProxy {
+    /// Runs `body` with a proxy to `upstream`, and returns what it recorded. Once `body` returns, the listener
+    /// closes and the connections still open are awaited: they end when their client or the node closes them. When
+    /// `body` throws, they are cancelled instead, since no one may be left to close them.
+    static func recording(
+        to upstream: Endpoint, tls: (identity: TLSIdentity, upstream: ClientTLS)? = nil,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (RecordingProxy) async throws -> Void
+    ) async throws -> Recording {
         let context = try tls?.identity.makeServerContext()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0) { channel in
@@ -59,8 +46,30 @@ final class RecordingProxy: Sendable {
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        let endpoint = Endpoint(host: "127.0.0.1", port: server.channel.localAddress!.port!)
-        return RecordingProxy(endpoint: endpoint, upstream: upstream, upstreamTLS: tls?.upstream, server: server)
+        let proxy = RecordingProxy(endpoint: Endpoint(host: "127.0.0.1", port: server.channel.localAddress!.port!))
+        let recording = proxy.recording
+        let upstreamTLS = tls?.upstream
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                await withDiscardingTaskGroup { relays in
+                    try? await server.executeThenClose { inbound in
+                        for try await client in inbound {
+                            relays.addTask {
+                                await Self.relay(client, to: upstream, tls: upstreamTLS, recording: recording)
+                            }
+                        }
+                    }
+                }
+            }
+            do {
+                try await body(proxy)
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            try? await server.channel.close()
+        }
+        return recording
     }
 
     /// Copies both ways until either side closes, recording what the client sends before it is forwarded.
@@ -94,11 +103,6 @@ final class RecordingProxy: Sendable {
         }
     }
 
-    /// Closes the listener; connections still open end when their client or the node closes them.
-    func stop() async {
-        try? await server.channel.close()
-        await serving.value
-    }
 }
 
 /// The frames in `bytes` (length-prefixed, as on the wire).
