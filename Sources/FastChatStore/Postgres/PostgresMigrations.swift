@@ -198,9 +198,19 @@ enum PostgresMigrations {
         Migration(id: "v10-mailbox-usage", statements: [
             // Each recipient's entries and bytes (`selectMailboxUsage`, checked for every message under the mailbox
             // lock), kept by a trigger in the transaction that changes the mailbox, instead of summed per message.
-            // A body counts for each entry sharing it; it is stored before its entries and deleted after them.
+            // What was stored and what was deleted are counted in two tables: accepts (under the mailbox lock) write
+            // only the first and acknowledgements (not under it) only the second, so neither ever waits for a row
+            // the other holds while it waits for that lock. A body counts for each entry sharing it; it is stored
+            // before its entries and deleted after them.
             """
             CREATE TABLE IF NOT EXISTS mailbox_usage (
+                recipient TEXT COLLATE "C" PRIMARY KEY,
+                entries BIGINT NOT NULL,
+                bytes BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS mailbox_released (
                 recipient TEXT COLLATE "C" PRIMARY KEY,
                 entries BIGINT NOT NULL,
                 bytes BIGINT NOT NULL
@@ -228,9 +238,9 @@ enum PostgresMigrations {
                     ON CONFLICT (recipient) DO UPDATE
                         SET entries = mailbox_usage.entries + 1, bytes = mailbox_usage.bytes + size;
                 ELSE
-                    UPDATE mailbox_usage SET entries = entries - 1, bytes = bytes - size
-                    WHERE recipient = entry.recipient;
-                    DELETE FROM mailbox_usage WHERE recipient = entry.recipient AND entries = 0;
+                    INSERT INTO mailbox_released (recipient, entries, bytes) VALUES (entry.recipient, 1, size)
+                    ON CONFLICT (recipient) DO UPDATE
+                        SET entries = mailbox_released.entries + 1, bytes = mailbox_released.bytes + size;
                 END IF;
                 RETURN NULL;
             END

@@ -187,8 +187,13 @@ enum PostgresStatements {
     static let selectOtherMembersUpTo = "SELECT 1 FROM group_members WHERE group_name = $1 AND username <> $2 LIMIT $3"
 
     /// Each recipient's entries and their bytes, each with its shared body (what they will receive), for the quota.
-    /// Kept by a trigger (migration v10-mailbox-usage); no row for an empty mailbox.
-    static let selectMailboxUsage = "SELECT recipient, entries, bytes FROM mailbox_usage WHERE recipient = ANY($1)"
+    /// Kept by a trigger (migration v10-mailbox-usage): what was stored less what was deleted; no row for a mailbox
+    /// never written to.
+    static let selectMailboxUsage = """
+        SELECT u.recipient, u.entries - COALESCE(r.entries, 0), u.bytes - COALESCE(r.bytes, 0)
+        FROM mailbox_usage u LEFT JOIN mailbox_released r ON r.recipient = u.recipient
+        WHERE u.recipient = ANY($1)
+        """
 
     static let selectMembers = """
         SELECT username, role, joined_at

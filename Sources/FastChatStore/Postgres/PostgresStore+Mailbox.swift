@@ -2,10 +2,11 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
-    /// Every change of the mailbox takes the mailbox lock first: seqs are handed out under it and commit before the
-    /// next accept takes them, so entries become visible in seq order; and the triggers that keep each recipient's
-    /// usage (migration v10-mailbox-usage) update its row from inserts and deletes alike, which in two transactions
-    /// holding rows of each other's recipients would deadlock.
+    /// The acknowledged entries are deleted before the mailbox lock is taken and their blobs and bodies released
+    /// after the messages are stored, so acknowledgements hold that lock no longer than before, and nothing this
+    /// transaction holds while it waits for the lock is what an accept holding it needs: its mailbox rows, its rows
+    /// of `mailbox_released` (accepts write `mailbox_usage`), and not yet the blobs it releases (an accept links
+    /// blobs).
     public func commit(acknowledging acknowledgements: [Acknowledgement], accepting messages: [IncomingMessage])
         async throws -> MailboxCommit
     {
@@ -15,10 +16,9 @@ extension PostgresStore {
         let now = UnixMillis.now()
         let url = self.url
         return try await transaction { runner in
-            try await runner.lock(PostgresStatements.mailboxLockKey)
             let (removed, deleted) = try await Self.delete(acknowledgements, runner)
-            try await Self.release(deleted, runner)
             let accepted = try await Self.accept(messages, at: now, url: url, runner)
+            try await Self.release(deleted, runner)
             return MailboxCommit(acknowledged: removed, accepted: accepted)
         }
     }
@@ -27,6 +27,9 @@ extension PostgresStore {
         _ messages: [IncomingMessage], at now: (millis: Int64, date: Date), url: String, _ runner: PostgresRunner
     ) async throws -> [AcceptOutcome] {
         guard !messages.isEmpty else { return [] }
+        // One accept at a time across every node sharing the database: seqs are handed out under this lock and
+        // commit before the next accept takes them, so entries become visible in seq order.
+        try await runner.lock(PostgresStatements.mailboxLockKey)
         let plans = try await Self.plan(messages, at: now.millis, runner)
         let rows = plans.flatMap { plan -> [(IncomingMessage, IncomingMessage.Copy)] in
             guard case .store(let message, let copies) = plan else { return [] }
