@@ -40,6 +40,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case quotaCountsTheSharedBodyPerRecipient
     case acknowledgeABatch
     case commitAcknowledgesThenAccepts
+    case concurrentCommitsKeepUsageExact
     // groups
     case createGroupMakesCreatorAdmin
     case takenGroupName
@@ -106,6 +107,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .quotaCountsTheSharedBodyPerRecipient: try await Self.quotaCountsTheSharedBodyPerRecipient(context)
             case .acknowledgeABatch: try await Self.acknowledgeABatch(context)
             case .commitAcknowledgesThenAccepts: try await Self.commitAcknowledgesThenAccepts(context)
+            case .concurrentCommitsKeepUsageExact: try await Self.concurrentCommitsKeepUsageExact(context)
             case .createGroupMakesCreatorAdmin: try await Self.createGroupMakesCreatorAdmin(context)
             case .takenGroupName: try await Self.takenGroupName(context)
             case .joinAndAlreadyMember: try await Self.joinAndAlreadyMember(context)
