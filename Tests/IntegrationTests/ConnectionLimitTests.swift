@@ -67,12 +67,12 @@ import Testing
             let bothCounted = await poll(until: .now + patience) { await node.chatNode.connectionsCounted() == 2 }
             #expect(bothCounted, "both silent sockets are counted")
             let error = await #expect(throws: ProtocolError.self, "a third connection from the address is refused") {
-                try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+                try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             }
             #expect(error?.code == .rateLimited, "\(String(describing: error))")
             for socket in silent { try await socket.send([]) {} }
             let admitted = try await poll(until: .now + patience) {
-                guard let (client, _) = try? await FrameConnection.open(to: node.endpoint, tls: node.clientTLS) else {
+                guard let (client, _) = try? await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience) else {
                     return false
                 }
                 await client.close()
@@ -84,16 +84,16 @@ import Testing
 
     @Test func aFullNodeAndACrowdedAddressAreToldSo() async throws {
         try await withNode(configure: { $0.connectionLimits = ConnectionLimits(total: 2, perAddress: 100) }) { node in
-            let first = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS).0
-            let second = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS).0
+            let first = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience).0
+            let second = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience).0
             let error = await #expect(throws: ProtocolError.self) {
-                try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+                try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             }
             #expect(error?.code == .unavailable && error?.message.contains("limit of 2 connections") == true, "\(String(describing: error))")
             await first.close()
             // The slot comes back once the node has seen the close.
             let admitted = try await poll(until: .now + patience) {
-                guard let (again, _) = try? await FrameConnection.open(to: node.endpoint, tls: node.clientTLS) else { return false }
+                guard let (again, _) = try? await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience) else { return false }
                 await again.close()
                 return true
             }
@@ -101,10 +101,10 @@ import Testing
             await second.close()
         }
         try await withNode(configure: { $0.connectionLimits = ConnectionLimits(total: 100, perAddress: 2) }) { node in
-            let first = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS).0
-            let second = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS).0
+            let first = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience).0
+            let second = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience).0
             let error = await #expect(throws: ProtocolError.self) {
-                try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+                try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             }
             #expect(error?.code == .rateLimited && error?.retryAfterSeconds == 10, "\(String(describing: error))")
             await first.close()

@@ -81,7 +81,7 @@ import Testing
             _ = try await node.user("alice")
             _ = try await node.user("bob")
             try await node.client().signUp(username: "mallory", password: "pw")
-            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             try await connection.signIn("mallory", password: "pw")
             var send = Fastchat_V1_Send()
             send.envelope.sender = "alice"

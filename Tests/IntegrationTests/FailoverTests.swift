@@ -33,7 +33,7 @@ import Testing
         defer { balancer.signal(SIGKILL) }
         let endpoint = Endpoint(host: "127.0.0.1", port: balancerPort)
         let ready = await poll(until: .now + patience) {
-            guard let (connection, hello) = try? await FrameConnection.open(to: endpoint, tls: s1.tls.clientTLS) else { return false }
+            guard let (connection, hello) = try? await FrameConnection.open(to: endpoint, tls: s1.tls.clientTLS, answerTimeout: patience) else { return false }
             await connection.close()
             return hello.nodeName == "s1"
         }

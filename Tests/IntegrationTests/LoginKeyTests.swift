@@ -31,7 +31,7 @@ import Testing
             await first.signOut()
 
             // From now on only a signature over a challenge gets in: the old auth key with a key of one's own does not.
-            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             let challenge = try await connection.challenge(.getAuthParams(.with { $0.username = "olga" }))
             let intruder = try AccountSecrets.derive(password: "mine", username: "olga", parameters: .fast).loginKey
             let signature = try await connection.proof(.signIn, subject: "olga", key: intruder, challenge: challenge)
@@ -98,7 +98,7 @@ import Testing
     @Test func passwordChangeNeedsTheCurrentKey() async throws {
         try await withNode { node in
             try await node.client().signUp(username: "alice", password: "first password")
-            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             try await connection.signIn("alice", password: "first password")
             let challenge = try await connection.challenge()
             let new = try AccountSecrets.derive(password: "taken over", username: "alice", parameters: .fast)

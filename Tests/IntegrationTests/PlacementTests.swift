@@ -1,6 +1,7 @@
 import FastChatClient
 import FastChatProtocol
 import Foundation
+import Synchronization
 import Testing
 
 /// Strategies over real node processes behind a real balancer process: where clients land, dead nodes skipped,
@@ -91,10 +92,9 @@ import Testing
         }
     }
 
-    final class ClientBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var all: [ChatClient] = []
-        func append(_ client: ChatClient) { lock.withLock { all.append(client) } }
+    final class ClientBox: Sendable {
+        private let all = Mutex<[ChatClient]>([])
+        func append(_ client: ChatClient) { all.withLock { $0.append(client) } }
     }
 
     @Test(arguments: Backend.all)

@@ -178,7 +178,7 @@ import Testing
     @Test func badSignUpFieldsAreRefused() async throws {
         try await withNode { node in
             let secrets = try AccountSecrets.derive(password: "pw", username: "eve", parameters: .fast)
-            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             var signUp = Fastchat_V1_SignUp()
             signUp.username = "eve"
             signUp.kdf = .with { $0.log2N = 10; $0.r = 8; $0.p = 1 }

@@ -32,7 +32,7 @@ import Testing
         try await withNode(on: backend) { node in
             let ids = try await messagesWaiting(for: "carol", on: node)
             let (connection, reply) = try await FrameConnection.open(
-                to: node.endpoint, tls: node.clientTLS, protocolVersion: 1)
+                to: node.endpoint, tls: node.clientTLS, protocolVersion: 1, answerTimeout: patience)
             #expect(reply.protocolVersion == 1)
             try await connection.signIn("carol", password: "pw")
             let pushes = try await pushesUntilSynced(on: connection)
@@ -54,7 +54,7 @@ import Testing
         try await withNode(on: backend) { node in
             let ids = try await messagesWaiting(for: "carol", on: node)
             let (connection, reply) = try await FrameConnection.open(
-                to: node.endpoint, tls: node.clientTLS, protocolVersion: 2)
+                to: node.endpoint, tls: node.clientTLS, protocolVersion: 2, answerTimeout: patience)
             #expect(reply.protocolVersion == 2)
             try await connection.signIn("carol", password: "pw")
             let pushes = try await pushesUntilSynced(on: connection)
@@ -80,7 +80,7 @@ import Testing
         try await withNode { node in
             let ids = try await messagesWaiting(for: "carol", on: node)
             let (connection, reply) = try await FrameConnection.open(
-                to: node.endpoint, tls: node.clientTLS, protocolVersion: version)
+                to: node.endpoint, tls: node.clientTLS, protocolVersion: version, answerTimeout: patience)
             #expect(reply.protocolVersion == version)
             try await connection.signIn("carol", password: "pw")
             let pushes = try await pushesUntilSynced(on: connection)
@@ -96,7 +96,7 @@ import Testing
             for await push in connection.pushes { after.append(push) }
             #expect(after == (version >= Wire.quietAcksVersion ? [] : [.ok(.init())]))
 
-            let (again, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            let (again, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             try await again.signIn("carol", password: "pw")
             #expect(try await pushesUntilSynced(on: again).isEmpty)
             await again.close()

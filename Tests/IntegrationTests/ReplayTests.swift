@@ -68,7 +68,7 @@ import Testing
             let join = try #require(recorded.first { if case .joinGroup = $0.body { true } else { false } })
 
             // mallory, in a session of her own, asks for a fresh challenge and sends bob's recorded join.
-            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             try await connection.signIn("mallory", password: "mallory secret")
             _ = try await connection.challenge(.getGroupAuthParams(.with { $0.name = "team" }))
             #expect(try await code { _ = try await connection.request(join.body!) } == .incorrectGroupPassword)
@@ -83,7 +83,7 @@ import Testing
     @Test func challengeIsSingleUse() async throws {
         try await withNode(plaintext: true) { node in
             try await node.client().signUp(username: "carol", password: "carol secret")
-            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS)
+            let (connection, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             let challenge = try await connection.challenge(.getAuthParams(.with { $0.username = "carol" }))
             let key = try AccountSecrets.derive(password: "carol secret", username: "carol", parameters: .fast).loginKey
             let good = try await connection.proof(.signIn, subject: "carol", key: key, challenge: challenge)

@@ -71,7 +71,7 @@ import Testing
         defer { server.close(promise: nil) }
         let endpoint = Endpoint(host: "127.0.0.1", port: server.localAddress!.port!)
         let error = await #expect(throws: ServerNotTrusted.self) {
-            try await FrameConnection.open(to: endpoint, tls: trusted.clientTLS)
+            try await FrameConnection.open(to: endpoint, tls: trusted.clientTLS, answerTimeout: patience)
         }
         #expect(error?.description.contains("did not issue") == true)
         var iterator = received.makeAsyncIterator()
