@@ -2,9 +2,9 @@ import FastChatProtocol
 import FastChatStore
 import Logging
 
-/// What the mailbox's commit stage writes: new messages and acknowledgements, both in the stage's next transaction
-/// (`ChatStore.commit(acknowledging:accepting:)`), so a node under load commits once per batch, not once per kind.
-/// Each with what its submitter is answered by.
+/// What the mailbox's commit stage writes, each with what its submitter is answered by: new messages and
+/// acknowledgements, both in the stage's next transaction (`ChatStore.commit(acknowledging:accepting:)`), so a node
+/// under load commits once per batch, not once per kind.
 enum MailboxChange: Sendable {
     case message(IncomingMessage, SendTicket)
     case acknowledgement(Acknowledgement, AckTicket)
