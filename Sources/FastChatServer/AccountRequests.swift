@@ -96,6 +96,7 @@ extension ConnectionHandler {
         let delivery = MailboxDelivery(
             username: user.username,
             outbox: outbox,
+            loop: outbox.eventLoop,
             store: services.store,
             pageSize: services.configuration.replayPageSize,
             framing: protocolVersion >= Wire.deliveriesVersion

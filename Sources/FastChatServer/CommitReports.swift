@@ -74,13 +74,15 @@ extension NodeServices {
     func reportAcknowledged(_ reports: [AckReport]) async {
         var removed: [MailboxEntry] = []
         var answers = OutboundBatch()
+        var forgotten: [(delivery: MailboxDelivery, job: MailboxDelivery.Job)] = []
         for report in reports {
             let ticket = report.ticket
             ticket.window.release()
             switch report.result {
             case .success(let entries):
                 metrics.messagesAcknowledged.increment(by: entries.count)
-                await ticket.session.delivery.acknowledged(report.item.seqs)
+                let seqs = report.item.seqs
+                forgotten.append((ticket.session.delivery, { @Sendable delivery in delivery.acknowledged(seqs) }))
                 if ticket.answersSuccess { answers.reply(to: ticket.requestID, .ok(.init()), on: ticket.outbox) }
                 removed.append(contentsOf: entries)
             case .failure:
@@ -88,6 +90,7 @@ extension NodeServices {
                     .unavailable, "The acknowledgement could not be stored; send it again."))
             }
         }
+        MailboxDelivery.onTheirLoops(forgotten)
         answers.send()
         await sendReceipts(for: removed)
     }

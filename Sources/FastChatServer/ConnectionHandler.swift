@@ -99,10 +99,18 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
 
     /// The requests most of a busy connection's frames are, handled on its event loop with no task and no hop:
     /// pings, and on a writable connection 1:1 messages and acknowledgements while the request window and the commit
-    /// queue have room. Stops at the first frame that needs to wait, and returns it and the rest, for a batch.
+    /// queue have room; on a node link, forwards for users signed in here. Stops at the first frame that needs to
+    /// wait, and returns it and the rest, for a batch.
     func handleWithoutWaiting(_ frames: ArraySlice<Frame>) -> ArraySlice<Frame> {
-        guard greeted, !isNodeLink, refusal == nil else { return frames }
+        guard greeted, refusal == nil else { return frames }
         var rest = frames
+        if isNodeLink {
+            // A forward for users signed in here, with no resync in it, is pushed from the link's loop.
+            while case .forward(let forward) = rest.first?.body, services.deliverForwardedNow(forward) {
+                rest.removeFirst()
+            }
+            return rest
+        }
         while let frame = rest.first, outbox.isWritable, handledWithoutWaiting(frame) {
             rest.removeFirst()
         }

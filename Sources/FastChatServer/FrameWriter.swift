@@ -31,6 +31,20 @@ struct FrameWriter: Sendable {
         channel.eventLoop.execute { [self] in write(frame) }
     }
 
+    /// `send`, but written at once when called on the channel's event loop. It may then pass frames that other
+    /// threads queued before: for a sender whose frames need no order with anyone else's.
+    func sendNow(_ frame: Frame) {
+        if channel.eventLoop.inEventLoop { write(frame) } else { send(frame) }
+    }
+
+    func flushNow() {
+        if channel.eventLoop.inEventLoop {
+            channel.flush()
+        } else {
+            channel.eventLoop.execute { [channel] in channel.flush() }
+        }
+    }
+
     /// Frames for many connections, with one hop to each event loop among them rather than one per frame: a commit
     /// stage answers a whole batch at once. Each connection's frames keep their order, and follow what was sent to it
     /// before.
@@ -58,6 +72,9 @@ struct FrameWriter: Sendable {
             channel.flush()
         }
     }
+
+    /// The channel's event loop.
+    var eventLoop: any EventLoop { channel.eventLoop }
 
     /// False while the connection's outbound buffer is above its high-water mark (until it drains below the low
     /// one): its peer is not keeping up.

@@ -2,6 +2,7 @@ import FastChatProtocol
 import FastChatStore
 import Foundation
 import Logging
+import NIOCore
 
 /// Pushes one signed-in user's mailbox to their connection, each entry once per session: first what was pending at
 /// sign-in (read from the store page by page, in seq order), then what arrives live.
@@ -17,7 +18,16 @@ import Logging
 /// A replay can run again mid-session (`resync`): when this node learns that live entries may have missed this
 /// user (it was taken for dead, or another node could not forward to it), the mailbox is read again and what the
 /// connection was never given is pushed, before any newer live entry.
+///
+/// Runs on its connection's event loop (the loop is the actor's executor): a live push from that loop, such as a
+/// node link's forward, is handled there and then (`onTheirLoops`), and one from elsewhere (a commit report) costs one
+/// hop to the loop, shared by every delivery on it, rather than an actor hop and then another to the loop.
 actor MailboxDelivery {
+    /// The connection's event loop, which runs this actor.
+    nonisolated let loop: any EventLoop
+    private nonisolated let executor: any SerialExecutor
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
     private let username: String
     private let outbox: Outbox
     private let pageSize: Int
@@ -59,27 +69,33 @@ actor MailboxDelivery {
     /// Beyond this, live entries that arrive during a replay are dropped from memory (they are in the store) and
     /// the replay reads them instead.
     private static let maxWaitingBytes = 1 << 20
-    /// Bytes handed to the writer between two checks of the connection's buffer.
+    /// Bytes written between two flushes, which put them in the connection's buffer.
     private static let settleEvery = 256 << 10
 
     /// Reads one page of the user's mailbox: the entries after a seq, at most a limit of them.
     typealias PageReader = @Sendable (_ afterSeq: Int64, _ limit: Int) async throws -> [MailboxEntry]
     private let readPage: PageReader
 
+    /// `loop`: where the actor runs: the connection's event loop, where what it writes goes straight to the channel.
+    /// (Tests may give another, so that their testing channel's loop need not be run for the actor's work to happen.)
     init(
-        username: String, outbox: Outbox, store: any ChatStore, pageSize: Int, framing: PushFraming = .deliverEach,
-        metrics: NodeMetrics, logger: Logger
+        username: String, outbox: Outbox, loop: any EventLoop, store: any ChatStore, pageSize: Int,
+        framing: PushFraming = .deliverEach, metrics: NodeMetrics, logger: Logger
     ) {
         self.init(
-            username: username, outbox: outbox, pageSize: pageSize, framing: framing, metrics: metrics, logger: logger,
+            username: username, outbox: outbox, loop: loop, pageSize: pageSize, framing: framing, metrics: metrics,
+            logger: logger,
             readPage: { afterSeq, limit in try await store.pending(for: username, afterSeq: afterSeq, limit: limit) })
     }
 
     /// `readPage` instead of the store's `pending`: tests put themselves between a read and its use.
     init(
-        username: String, outbox: Outbox, pageSize: Int, framing: PushFraming = .deliverEach, metrics: NodeMetrics,
-        logger: Logger, readPage: @escaping PageReader
+        username: String, outbox: Outbox, loop: any EventLoop, pageSize: Int, framing: PushFraming = .deliverEach,
+        metrics: NodeMetrics, logger: Logger, readPage: @escaping PageReader
     ) {
+        self.loop = loop
+        // Kept: a loop that is no executor itself gives a new wrapper each time it is asked.
+        self.executor = loop.executor
         self.username = username
         self.outbox = outbox
         self.readPage = readPage
@@ -89,7 +105,29 @@ actor MailboxDelivery {
         self.logger = logger
     }
 
-    func push(_ entries: [MailboxEntry]) async {
+    /// Work for a delivery, handed to it on its loop without waiting.
+    typealias Job = @Sendable (isolated MailboxDelivery) -> Void
+
+    /// Runs `work` for each delivery on its event loop: at once for those on the caller's loop, and one hop to each
+    /// other loop for all of its deliveries together. Each delivery's work runs in the order given, after whatever
+    /// the same caller handed it before.
+    static func onTheirLoops(_ work: [(delivery: MailboxDelivery, job: Job)]) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, work: [(MailboxDelivery, Job)])] = [:]
+        for (delivery, job) in work {
+            byLoop[ObjectIdentifier(delivery.loop), default: (delivery.loop, [])].work.append((delivery, job))
+        }
+        for (loop, work) in byLoop.values {
+            if loop.inEventLoop {
+                for (delivery, job) in work { delivery.assumeIsolated(job) }
+            } else {
+                loop.execute {
+                    for (delivery, job) in work { delivery.assumeIsolated(job) }
+                }
+            }
+        }
+    }
+
+    func push(_ entries: [MailboxEntry]) {
         if holding {
             waiting.append(contentsOf: entries)
             waitingBytes += entries.reduce(0) { $0 + $1.byteCount }
@@ -99,7 +137,7 @@ actor MailboxDelivery {
                 replayAgain = true
             }
         } else if !behind {
-            await send(entries, live: true)
+            send(entries, live: true)
         }
     }
 
@@ -183,7 +221,7 @@ actor MailboxDelivery {
         syncedOwed = false
         var synced = Fastchat_V1_Synced()
         synced.pendingDelivered = UInt64(deliveredBeforeSynced)
-        outbox.send(Frame(.synced(synced)))
+        outbox.sendNow(Frame(.synced(synced)))
     }
 
     private func replayUntilCaughtUp() async -> Int {
@@ -205,7 +243,7 @@ actor MailboxDelivery {
         let live = waiting.sorted { $0.seq < $1.seq }
         waiting = []
         waitingBytes = 0
-        if !behind { await send(live) }
+        if !behind { send(live) }
         if !replayRunning { catchingUp = false }
         return sent
     }
@@ -220,7 +258,7 @@ actor MailboxDelivery {
             while !behind, !stopped {
                 let page = try await readPage(cursor, pageSize)
                 stored.formUnion(page.map(\.seq))
-                sent += await send(page, fromStore: true)
+                sent += send(page, fromStore: true)
                 cursor = page.last?.seq ?? cursor
                 if page.count < pageSize {
                     if !behind {
@@ -234,7 +272,7 @@ actor MailboxDelivery {
             }
         } catch {
             logger.error("Replaying the mailbox failed", metadata: ["user": "\(username)", "error": "\(error)"])
-            outbox.send(.error(.unavailable, "Pending messages could not be read; they will be delivered later."))
+            outbox.sendNow(.error(.unavailable, "Pending messages could not be read; they will be delivered later."))
         }
         return sent
     }
@@ -244,26 +282,26 @@ actor MailboxDelivery {
     /// committed, whose time from commit to push is the push latency (a replay's may have waited for days).
     /// `fromStore`: a replay's page (the same entry may also be routed here live, late).
     ///
-    /// On a version-2 connection the entries go out in `Deliveries` frames, their stored bytes unparsed; a frame
-    /// gathered so far is sent before every suspension and at the end, so nothing is held back across one (a
-    /// `stopPushing` or `close` meanwhile sees everything already sent).
+    /// Written to the channel now (this runs on its loop), and flushed every `settleEvery` bytes: what the TLS
+    /// handler holds until a flush is not in the channel's buffer, whose size says whether there is room. On a
+    /// version-2 connection the entries go out in `Deliveries` frames, their stored bytes unparsed.
     @discardableResult
-    private func send(_ entries: [MailboxEntry], live: Bool = false, fromStore: Bool = false) async -> Int {
+    private func send(_ entries: [MailboxEntry], live: Bool = false, fromStore: Bool = false) -> Int {
         guard !closed, !stopped else { return 0 }
-        var sent = 0
-        var unsettled = 0
+        var (sent, unsettled) = (0, 0)
         var batch: DeliveriesBatch? =
             if case .deliveries(let maxFrameBytes) = framing { DeliveriesBatch(maxFrameBytes: maxFrameBytes) } else { nil }
         let now = live ? Date() : nil
-        defer { metrics.messagesDelivered.increment(by: sent) }
-        for entry in entries where !closed && !stopped {
+        defer {
+            if let frame = batch?.take() { outbox.sendNow(frame) }
+            metrics.messagesDelivered.increment(by: sent)
+        }
+        for entry in entries {
             if unsettled >= Self.settleEvery {
-                if let frame = batch?.take() { outbox.send(frame) }
-                // Lets the writer hand what was sent to the channel, whose buffer then says whether there is room.
-                await outbox.settle()
+                if let frame = batch?.take() { outbox.sendNow(frame) }
+                outbox.flushNow()
                 unsettled = 0
             }
-            // Checked here, after any suspension: another push may have sent it meanwhile.
             guard !pushed.contains(entry.seq), !recentlyAcknowledged.contains(entry.seq) else { continue }
             guard outbox.isWritable else {
                 behind = true
@@ -275,9 +313,9 @@ actor MailboxDelivery {
             }
             let (item, storedAtMs) = (entry.envelope, entry.storedAt.wireMillis)
             if batch != nil {
-                if let full = batch?.add(seq: seq, item: item, storedAtMs: storedAtMs) { outbox.send(full) }
+                if let full = batch?.add(seq: seq, item: item, storedAtMs: storedAtMs) { outbox.sendNow(full) }
             } else if let deliver = Fastchat_V1_Deliver(seq: seq, item: item, storedAtMs: storedAtMs) {
-                outbox.send(Frame(.deliver(deliver)))
+                outbox.sendNow(Frame(.deliver(deliver)))
             } else {
                 logger.error("Unreadable mailbox entry", metadata: ["seq": "\(entry.seq)"])
                 continue
@@ -294,7 +332,6 @@ actor MailboxDelivery {
                 metrics.pushLatency.recordNanoseconds(Int64(exactly: waited) ?? .max)
             }
         }
-        if let frame = batch?.take() { outbox.send(frame) }
         return sent
     }
 }

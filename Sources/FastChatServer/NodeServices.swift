@@ -57,7 +57,7 @@ final class NodeServices: Sendable {
     /// Pushes freshly stored entries to their recipients: directly if they are signed in here, over the node link
     /// if they are signed in on another node. Called in commit order.
     func route(_ entries: [MailboxEntry]) async {
-        let elsewhere = await pushToThoseHere(entries)
+        let elsewhere = pushToThoseHere(entries)
         guard !elsewhere.isEmpty else { return }
         let nodes = await presence.nodes(of: Set(elsewhere.map(\.recipient)))
         var remote: [String: [MailboxEntry]] = [:]
@@ -74,10 +74,14 @@ final class NodeServices: Sendable {
     }
 
     /// Pushes those of `entries` whose recipients are signed in here, one push per recipient with their entries in
-    /// the order given; returns the others, in order.
-    private func pushToThoseHere(_ entries: [MailboxEntry]) async -> [MailboxEntry] {
+    /// the order given, without waiting (`MailboxDelivery.onTheirLoops`); returns the others, in order.
+    private func pushToThoseHere(_ entries: [MailboxEntry]) -> [MailboxEntry] {
         guard !entries.isEmpty else { return [] }
-        let here = sessions.sessions(for: Set(entries.map(\.recipient)))
+        return push(entries, to: sessions.sessions(for: Set(entries.map(\.recipient))))
+    }
+
+    /// Pushes those of `entries` whose recipients have a session in `here`; returns the others, in order.
+    private func push(_ entries: [MailboxEntry], to here: [String: Session]) -> [MailboxEntry] {
         var pushes: [String: [MailboxEntry]] = [:]
         var elsewhere: [MailboxEntry] = []
         for entry in entries {
@@ -87,9 +91,9 @@ final class NodeServices: Sendable {
                 elsewhere.append(entry)
             }
         }
-        for (recipient, entries) in pushes {
-            await here[recipient]?.delivery.push(entries)
-        }
+        MailboxDelivery.onTheirLoops(pushes.compactMap { recipient, entries in
+            here[recipient].map { session in (session.delivery, { @Sendable delivery in delivery.push(entries) }) }
+        })
         return elsewhere
     }
 
@@ -121,7 +125,7 @@ final class NodeServices: Sendable {
             }
         }
         // Whoever the store places here but whose session has just ended gets them at their next sign-in.
-        _ = await pushToThoseHere(here)
+        _ = pushToThoseHere(here)
         for receipt in receipts {
             guard let node = nodes[receipt.to], node != unreachable else { continue }
             if node == configuration.nodeName {
@@ -166,13 +170,31 @@ final class NodeServices: Sendable {
         }
     }
 
+    /// What `deliverForwarded` does, when it needs no wait: every entry and receipt of `forward` is for a user signed
+    /// in here, and it asks for no resync. False, with nothing done, otherwise. Runs on the link's event loop, so
+    /// most forwards cost no task.
+    func deliverForwardedNow(_ forward: Fastchat_V1_Forward) -> Bool {
+        guard !forward.resyncEveryone, forward.resync.isEmpty else { return false }
+        let users = Set(forward.entries.map(\.recipient) + forward.receipts.map(\.to))
+        let here = sessions.sessions(for: users)
+        guard here.count == users.count else { return false }
+        // A session that ends meanwhile pushes nothing more; its entries wait in the mailbox for the next sign-in.
+        _ = push(forward.entries.compactMap(MailboxEntry.init), to: here)
+        var receipts = OutboundBatch()
+        for receipt in forward.receipts {
+            if let session = here[receipt.to] { receipts.send(Frame(.receipt(receipt.receipt)), to: session.outbox) }
+        }
+        receipts.send()
+        return true
+    }
+
     /// Entries and receipts another node forwarded for users signed in here. One whose user is no longer here
     /// (the other node's presence cache was stale) is routed on by the store, so a user who moved still gets it.
     func deliverForwarded(_ forward: Fastchat_V1_Forward) async {
         if forward.resyncEveryone || !forward.resync.isEmpty {
             await resync(forward.resyncEveryone ? nil : forward.resync)
         }
-        let moved = await pushToThoseHere(forward.entries.compactMap(MailboxEntry.init))
+        let moved = pushToThoseHere(forward.entries.compactMap(MailboxEntry.init))
         var movedReceipts: [Fastchat_V1_ForwardedReceipt] = []
         for receipt in forward.receipts {
             if let session = sessions.session(for: receipt.to) {

@@ -17,7 +17,8 @@ import Testing
         // Bob sends to himself, so that one connection shows the order of the push and the answers.
         let bob = try await TestConnection.make()
         let delivery = MailboxDelivery(
-            username: "bob", outbox: bob.outbox, store: scratch.store, pageSize: 100,
+            username: "bob", outbox: bob.outbox, loop: bob.channel.eventLoop,
+            store: scratch.store, pageSize: 100,
             framing: .deliveries(maxFrameBytes: Wire.defaultMaxFrameBytes), metrics: services.metrics,
             logger: Logger(label: "test"))
         await delivery.replay()
@@ -70,7 +71,8 @@ import Testing
         let bob = try await TestConnection.make()
         for (name, connection) in [("alice", alice), ("bob", bob)] {
             let delivery = MailboxDelivery(
-                username: name, outbox: connection.outbox, store: scratch.store, pageSize: 100,
+                username: name, outbox: connection.outbox, loop: connection.channel.eventLoop,
+                store: scratch.store, pageSize: 100,
                 metrics: services.metrics, logger: Logger(label: "test"))
             services.sessions.register(Session(username: name, outbox: connection.outbox, delivery: delivery))
         }
@@ -132,7 +134,8 @@ import Testing
         })
         for (name, connection) in [("alice", alice), ("bob", bob)] {
             let delivery = MailboxDelivery(
-                username: name, outbox: connection.outbox, store: scratch.store, pageSize: 100,
+                username: name, outbox: connection.outbox, loop: connection.channel.eventLoop,
+                store: scratch.store, pageSize: 100,
                 framing: .deliveries(maxFrameBytes: Wire.defaultMaxFrameBytes), metrics: services.metrics,
                 logger: Logger(label: "test"))
             await delivery.replay()

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOEmbedded
+import NIOPosix
 import Testing
 
 /// A version-2 connection gets its entries in `Deliveries` frames, each stored item as it is, with the same
@@ -70,7 +71,8 @@ import Testing
         let writer = try await FrameWriter.make(for: channel)
         let metrics = NodeMetrics(factory: NOOPMetricsHandler.instance)
         let delivery = MailboxDelivery(
-            username: "bob", outbox: Outbox(writer: writer), store: store, pageSize: 100, framing: framing,
+            username: "bob", outbox: Outbox(writer: writer), loop: MultiThreadedEventLoopGroup.singleton.any(),
+            store: store, pageSize: 100, framing: framing,
             metrics: metrics, logger: Logger(label: "test"))
         await delivery.replay()
         await writer.flush()

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOEmbedded
+import NIOPosix
 import Testing
 
 /// Live entries committed by different nodes can reach the recipient's node out of seq order (node A commits
@@ -23,7 +24,8 @@ import Testing
         let writer = try await FrameWriter.make(for: channel)
         let metrics = NodeMetrics(factory: NOOPMetricsHandler.instance)
         let delivery = MailboxDelivery(
-            username: "bob", outbox: Outbox(writer: writer), store: store, pageSize: 2, metrics: metrics,
+            username: "bob", outbox: Outbox(writer: writer), loop: MultiThreadedEventLoopGroup.singleton.any(),
+            store: store, pageSize: 2, metrics: metrics,
             logger: Logger(label: "test"))
         await delivery.replay()
         let first = try await accept(in: store, text: "first")
@@ -167,7 +169,8 @@ private final class DeliveryFixture: Sendable {
     func gatedDelivery() -> MailboxDelivery {
         let (store, gate) = (self.store, self.gate)
         return MailboxDelivery(
-            username: "bob", outbox: Outbox(writer: writer), pageSize: 10,
+            username: "bob", outbox: Outbox(writer: writer), loop: MultiThreadedEventLoopGroup.singleton.any(),
+            pageSize: 10,
             metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test")
         ) { afterSeq, limit in
             let page = try await store.pending(for: "bob", afterSeq: afterSeq, limit: limit)
