@@ -2,6 +2,7 @@ import FastChatProtocol
 import FastChatStore
 import Logging
 import NIOSSL
+import Synchronization
 
 /// This node's links to every other live node, kept in step with the registry.
 ///
@@ -18,7 +19,13 @@ actor NodeLinks {
     private let maxFrameBytes: Int
     private let metrics: NodeMetrics
     private let logger: Logger
-    private var links: [String: NodeLink] = [:]
+    /// The links by peer name. Changed only by the actor; read without a hop by `forward`, which every commit report
+    /// calls (a hop from a task with an executor preference, as reports have, costs two thread hand-offs).
+    private nonisolated let current = Mutex<[String: NodeLink]>([:])
+    private var links: [String: NodeLink] {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
     /// Links whose connection closed, reported by their channels and taken in by `run()`.
     private let closedLinks: AsyncStream<NodeLink>
     private let linkClosed: AsyncStream<NodeLink>.Continuation
@@ -78,18 +85,34 @@ actor NodeLinks {
     /// or gone) it returns false and the recipients are remembered: the link the registry loop dials next asks that
     /// node to replay their mailboxes first, so the entries still arrive, in order. (Receipts are not stored, so
     /// one for a node with no link is dropped, as for a sender who is offline.)
+    ///
+    /// A link that closes just after it was looked up loses what is sent on it, as one that drops with frames in
+    /// flight does: its peer is then asked to replay to everyone (`dropped`).
     @discardableResult
-    func forward(_ forward: Fastchat_V1_Forward, to node: String) -> Bool {
+    nonisolated func forward(_ forward: Fastchat_V1_Forward, to node: String) async -> Bool {
+        if let link = current.withLock({ $0[node] }) {
+            send(forward, over: link)
+            return true
+        }
+        return await forwardOrRemember(forward, to: node)
+    }
+
+    /// With no link a moment ago: one may have been made since; else the recipients are remembered for the next.
+    private func forwardOrRemember(_ forward: Fastchat_V1_Forward, to node: String) -> Bool {
         guard let link = links[node] else {
             metrics.linkForwardFailures.increment()
             remember(forward.entries.map(\.recipient), for: node)
             return false
         }
+        send(forward, over: link)
+        return true
+    }
+
+    private nonisolated func send(_ forward: Fastchat_V1_Forward, over link: NodeLink) {
         for part in forward.split(maxBytes: maxFrameBytes) {
             link.send(Frame(.forward(part)))
             metrics.linkForwards.increment()
         }
-        return true
     }
 
     /// Before this node stops: dials each live node it still owes a replay request (recipients of forwards it could
@@ -123,10 +146,11 @@ actor NodeLinks {
             ) { link in
                 linkClosed.yield(link)
             }
+            // Told before the link is seen by `forward`: no entry may reach that node ahead of the replay request.
+            tellWhatWasMissed(over: link)
             links[name] = link
             unreachable.remove(name)
             logger.info("Linked to node \(name) at \(node.address)")
-            tellWhatWasMissed(over: link)
             return link
         } catch {
             if unreachable.insert(name).inserted {

@@ -12,7 +12,7 @@ import Testing
 @Suite(.timeLimit(.minutes(10))) struct NodeLinksTests {
     /// A forward to a node with no link yet dials nothing (a dial can wait seconds, and the commit stage reporting
     /// the batch would wait with it): its recipients are remembered. A node that stops hands over what it owes:
-    /// it dials, and the first frame after the hello asks the peer to replay to them.
+    /// it dials, and the first frame after the hello asks the peer to replay to them; forwards then take the link.
     @Test func aForwardWithNoLinkDialsNothingAndTheHandOverAsksForTheReplay() async throws {
         let links = NodeLinks(
             localName: "here", tls: nil, keepAlive: .seconds(60), maxFrameBytes: Wire.defaultMaxFrameBytes,
@@ -26,10 +26,8 @@ import Testing
                 name: "peer", address: "127.0.0.1:\(peer)", pid: 1, connections: 1, startedAt: Date(), heartbeatAt: Date())
             await links.handOver(liveNodes: [record])
             var seen: [PeerEvent] = []
-            for await event in events {
-                seen.append(event)
-                if seen.count == 3 { break }
-            }
+            var iterator = events.makeAsyncIterator()
+            while seen.count < 3, let event = await iterator.next() { seen.append(event) }
             // Had the forward dialed, its link would have carried the entry, and the hand-over would have had no
             // reason to dial.
             #expect(seen.count == 3)
@@ -42,6 +40,16 @@ import Testing
             }
             #expect(replay.resync == ["bob"])
             #expect(replay.entries.isEmpty)
+
+            // Linked now: a forward goes straight over the link, after the replay request.
+            var next = Fastchat_V1_Forward()
+            next.entries = [.with { $0.recipient = "carol"; $0.seq = 8 }]
+            #expect(await links.forward(next, to: "peer"))
+            guard case .frame(let sent) = await iterator.next(), case .forward(let carried) = sent.body else {
+                Issue.record("The forward did not reach the linked peer")
+                return
+            }
+            #expect(carried.entries.map(\.recipient) == ["carol"])
             await links.closeAll()
         }
     }

@@ -71,7 +71,7 @@ import Testing
             }
             #expect(error?.code == .rateLimited, "\(String(describing: error))")
             for socket in silent { try await socket.send([]) {} }
-            let admitted = try await poll(until: .now + patience) {
+            let admitted = await poll(until: .now + patience) {
                 guard let (client, _) = try? await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience) else {
                     return false
                 }
@@ -92,7 +92,7 @@ import Testing
             #expect(error?.code == .unavailable && error?.message.contains("limit of 2 connections") == true, "\(String(describing: error))")
             await first.close()
             // The slot comes back once the node has seen the close.
-            let admitted = try await poll(until: .now + patience) {
+            let admitted = await poll(until: .now + patience) {
                 guard let (again, _) = try? await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience) else { return false }
                 await again.close()
                 return true
