@@ -1705,6 +1705,10 @@ public nonisolated struct Fastchat_V1_Forward: Sendable {
   /// the last link dropped: anything it carried may be lost
   public var resyncEveryone: Bool = false
 
+  /// Users the receiver of this frame forwarded to this sender, who are not signed in here: the receiver forgets
+  /// where it thought they were (this node routed their entries and receipts on by the store).
+  public var notHere: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -4611,7 +4615,7 @@ nonisolated extension Fastchat_V1_ForwardedReceipt: SwiftProtobuf.Message, Swift
 
 nonisolated extension Fastchat_V1_Forward: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Forward"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0\u{1}receipts\0\u{1}resync\0\u{3}resync_everyone\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0\u{1}receipts\0\u{1}resync\0\u{3}resync_everyone\0\u{3}not_here\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4623,6 +4627,7 @@ nonisolated extension Fastchat_V1_Forward: SwiftProtobuf.Message, SwiftProtobuf.
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.receipts) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.resync) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.resyncEveryone) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.notHere) }()
       default: break
       }
     }
@@ -4641,6 +4646,9 @@ nonisolated extension Fastchat_V1_Forward: SwiftProtobuf.Message, SwiftProtobuf.
     if self.resyncEveryone != false {
       try visitor.visitSingularBoolField(value: self.resyncEveryone, fieldNumber: 4)
     }
+    if !self.notHere.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notHere, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4649,6 +4657,7 @@ nonisolated extension Fastchat_V1_Forward: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.receipts != rhs.receipts {return false}
     if lhs.resync != rhs.resync {return false}
     if lhs.resyncEveryone != rhs.resyncEveryone {return false}
+    if lhs.notHere != rhs.notHere {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

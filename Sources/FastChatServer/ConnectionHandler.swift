@@ -170,10 +170,10 @@ final class ConnectionHandler: BatchedConnection, @unchecked Sendable {
                 return
             }
             if isNodeLink {
-                guard case .forward(let forward) = frame.body else {
+                guard case .forward(let forward) = frame.body, let linkPeer else {
                     throw ProtocolError(.badRequest, "A node link carries only Forward frames.")
                 }
-                await services.deliverForwarded(forward)
+                await services.deliverForwarded(forward, from: linkPeer)
                 return
             }
             switch frame.body {

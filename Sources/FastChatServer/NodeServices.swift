@@ -175,6 +175,7 @@ final class NodeServices: Sendable {
     /// most forwards cost no task.
     func deliverForwardedNow(_ forward: Fastchat_V1_Forward) -> Bool {
         guard !forward.resyncEveryone, forward.resync.isEmpty else { return false }
+        presence.forget(Set(forward.notHere))
         let users = Set(forward.entries.map(\.recipient) + forward.receipts.map(\.to))
         let here = sessions.sessions(for: users)
         guard here.count == users.count else { return false }
@@ -188,9 +189,11 @@ final class NodeServices: Sendable {
         return true
     }
 
-    /// Entries and receipts another node forwarded for users signed in here. One whose user is no longer here
-    /// (the other node's presence cache was stale) is routed on by the store, so a user who moved still gets it.
-    func deliverForwarded(_ forward: Fastchat_V1_Forward) async {
+    /// Entries and receipts node `peer` forwarded for users signed in here. One whose user is no longer here (the
+    /// other node's presence cache was stale) is routed on by the store, so a user who moved still gets it, and the
+    /// other node is told (`notHere`), so that its next ones take the direct way.
+    func deliverForwarded(_ forward: Fastchat_V1_Forward, from peer: String) async {
+        presence.forget(Set(forward.notHere))
         if forward.resyncEveryone || !forward.resync.isEmpty {
             await resync(forward.resyncEveryone ? nil : forward.resync)
         }
@@ -203,6 +206,8 @@ final class NodeServices: Sendable {
                 movedReceipts.append(receipt)
             }
         }
+        let notHere = Set(moved.map(\.recipient) + movedReceipts.map(\.to))
+        if !notHere.isEmpty { await links.forward(.with { $0.notHere = notHere.sorted() }, to: peer) }
         await routeByStore(moved, receipts: movedReceipts)
     }
 }

@@ -13,6 +13,7 @@ import Testing
         forward.receipts = (0..<200).map(Self.receipt)
         forward.resync = ["carol", "dave"]
         forward.resyncEveryone = true
+        forward.notHere = ["erin"]
 
         let parts = forward.split(maxBytes: Self.maxBytes)
 
@@ -25,6 +26,7 @@ import Testing
         #expect(parts.flatMap(\.entries) == forward.entries)
         #expect(parts.flatMap(\.receipts) == forward.receipts)
         #expect(parts.flatMap(\.resync) == forward.resync)
+        #expect(parts.flatMap(\.notHere) == forward.notHere)
         #expect(parts.map(\.resyncEveryone) == [true] + Array(repeating: false, count: parts.count - 1))
     }
 
@@ -33,6 +35,7 @@ import Testing
         forward.entries = (0..<3).map { Self.entry(seq: UInt64($0), itemBytes: 100) }
         forward.receipts = [Self.receipt(0)]
         forward.resync = ["carol"]
+        forward.notHere = ["erin"]
 
         #expect(forward.split(maxBytes: Self.maxBytes) == [forward])
     }
