@@ -49,12 +49,7 @@ struct FrameWriter: Sendable {
     /// stage answers a whole batch at once. Each connection's frames keep their order, and follow what was sent to it
     /// before.
     static func send(_ frames: [(writer: FrameWriter, frame: Frame)]) {
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, frames: [(writer: FrameWriter, frame: Frame)])] = [:]
-        for item in frames {
-            let loop = item.writer.channel.eventLoop
-            byLoop[ObjectIdentifier(loop), default: (loop, [])].frames.append(item)
-        }
-        for (loop, frames) in byLoop.values {
+        for (loop, frames) in frames.groupedByEventLoop(\.writer.eventLoop) {
             loop.execute {
                 for (writer, frame) in frames { writer.write(frame) }
             }

@@ -70,7 +70,7 @@ actor MailboxDelivery {
     /// the replay reads them instead.
     private static let maxWaitingBytes = 1 << 20
     /// Bytes written between two flushes, which put them in the connection's buffer.
-    private static let settleEvery = 256 << 10
+    private static let flushEvery = 256 << 10
 
     /// Reads one page of the user's mailbox: the entries after a seq, at most a limit of them.
     typealias PageReader = @Sendable (_ afterSeq: Int64, _ limit: Int) async throws -> [MailboxEntry]
@@ -112,11 +112,7 @@ actor MailboxDelivery {
     /// other loop for all of its deliveries together. Each delivery's work runs in the order given, after whatever
     /// the same caller handed it before.
     static func onTheirLoops(_ work: [(delivery: MailboxDelivery, job: Job)]) {
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, work: [(MailboxDelivery, Job)])] = [:]
-        for (delivery, job) in work {
-            byLoop[ObjectIdentifier(delivery.loop), default: (delivery.loop, [])].work.append((delivery, job))
-        }
-        for (loop, work) in byLoop.values {
+        for (loop, work) in work.groupedByEventLoop(\.delivery.loop) {
             if loop.inEventLoop {
                 for (delivery, job) in work { delivery.assumeIsolated(job) }
             } else {
@@ -282,13 +278,13 @@ actor MailboxDelivery {
     /// committed, whose time from commit to push is the push latency (a replay's may have waited for days).
     /// `fromStore`: a replay's page (the same entry may also be routed here live, late).
     ///
-    /// Written to the channel now (this runs on its loop), and flushed every `settleEvery` bytes: what the TLS
+    /// Written to the channel now (this runs on its loop), and flushed every `flushEvery` bytes: what the TLS
     /// handler holds until a flush is not in the channel's buffer, whose size says whether there is room. On a
     /// version-2 connection the entries go out in `Deliveries` frames, their stored bytes unparsed.
     @discardableResult
     private func send(_ entries: [MailboxEntry], live: Bool = false, fromStore: Bool = false) -> Int {
         guard !closed, !stopped else { return 0 }
-        var (sent, unsettled) = (0, 0)
+        var (sent, unflushed) = (0, 0)
         var batch: DeliveriesBatch? =
             if case .deliveries(let maxFrameBytes) = framing { DeliveriesBatch(maxFrameBytes: maxFrameBytes) } else { nil }
         let now = live ? Date() : nil
@@ -297,10 +293,10 @@ actor MailboxDelivery {
             metrics.messagesDelivered.increment(by: sent)
         }
         for entry in entries {
-            if unsettled >= Self.settleEvery {
+            if unflushed >= Self.flushEvery {
                 if let frame = batch?.take() { outbox.sendNow(frame) }
                 outbox.flushNow()
-                unsettled = 0
+                unflushed = 0
             }
             guard !pushed.contains(entry.seq), !recentlyAcknowledged.contains(entry.seq) else { continue }
             guard outbox.isWritable else {
@@ -323,7 +319,7 @@ actor MailboxDelivery {
             pushed.insert(entry.seq)
             if fromStore { replayed.insert(entry.seq) }
             metrics.figures.pendingChanged(by: 1)
-            unsettled += entry.byteCount
+            unflushed += entry.byteCount
             sent += 1
             if let now {
                 // A forwarded entry may be stamped centuries ago (a peer's clock, a made-up stamp): beyond the
