@@ -175,17 +175,12 @@ final class NodeServices: Sendable {
     /// most forwards cost no task.
     func deliverForwardedNow(_ forward: Fastchat_V1_Forward) -> Bool {
         guard !forward.resyncEveryone, forward.resync.isEmpty else { return false }
-        presence.forget(Set(forward.notHere))
         let users = Set(forward.entries.map(\.recipient) + forward.receipts.map(\.to))
         let here = sessions.sessions(for: users)
         guard here.count == users.count else { return false }
+        presence.forget(Set(forward.notHere))
         // A session that ends meanwhile pushes nothing more; its entries wait in the mailbox for the next sign-in.
-        _ = push(forward.entries.compactMap(MailboxEntry.init), to: here)
-        var receipts = OutboundBatch()
-        for receipt in forward.receipts {
-            if let session = here[receipt.to] { receipts.send(Frame(.receipt(receipt.receipt)), to: session.outbox) }
-        }
-        receipts.send()
+        _ = deliver(forward, to: here)
         return true
     }
 
@@ -197,18 +192,30 @@ final class NodeServices: Sendable {
         if forward.resyncEveryone || !forward.resync.isEmpty {
             await resync(forward.resyncEveryone ? nil : forward.resync)
         }
-        let moved = pushToThoseHere(forward.entries.compactMap(MailboxEntry.init))
+        let here = sessions.sessions(for: Set(forward.entries.map(\.recipient) + forward.receipts.map(\.to)))
+        let (moved, movedReceipts) = deliver(forward, to: here)
+        let notHere = Set(moved.map(\.recipient) + movedReceipts.map(\.to))
+        if !notHere.isEmpty { await links.forward(.with { $0.notHere = notHere.sorted() }, to: peer) }
+        await routeByStore(moved, receipts: movedReceipts)
+    }
+
+    /// Pushes the entries and sends the receipts of `forward` whose users have a session in `here`; returns the
+    /// others.
+    private func deliver(
+        _ forward: Fastchat_V1_Forward, to here: [String: Session]
+    ) -> (entries: [MailboxEntry], receipts: [Fastchat_V1_ForwardedReceipt]) {
+        let moved = push(forward.entries.compactMap(MailboxEntry.init), to: here)
         var movedReceipts: [Fastchat_V1_ForwardedReceipt] = []
+        var receipts = OutboundBatch()
         for receipt in forward.receipts {
-            if let session = sessions.session(for: receipt.to) {
-                session.outbox.send(Frame(.receipt(receipt.receipt)))
+            if let session = here[receipt.to] {
+                receipts.send(Frame(.receipt(receipt.receipt)), to: session.outbox)
             } else {
                 movedReceipts.append(receipt)
             }
         }
-        let notHere = Set(moved.map(\.recipient) + movedReceipts.map(\.to))
-        if !notHere.isEmpty { await links.forward(.with { $0.notHere = notHere.sorted() }, to: peer) }
-        await routeByStore(moved, receipts: movedReceipts)
+        receipts.send()
+        return (moved, movedReceipts)
     }
 }
 
