@@ -16,13 +16,7 @@ import Testing
         let services = try Self.services(scratch.store)
         // Bob sends to himself, so that one connection shows the order of the push and the answers.
         let bob = try await TestConnection.make()
-        let delivery = MailboxDelivery(
-            username: "bob", outbox: bob.outbox, loop: bob.channel.eventLoop,
-            store: scratch.store, pageSize: 100,
-            framing: .deliveries(maxFrameBytes: Wire.defaultMaxFrameBytes), metrics: services.metrics,
-            logger: Logger(label: "test"))
-        await delivery.replay()
-        services.sessions.register(Session(username: "bob", outbox: bob.outbox, delivery: delivery))
+        await bob.signIn("bob", at: services, framing: .deliveries(maxFrameBytes: Wire.defaultMaxFrameBytes))
 
         let messages = (0..<3).map { _ in
             IncomingMessage(sender: "bob", messageID: UUID(), recipients: ["bob"], envelope: Data("sealed".utf8))
@@ -70,11 +64,7 @@ import Testing
         let alice = try await TestConnection.make()
         let bob = try await TestConnection.make()
         for (name, connection) in [("alice", alice), ("bob", bob)] {
-            let delivery = MailboxDelivery(
-                username: name, outbox: connection.outbox, loop: connection.channel.eventLoop,
-                store: scratch.store, pageSize: 100,
-                metrics: services.metrics, logger: Logger(label: "test"))
-            services.sessions.register(Session(username: name, outbox: connection.outbox, delivery: delivery))
+            await connection.signIn(name, at: services, replaying: false)
         }
         let messages = (0..<2).map { _ in
             IncomingMessage(sender: "alice", messageID: UUID(), recipients: ["bob"], envelope: Data("sealed".utf8))
@@ -133,13 +123,7 @@ import Testing
             return nil
         })
         for (name, connection) in [("alice", alice), ("bob", bob)] {
-            let delivery = MailboxDelivery(
-                username: name, outbox: connection.outbox, loop: connection.channel.eventLoop,
-                store: scratch.store, pageSize: 100,
-                framing: .deliveries(maxFrameBytes: Wire.defaultMaxFrameBytes), metrics: services.metrics,
-                logger: Logger(label: "test"))
-            await delivery.replay()
-            services.sessions.register(Session(username: name, outbox: connection.outbox, delivery: delivery))
+            await connection.signIn(name, at: services, framing: .deliveries(maxFrameBytes: Wire.defaultMaxFrameBytes))
         }
         _ = try await (alice.written(), bob.written())
         let bobSession = try #require(services.sessions.session(for: "bob"))
@@ -197,6 +181,18 @@ struct TestConnection {
     static func make() async throws -> TestConnection {
         let channel = NIOAsyncTestingChannel()
         return TestConnection(channel: channel, writer: try await FrameWriter.make(for: channel))
+    }
+
+    /// Signs `name` in at `services` on this connection: its delivery runs on the connection's loop, as on a node, and
+    /// is registered as the user's session after its sign-in replay (with none, live pushes are held).
+    func signIn(
+        _ name: String, at services: NodeServices, framing: PushFraming = .deliverEach, replaying: Bool = true
+    ) async {
+        let delivery = MailboxDelivery(
+            username: name, outbox: outbox, loop: channel.eventLoop, store: services.store, pageSize: 100,
+            framing: framing, metrics: services.metrics, logger: Logger(label: "test"))
+        if replaying { await delivery.replay() }
+        services.sessions.register(Session(username: name, outbox: outbox, delivery: delivery))
     }
 
     /// Every frame written so far, in order.
