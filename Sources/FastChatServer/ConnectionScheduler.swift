@@ -39,7 +39,7 @@ final class ConnectionScheduler: Sendable {
 
     /// Runs a started connection's end, its last work.
     func end(_ job: @escaping Job) {
-        submit(.end(job))
+        _ = submit(.end(job))
     }
 
     /// No connection starts from now on unless one has yet to end: `run()` returns once none is left.
