@@ -30,7 +30,8 @@ struct AckTicket: Sendable {
 
 extension NodeServices {
     /// Answers a written batch of messages: routes every stored entry of the batch at once, then tells each sender.
-    func reportAccepted(_ reports: [AcceptReport]) async {
+    /// What needs a wait is returned, the senders' answers with it (they follow the routing).
+    func reportAccepted(_ reports: [AcceptReport]) -> ReportRemainder? {
         var stored: [MailboxEntry] = []
         for report in reports {
             if case .request(let request) = report.ticket { request.window.release() }
@@ -38,7 +39,7 @@ extension NodeServices {
         }
         // Routed before the ✓: a sender that moves to another node (a drain) and sends again must not have its next
         // message overtake this one on the way to a recipient on a third node.
-        await route(stored)
+        let routing = route(stored)
         var answers = OutboundBatch()
         for report in reports {
             guard case .request(let request) = report.ticket else { continue }
@@ -67,11 +68,20 @@ extension NodeServices {
                 answers.fail(requestID, on: outbox, ProtocolError(.unavailable, "The message could not be stored; send it again."))
             }
         }
-        answers.send()
+        guard let routing else {
+            answers.send()
+            return nil
+        }
+        return { [answers] in
+            await routing()
+            var answers = answers
+            answers.send()
+        }
     }
 
-    /// Answers a written batch of acknowledgements, then sends the receipts of the whole batch at once.
-    func reportAcknowledged(_ reports: [AckReport]) async {
+    /// Answers a written batch of acknowledgements, then sends the receipts of the whole batch at once (what of that
+    /// needs a wait is returned).
+    func reportAcknowledged(_ reports: [AckReport]) -> ReportRemainder? {
         var removed: [MailboxEntry] = []
         var answers = OutboundBatch()
         var forgotten: [(delivery: MailboxDelivery, job: MailboxDelivery.Job)] = []
@@ -92,6 +102,6 @@ extension NodeServices {
         }
         MailboxDelivery.onTheirLoops(forgotten)
         answers.send()
-        await sendReceipts(for: removed)
+        return sendReceipts(for: removed)
     }
 }

@@ -10,9 +10,11 @@ import Synchronization
 /// message, or an acknowledgement be confirmed. Reporting a whole batch at once lets the reporter route it in one
 /// go: one look-up per recipient and one forward per node for the batch, not for each of its messages.
 ///
-/// Reporting a batch (routing its entries, perhaps over a node link) runs beside the write of the next one, so the
-/// store is not idle while messages are delivered; the stage waits for one batch's reports before starting the
-/// next batch's, which keeps them in commit order and bounds what is held between the two.
+/// A batch is reported where it was written (for SQLite, the writer thread), as far as that needs no wait: handing
+/// pushes and answers to the event loops that own their connections is one hop per loop, and a pool thread woken for
+/// the report would be one more per batch. What must wait (a store read, a node link not made yet) is left to a task
+/// that runs beside the write of the next batch, so the store is not idle meanwhile; the next batch's report waits
+/// for it, which keeps reports in commit order and bounds what is held between the two.
 ///
 /// The queue is behind a mutex, not in an actor: a connection's event loop queues a request without suspending
 /// (`submitNow`), and only the commit loop ever waits on it.
@@ -20,8 +22,9 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     /// Writes one batch in one transaction, returning one outcome per item, in order.
     typealias Write = @Sendable ([Item]) async throws -> [Outcome]
     typealias Report = CommitReport<Item, Outcome, Ticket>
-    /// Answers a written (or failed) batch, its reports in submission order.
-    typealias Reporter = @Sendable ([Report]) async -> Void
+    /// Answers a written (or failed) batch, its reports in submission order, as far as it can without waiting;
+    /// returns what is left (nil: nothing).
+    typealias Reporter = @Sendable ([Report]) -> ReportRemainder?
 
     private struct Pending: Sendable {
         var item: Item
@@ -49,7 +52,8 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     /// Submitters wait for room beyond this many queued rows, so a flood of requests backs up into the
     /// connections that send them (which are then not read) instead of into memory.
     private let maxQueued: Int
-    /// Where the loop runs, writes included (the store's `batchWriteExecutor`); reports run on the global executor.
+    /// Where the loop runs, writes and reports included (the store's `batchWriteExecutor`); what is left of a report
+    /// runs on the global executor.
     private let executor: (any TaskExecutor)?
     private let queue = Mutex(Queue())
 
@@ -117,14 +121,18 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
     func run(reporting report: @escaping Reporter) async {
         await withTaskExecutorPreference(executor) {
             await withTaskGroup(of: Void.self) { reporting in
-                var reportsUnderWay = false
+                var remainderUnderWay = false
                 while let batch = await nextBatch() {
                     let results = await commit(batch)
-                    if reportsUnderWay { await reporting.next() }
+                    // The last batch's remainder first: reports go out in commit order.
+                    if remainderUnderWay { await reporting.next() }
                     let reports = zip(batch, results).map { Report(item: $0.item, ticket: $0.ticket, result: $1) }
-                    // Not on the loop's executor: a store's writer thread must be free for the next batch.
-                    reporting.addTask(executorPreference: globalConcurrentExecutor) { await report(reports) }
-                    reportsUnderWay = true
+                    remainderUnderWay = false
+                    if let remainder = report(reports) {
+                        // Not on the loop's executor: a store's writer thread must be free for the next batch.
+                        reporting.addTask(executorPreference: globalConcurrentExecutor) { await remainder() }
+                        remainderUnderWay = true
+                    }
                 }
             }
         }
@@ -173,6 +181,10 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
         }
     }
 }
+
+/// What a commit report could not do without waiting (a store read, a node link not made yet): it runs off the
+/// commit stage's thread, beside the next batch's write.
+typealias ReportRemainder = @Sendable () async -> Void
 
 /// One submitted item's outcome, with what its submitter handed in to be answered by (`Ticket`).
 struct CommitReport<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Sendable {

@@ -73,8 +73,9 @@ extension MailboxWriter {
 }
 
 extension NodeServices {
-    /// Answers a written batch: its messages' reports and its acknowledgements', each kind in submission order.
-    func reportCommitted(_ reports: [MailboxWriter.Report]) async {
+    /// Answers a written batch: its messages' reports and its acknowledgements', each kind in submission order. What
+    /// of that needs a wait is returned, both kinds' to run side by side.
+    func reportCommitted(_ reports: [MailboxWriter.Report]) -> ReportRemainder? {
         var (accepts, acks) = ([AcceptReport](), [AckReport]())
         for report in reports {
             switch report.item {
@@ -90,14 +91,14 @@ extension NodeServices {
                 }))
             }
         }
-        switch (accepts.isEmpty, acks.isEmpty) {
-        case (true, true): return
-        case (false, true): await reportAccepted(accepts)
-        case (true, false): await reportAcknowledged(acks)
-        default:
-            async let accepted: Void = reportAccepted(accepts)
-            await reportAcknowledged(acks)
-            await accepted
+        let remainders = [
+            accepts.isEmpty ? nil : reportAccepted(accepts), acks.isEmpty ? nil : reportAcknowledged(acks),
+        ].compactMap { $0 }
+        guard remainders.count > 1 else { return remainders.first }
+        return {
+            await withDiscardingTaskGroup { group in
+                for remainder in remainders { group.addTask { await remainder() } }
+            }
         }
     }
 

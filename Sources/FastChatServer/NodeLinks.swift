@@ -90,11 +90,15 @@ actor NodeLinks {
     /// flight does: its peer is then asked to replay to everyone (`dropped`).
     @discardableResult
     nonisolated func forward(_ forward: Fastchat_V1_Forward, to node: String) async -> Bool {
-        if let link = current.withLock({ $0[node] }) {
-            send(forward, over: link)
-            return true
-        }
+        if forwardNow(forward, to: node) { return true }
         return await forwardOrRemember(forward, to: node)
+    }
+
+    /// `forward` if a link to `node` is there now; false, with nothing sent or remembered, if not.
+    nonisolated func forwardNow(_ forward: Fastchat_V1_Forward, to node: String) -> Bool {
+        guard let link = current.withLock({ $0[node] }) else { return false }
+        send(forward, over: link)
+        return true
     }
 
     /// With no link a moment ago: one may have been made since; else the recipients are remembered for the next.

@@ -55,22 +55,45 @@ final class NodeServices: Sendable {
     }
 
     /// Pushes freshly stored entries to their recipients: directly if they are signed in here, over the node link
-    /// if they are signed in on another node. Called in commit order.
-    func route(_ entries: [MailboxEntry]) async {
+    /// if they are signed in on another node. Called in commit order, on the commit stage's thread: it does what needs
+    /// no wait and returns the rest (a store read for users it does not know, a link not made yet), to run before
+    /// anything routed later.
+    func route(_ entries: [MailboxEntry]) -> ReportRemainder? {
         let elsewhere = pushToThoseHere(entries)
-        guard !elsewhere.isEmpty else { return }
-        let nodes = await presence.nodes(of: Set(elsewhere.map(\.recipient)))
-        var remote: [String: [MailboxEntry]] = [:]
-        for entry in elsewhere {
-            guard let node = nodes[entry.recipient] else { continue }
-            remote[node, default: []].append(entry)
+        guard !elsewhere.isEmpty else { return nil }
+        let recipients = Set(elsewhere.map(\.recipient))
+        guard let nodes = presence.knownNodes(of: recipients) else {
+            return { await self.forward(elsewhere, by: self.presence.nodes(of: recipients)) }
         }
-        for (node, entries) in remote {
-            let forward = Fastchat_V1_Forward.with { $0.entries = entries.map(ForwardedEntry.init) }
-            if await !links.forward(forward, to: node) {
-                await route(entries, around: node)
-            }
+        var unsent: [String: [MailboxEntry]] = [:]
+        for (node, entries) in Self.byNode(elsewhere, of: \.recipient, in: nodes)
+        where !links.forwardNow(.with { $0.entries = entries.map(ForwardedEntry.init) }, to: node) {
+            unsent[node] = entries
         }
+        guard !unsent.isEmpty else { return nil }
+        return { [unsent] in for (node, entries) in unsent { await self.forward(entries, to: node) } }
+    }
+
+    private func forward(_ entries: [MailboxEntry], by nodes: [String: String]) async {
+        for (node, entries) in Self.byNode(entries, of: \.recipient, in: nodes) { await forward(entries, to: node) }
+    }
+
+    private func forward(_ entries: [MailboxEntry], to node: String) async {
+        if await !links.forward(.with { $0.entries = entries.map(ForwardedEntry.init) }, to: node) {
+            await route(entries, around: node)
+        }
+    }
+
+    /// `items` by the node of their `user`, in order; those whose user has none are left out.
+    private static func byNode<Item>(
+        _ items: [Item], of user: (Item) -> String, in nodes: [String: String]
+    ) -> [String: [Item]] {
+        var byNode: [String: [Item]] = [:]
+        for item in items {
+            guard let node = nodes[user(item)] else { continue }
+            byNode[node, default: []].append(item)
+        }
+        return byNode
     }
 
     /// Pushes those of `entries` whose recipients are signed in here, one push per recipient with their entries in
@@ -140,12 +163,12 @@ final class NodeServices: Sendable {
     }
 
     /// Tells each sender (wherever they are signed in) that the recipient has their message: one frame per sender
-    /// here, one forward per other node.
-    func sendReceipts(for removed: [MailboxEntry]) async {
+    /// here, one forward per other node. As `route`, it does what needs no wait and returns the rest.
+    func sendReceipts(for removed: [MailboxEntry]) -> ReportRemainder? {
         let removed = removed.filter { $0.sender != Notices.sender }
-        guard !removed.isEmpty else { return }
+        guard !removed.isEmpty else { return nil }
         let here = sessions.sessions(for: Set(removed.map(\.sender)))
-        var elsewhere: [(to: String, receipt: Fastchat_V1_Receipt)] = []
+        var elsewhere: [Fastchat_V1_ForwardedReceipt] = []
         var receipts = OutboundBatch()
         for entry in removed {
             var receipt = Fastchat_V1_Receipt()
@@ -154,19 +177,30 @@ final class NodeServices: Sendable {
             if let session = here[entry.sender] {
                 receipts.send(Frame(.receipt(receipt)), to: session.outbox)
             } else {
-                elsewhere.append((entry.sender, receipt))
+                elsewhere.append(.with { $0.to = entry.sender; $0.receipt = receipt })
             }
         }
         receipts.send()
-        guard !elsewhere.isEmpty else { return }
-        let nodes = await presence.nodes(of: Set(elsewhere.map(\.to)))
-        var remote: [String: Fastchat_V1_Forward] = [:]
-        for (to, receipt) in elsewhere {
-            guard let node = nodes[to] else { continue }
-            remote[node, default: .init()].receipts.append(.with { $0.to = to; $0.receipt = receipt })
+        guard !elsewhere.isEmpty else { return nil }
+        let senders = Set(elsewhere.map(\.to))
+        guard let nodes = presence.knownNodes(of: senders) else {
+            return { [elsewhere] in await self.forward(elsewhere, by: self.presence.nodes(of: senders)) }
         }
-        for (node, forward) in remote {
-            await links.forward(forward, to: node)
+        var unsent: [String: [Fastchat_V1_ForwardedReceipt]] = [:]
+        for (node, receipts) in Self.byNode(elsewhere, of: \.to, in: nodes)
+        where !links.forwardNow(.with { $0.receipts = receipts }, to: node) {
+            unsent[node] = receipts
+        }
+        guard !unsent.isEmpty else { return nil }
+        return { [unsent] in
+            for (node, receipts) in unsent { await self.links.forward(.with { $0.receipts = receipts }, to: node) }
+        }
+    }
+
+    /// Receipts are not stored: one for a node with no link is dropped, as one for a sender who is offline.
+    private func forward(_ receipts: [Fastchat_V1_ForwardedReceipt], by nodes: [String: String]) async {
+        for (node, receipts) in Self.byNode(receipts, of: \.to, in: nodes) {
+            await links.forward(.with { $0.receipts = receipts }, to: node)
         }
     }
 

@@ -2,7 +2,7 @@ import FastChatProtocol
 
 /// Replies and pushes for many connections, gathered while a batch is reported and sent together at its end
 /// (`FrameWriter.send(_:)`): one hop to each event loop for the batch, not one per frame.
-struct OutboundBatch {
+struct OutboundBatch: Sendable {
     private var frames: [(writer: FrameWriter, frame: Frame)] = []
 
     mutating func send(_ frame: Frame, to outbox: Outbox) {

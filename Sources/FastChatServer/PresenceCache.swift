@@ -38,18 +38,7 @@ final class PresenceCache: Sendable {
     /// and one store read for the rest.
     func nodes(of usernames: Set<String>) async -> [String: String] {
         let now = ContinuousClock.now
-        let (cached, unknown) = state.withLock { state -> ([String: String], Set<String>) in
-            var found: [String: String] = [:]
-            var unknown: Set<String> = []
-            for username in usernames {
-                if let entry = state.known[username], entry.until > now {
-                    found[username] = entry.node
-                } else {
-                    unknown.insert(username)
-                }
-            }
-            return (found, unknown)
-        }
+        let (cached, unknown) = known(usernames, at: now)
         guard !unknown.isEmpty else { return cached }
         var found = cached
         let stored = (try? await store.sessionNodes(of: unknown)) ?? [:]
@@ -66,6 +55,27 @@ final class PresenceCache: Sendable {
             }
         }
         return found
+    }
+
+    /// `nodes(of:)` when it needs no store read: nil if any of `usernames` is not known.
+    func knownNodes(of usernames: Set<String>) -> [String: String]? {
+        let (found, unknown) = known(usernames, at: .now)
+        return unknown.isEmpty ? found : nil
+    }
+
+    private func known(_ usernames: Set<String>, at now: ContinuousClock.Instant) -> (found: [String: String], unknown: Set<String>) {
+        state.withLock { state in
+            var found: [String: String] = [:]
+            var unknown: Set<String> = []
+            for username in usernames {
+                if let entry = state.known[username], entry.until > now {
+                    found[username] = entry.node
+                } else {
+                    unknown.insert(username)
+                }
+            }
+            return (found, unknown)
+        }
     }
 
     /// The nodes the registry says are draining (read with every heartbeat): what was known to point at them is

@@ -3,7 +3,6 @@ import FastChatProtocol
 import FastChatStore
 import Foundation
 import Logging
-import Metrics
 import NIOEmbedded
 import Testing
 
@@ -13,7 +12,7 @@ import Testing
     @Test func aBatchGoesToEachRecipientInOnePushBeforeItsSendersAreAnswered() async throws {
         let scratch = try ScratchStore()
         defer { scratch.remove() }
-        let services = try Self.services(scratch.store)
+        let services = try NodeServices.forTesting(scratch.store)
         // Bob sends to himself, so that one connection shows the order of the push and the answers.
         let bob = try await TestConnection.make()
         await bob.signIn("bob", at: services, framing: .deliveries(maxFrameBytes: Wire.defaultMaxFrameBytes))
@@ -31,7 +30,7 @@ import Testing
         reports.append(.init(item: unstored, ticket: Self.ticket(4, unstored, bob, window), result: .failure(StoreError.cannotOpen("down"))))
         for _ in reports { await window.acquire() }
 
-        await services.reportAccepted(reports)
+        #expect(services.reportAccepted(reports) == nil, "everyone is here: nothing is left for later")
 
         let frames = try await bob.written()
         guard frames.count == 6, case .synced = frames[0].body, case .deliveries(let deliveries) = frames[1].body else {
@@ -60,7 +59,7 @@ import Testing
     @Test func aBatchOfAcknowledgementsSendsEveryReceipt() async throws {
         let scratch = try ScratchStore()
         defer { scratch.remove() }
-        let services = try Self.services(scratch.store)
+        let services = try NodeServices.forTesting(scratch.store)
         let alice = try await TestConnection.make()
         let bob = try await TestConnection.make()
         for (name, connection) in [("alice", alice), ("bob", bob)] {
@@ -92,7 +91,7 @@ import Testing
             result: .failure(StoreError.cannotOpen("down"))))
         await window.acquire()
 
-        await services.reportAcknowledged(reports)
+        #expect(services.reportAcknowledged(reports) == nil, "everyone is here: nothing is left for later")
 
         let answers = try await bob.written()
         #expect(answers.map(\.requestID) == [1, 0])
@@ -114,7 +113,7 @@ import Testing
     @Test func messagesAndAcknowledgementsAreCommittedAndAnsweredTogether() async throws {
         let scratch = try ScratchStore()
         defer { scratch.remove() }
-        let services = try Self.services(scratch.store)
+        let services = try NodeServices.forTesting(scratch.store)
         let alice = try await TestConnection.make()
         let bob = try await TestConnection.make()
         let old = IncomingMessage(sender: "alice", messageID: UUID(), recipients: ["bob"], envelope: Data("old".utf8))
@@ -157,11 +156,6 @@ import Testing
         #expect(window.open == 0)
     }
 
-    private static func services(_ store: SQLiteStore) throws -> NodeServices {
-        try NodeServices(
-            configuration: ServerConfiguration(tls: nil), store: store, metrics: NodeMetrics(factory: NOOPMetricsHandler.instance),
-            logger: Logger(label: "test"))
-    }
 
     private static func ticket(
         _ requestID: UInt64, _ message: IncomingMessage, _ connection: TestConnection, _ window: RequestWindow

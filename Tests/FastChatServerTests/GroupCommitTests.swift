@@ -78,22 +78,54 @@ import Testing
         #expect(await stage.log.outcomes == [.committed(0), .committed(10)])
     }
 
-    /// A stage given an executor (a SQLite store's writer thread) writes there, and reports elsewhere, so that the
-    /// writer thread is free for the next batch while one is reported.
-    @Test func aStageWritesOnItsExecutorAndReportsElsewhere() async throws {
+    /// A stage given an executor (a SQLite store's writer thread) writes and reports there, and runs what a report
+    /// leaves elsewhere, so that the writer thread is free for the next batch meanwhile.
+    @Test func aStageWritesAndReportsOnItsExecutorAndLeavesTheRestElsewhere() async throws {
         let scratch = try ScratchStore()
         defer { scratch.remove() }
-        let threads = Mutex<[String]>([])
-        let stage = Stage(maxBatchSize: 8, executor: scratch.store.batchWriteExecutor) { _ in
-            threads.withLock { $0.append(SQLiteStore.onWriterThread ? "write on writer" : "write elsewhere") }
+        let notes = Notes()
+        @Sendable func note(_ what: String) {
+            notes.add(what + (SQLiteStore.onWriterThread ? " on writer" : " elsewhere"))
         }
-        await stage.running {
-            await stage.submit(1) {
-                threads.withLock { $0.append(SQLiteStore.onWriterThread ? "report on writer" : "report elsewhere") }
-            }
+        let stage = Stage(maxBatchSize: 8, executor: scratch.store.batchWriteExecutor) { _ in note("write") }
+        await stage.running(reportingAtOnce: { note("report") }) {
+            await stage.submit(1) { note("remainder") }
         }
         #expect(await stage.log.outcomes == [.committed(10)])
-        #expect(threads.withLock { $0 } == ["write on writer", "report elsewhere"])
+        #expect(notes.all == ["write on writer", "report on writer", "remainder elsewhere"])
+    }
+
+    /// A report that leaves nothing for later still waits for what the batch before it left: reports keep commit
+    /// order.
+    @Test func aReportFollowsWhatTheLastOneLeft() async {
+        let stage = Stage(maxBatchSize: 8)
+        let order = Notes()
+        let remainder = Gate()
+        await remainder.close()
+        let commit = stage.commit
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await commit.run { reports in
+                    let items = reports.map(\.item)
+                    guard items != [0] else {
+                        return {
+                            await remainder.pass()
+                            order.add("remainder of \(items)")
+                        }
+                    }
+                    order.add("report of \(items)")
+                    return nil
+                }
+            }
+            await stage.submit(0)
+            await remainder.waitUntilSomeoneWaits()
+            await stage.submit(1)
+            await stage.log.waitUntilWritten(batches: 2)
+            #expect(order.all.isEmpty, "[1] waits for what [0] left")
+            await remainder.open()
+            commit.finish()
+        }
+        #expect(order.all == ["remainder of [0]", "report of [1]"])
     }
 
     /// Once finished, the stage writes and reports what was queued, then refuses anything new (with no report).
@@ -107,6 +139,15 @@ import Testing
 }
 
 private struct Refused: Error {}
+
+/// What happened, in order, noted from any thread.
+private final class Notes: Sendable {
+    private let notes = Mutex<[String]>([])
+
+    func add(_ note: String) { notes.withLock { $0.append(note) } }
+
+    var all: [String] { notes.withLock { $0 } }
+}
 
 private enum Outcome: Equatable {
     case committed(Int)
@@ -166,13 +207,15 @@ private struct Stage {
         }
     }
 
-    /// Runs the stage around `body`; returns once everything submitted in it is written and reported.
-    func running(_ body: () async -> Void) async {
+    /// Runs the stage around `body`; returns once everything submitted in it is written and reported. Each batch's
+    /// report runs `reportingAtOnce` and leaves the answers for later.
+    func running(reportingAtOnce: @escaping @Sendable () -> Void = {}, _ body: () async -> Void) async {
         let commit = self.commit
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await commit.run { reports in
-                    for report in reports { await report.ticket(report.result) }
+                    reportingAtOnce()
+                    return { for report in reports { await report.ticket(report.result) } }
                 }
             }
             await body()

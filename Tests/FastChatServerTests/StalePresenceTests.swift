@@ -2,8 +2,6 @@ import FastChatProtocol
 @testable import FastChatServer
 import FastChatStore
 import Foundation
-import Logging
-import Metrics
 import Testing
 
 /// Routing when presence is stale: a node forwards to where its cache last saw the user, the node there finds them
@@ -13,7 +11,7 @@ import Testing
     @Test func aNodeToldThatAUserIsNotThereForgetsWhereItSawThem() async throws {
         let scratch = try ScratchStore()
         defer { scratch.remove() }
-        let services = try Self.services(scratch.store)
+        let services = try NodeServices.forTesting(scratch.store)
         try await scratch.store.openSession(username: "bob", node: "n1")
         #expect(await services.presence.nodes(of: ["bob"]) == ["bob": "n1"])
         try await scratch.store.closeSession(username: "bob", node: "n1")
@@ -28,11 +26,8 @@ import Testing
     @Test func aForwardForUsersWhoLeftIsAnsweredWithTheirNames() async throws {
         let scratch = try ScratchStore()
         defer { scratch.remove() }
-        let services = try Self.services(scratch.store)
-        try await withRecordingPeer { port, events in
-            let peer = NodeRecord(
-                name: "peer", address: "127.0.0.1:\(port)", pid: 1, connections: 1, startedAt: Date(), heartbeatAt: Date())
-            await services.links.update(liveNodes: [peer])
+        let services = try NodeServices.forTesting(scratch.store)
+        try await withLinkedPeer(of: services) { events in
             var forward = Fastchat_V1_Forward()
             forward.entries = [.with {
                 $0.recipient = "bob"; $0.seq = 7; $0.sender = "alice"; $0.messageID = UUID().bytes; $0.item = Data("x".utf8)
@@ -54,13 +49,6 @@ import Testing
             }
             #expect(answer.notHere == ["bob", "carol"])
             #expect(answer.entries.isEmpty && answer.receipts.isEmpty)
-            await services.links.closeAll()
         }
-    }
-
-    private static func services(_ store: SQLiteStore) throws -> NodeServices {
-        try NodeServices(
-            configuration: ServerConfiguration(nodeName: "here", tls: nil), store: store,
-            metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test"))
     }
 }

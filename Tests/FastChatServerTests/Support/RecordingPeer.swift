@@ -1,4 +1,7 @@
 import FastChatProtocol
+@testable import FastChatServer
+import FastChatStore
+import Foundation
 import NIOCore
 import NIOPosix
 import Testing
@@ -33,5 +36,17 @@ func withRecordingPeer(_ body: (Int, AsyncStream<PeerEvent>) async throws -> Voi
         }
         try await body(port, events)
         try await server.channel.close()
+    }
+}
+
+/// Runs `body` with `services` linked to a recording peer, a live node named "peer", and what the peer reads; closes
+/// the links after.
+func withLinkedPeer(of services: NodeServices, _ body: (AsyncStream<PeerEvent>) async throws -> Void) async throws {
+    try await withRecordingPeer { port, events in
+        let peer = NodeRecord(
+            name: "peer", address: "127.0.0.1:\(port)", pid: 1, connections: 1, startedAt: Date(), heartbeatAt: Date())
+        await services.links.update(liveNodes: [peer])
+        try await body(events)
+        await services.links.closeAll()
     }
 }
