@@ -10,11 +10,12 @@ import Synchronization
 /// message, or an acknowledgement be confirmed. Reporting a whole batch at once lets the reporter route it in one
 /// go: one look-up per recipient and one forward per node for the batch, not for each of its messages.
 ///
-/// A batch is reported where it was written (for SQLite, the writer thread), as far as that needs no wait: handing
-/// pushes and answers to the event loops that own their connections is one hop per loop, and a pool thread woken for
-/// the report would be one more per batch. What must wait (a store read, a node link not made yet) is left to a task
-/// that runs beside the write of the next batch, so the store is not idle meanwhile; the next batch's report waits
-/// for it, which keeps reports in commit order and bounds what is held between the two.
+/// When no batch is waiting, a batch is reported where it was written (for SQLite, the writer thread), as far as
+/// that needs no wait: handing pushes and answers to the event loops that own their connections is one hop per loop,
+/// and a pool thread woken for the report would be one more per batch, which is most of a message's cost at low
+/// rates. What must wait (a store read, a node link not made yet), or the whole report when the next batch is already
+/// queued, goes to a task that runs beside the next write, so the store is not idle meanwhile; the next batch's
+/// report waits for it, which keeps reports in commit order and bounds what is held between the two.
 ///
 /// The queue is behind a mutex, not in an actor: a connection's event loop queues a request without suspending
 /// (`submitNow`), and only the commit loop ever waits on it.
@@ -127,15 +128,24 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
                     // The last batch's remainder first: reports go out in commit order.
                     if remainderUnderWay { await reporting.next() }
                     let reports = zip(batch, results).map { Report(item: $0.item, ticket: $0.ticket, result: $1) }
-                    remainderUnderWay = false
-                    if let remainder = report(reports) {
-                        // Not on the loop's executor: a store's writer thread must be free for the next batch.
+                    // With the next batch waiting, the whole report goes off this thread, as the remainder does: a
+                    // store's writer thread must be free for it.
+                    if nextBatchWaiting {
+                        reporting.addTask(executorPreference: globalConcurrentExecutor) { await report(reports)?() }
+                        remainderUnderWay = true
+                    } else if let remainder = report(reports) {
                         reporting.addTask(executorPreference: globalConcurrentExecutor) { await remainder() }
                         remainderUnderWay = true
+                    } else {
+                        remainderUnderWay = false
                     }
                 }
             }
         }
+    }
+
+    private var nextBatchWaiting: Bool {
+        queue.withLock { !$0.pending.isEmpty }
     }
 
     private func nextBatch() async -> [Pending]? {

@@ -95,6 +95,22 @@ import Testing
         #expect(notes.all == ["write on writer", "report on writer", "remainder elsewhere"])
     }
 
+    /// With the next batch already waiting, a batch is reported off the stage's executor, whole, so that the next
+    /// write starts at once.
+    @Test func withTheNextBatchWaitingAReportRunsElsewhere() async throws {
+        let scratch = try ScratchStore()
+        defer { scratch.remove() }
+        let notes = Notes()
+        let stage = Stage(maxBatchSize: 8, executor: scratch.store.batchWriteExecutor)
+        await stage.running(reportingAtOnce: {
+            notes.add(SQLiteStore.onWriterThread ? "report on writer" : "report elsewhere")
+        }) {
+            await stage.submitBehindAHeldCommit(1...1)
+        }
+        #expect(await stage.log.batches == [[0], [1]])
+        #expect(notes.all == ["report elsewhere", "report on writer"], "[1] was waiting when [0] was reported; nothing was then")
+    }
+
     /// A report that leaves nothing for later still waits for what the batch before it left: reports keep commit
     /// order.
     @Test func aReportFollowsWhatTheLastOneLeft() async {
