@@ -128,16 +128,13 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable, Ticket: Sendable>: Se
                     // The last batch's remainder first: reports go out in commit order.
                     if remainderUnderWay { await reporting.next() }
                     let reports = zip(batch, results).map { Report(item: $0.item, ticket: $0.ticket, result: $1) }
-                    // With the next batch waiting, the whole report goes off this thread, as the remainder does: a
-                    // store's writer thread must be free for it.
-                    if nextBatchWaiting {
-                        reporting.addTask(executorPreference: globalConcurrentExecutor) { await report(reports)?() }
-                        remainderUnderWay = true
-                    } else if let remainder = report(reports) {
+                    // With the next batch waiting, the whole report goes off this thread, as a remainder does: a
+                    // store's writer thread must be free for that batch.
+                    let remainder: ReportRemainder? =
+                        nextBatchWaiting ? { @Sendable in await report(reports)?() } : report(reports)
+                    remainderUnderWay = remainder != nil
+                    if let remainder {
                         reporting.addTask(executorPreference: globalConcurrentExecutor) { await remainder() }
-                        remainderUnderWay = true
-                    } else {
-                        remainderUnderWay = false
                     }
                 }
             }

@@ -61,39 +61,9 @@ final class NodeServices: Sendable {
     func route(_ entries: [MailboxEntry]) -> ReportRemainder? {
         let elsewhere = pushToThoseHere(entries)
         guard !elsewhere.isEmpty else { return nil }
-        let recipients = Set(elsewhere.map(\.recipient))
-        guard let nodes = presence.knownNodes(of: recipients) else {
-            return { await self.forward(elsewhere, by: self.presence.nodes(of: recipients)) }
-        }
-        var unsent: [String: [MailboxEntry]] = [:]
-        for (node, entries) in Self.byNode(elsewhere, of: \.recipient, in: nodes)
-        where !links.forwardNow(.with { $0.entries = entries.map(ForwardedEntry.init) }, to: node) {
-            unsent[node] = entries
-        }
-        guard !unsent.isEmpty else { return nil }
-        return { [unsent] in for (node, entries) in unsent { await self.forward(entries, to: node) } }
-    }
-
-    private func forward(_ entries: [MailboxEntry], by nodes: [String: String]) async {
-        for (node, entries) in Self.byNode(entries, of: \.recipient, in: nodes) { await forward(entries, to: node) }
-    }
-
-    private func forward(_ entries: [MailboxEntry], to node: String) async {
-        if await !links.forward(.with { $0.entries = entries.map(ForwardedEntry.init) }, to: node) {
-            await route(entries, around: node)
-        }
-    }
-
-    /// `items` by the node of their `user`, in order; those whose user has none are left out.
-    private static func byNode<Item>(
-        _ items: [Item], of user: (Item) -> String, in nodes: [String: String]
-    ) -> [String: [Item]] {
-        var byNode: [String: [Item]] = [:]
-        for item in items {
-            guard let node = nodes[user(item)] else { continue }
-            byNode[node, default: []].append(item)
-        }
-        return byNode
+        return forwardNow(
+            elsewhere, of: \.recipient, as: { entries in .with { $0.entries = entries.map(ForwardedEntry.init) } },
+            ifUnreachable: { entries, node in await self.route(entries, around: node) })
     }
 
     /// Pushes those of `entries` whose recipients are signed in here, one push per recipient with their entries in
@@ -182,26 +152,9 @@ final class NodeServices: Sendable {
         }
         receipts.send()
         guard !elsewhere.isEmpty else { return nil }
-        let senders = Set(elsewhere.map(\.to))
-        guard let nodes = presence.knownNodes(of: senders) else {
-            return { [elsewhere] in await self.forward(elsewhere, by: self.presence.nodes(of: senders)) }
-        }
-        var unsent: [String: [Fastchat_V1_ForwardedReceipt]] = [:]
-        for (node, receipts) in Self.byNode(elsewhere, of: \.to, in: nodes)
-        where !links.forwardNow(.with { $0.receipts = receipts }, to: node) {
-            unsent[node] = receipts
-        }
-        guard !unsent.isEmpty else { return nil }
-        return { [unsent] in
-            for (node, receipts) in unsent { await self.links.forward(.with { $0.receipts = receipts }, to: node) }
-        }
-    }
-
-    /// Receipts are not stored: one for a node with no link is dropped, as one for a sender who is offline.
-    private func forward(_ receipts: [Fastchat_V1_ForwardedReceipt], by nodes: [String: String]) async {
-        for (node, receipts) in Self.byNode(receipts, of: \.to, in: nodes) {
-            await links.forward(.with { $0.receipts = receipts }, to: node)
-        }
+        // Receipts are not stored: one for a node with no link is dropped, as one for a sender who is offline.
+        return forwardNow(
+            elsewhere, of: \.to, as: { receipts in .with { $0.receipts = receipts } }, ifUnreachable: { _, _ in })
     }
 
     /// What `deliverForwarded` does, when it needs no wait: every entry and receipt of `forward` is for a user signed

@@ -63,7 +63,9 @@ final class PresenceCache: Sendable {
         return unknown.isEmpty ? found : nil
     }
 
-    private func known(_ usernames: Set<String>, at now: ContinuousClock.Instant) -> (found: [String: String], unknown: Set<String>) {
+    private func known(
+        _ usernames: Set<String>, at now: ContinuousClock.Instant
+    ) -> (found: [String: String], unknown: Set<String>) {
         state.withLock { state in
             var found: [String: String] = [:]
             var unknown: Set<String> = []
