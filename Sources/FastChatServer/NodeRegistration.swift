@@ -27,7 +27,7 @@ struct NodeRegistration: Sendable {
     }
 
     /// Runs until cancelled, on a thread of its own (a `ThreadExecutor`). A failing store only costs heartbeats:
-    /// the loop logs and tries again. Expired images and forgotten uploads are swept about once a minute.
+    /// the loop logs and tries again. Beside the heartbeats, the store is swept (`StoreSweep`).
     func run() async {
         // Message work fills the cooperative pool on a saturated node; a heartbeat queued behind it would arrive
         // late, and the other nodes would take a busy node for dead (clearing its sessions).
@@ -49,7 +49,7 @@ struct NodeRegistration: Sendable {
                     await services.links.update(liveNodes: live)
                 }
             }
-            var lastSweep = ContinuousClock.now - .seconds(60)
+            group.addTask { await StoreSweep(services: services).run() }
             var rate = MessageRate()
             while !Task.isCancelled {
                 let perSecond = rate.add(services.metrics.figures.messagesAccepted, at: .now)
@@ -66,10 +66,6 @@ struct NodeRegistration: Sendable {
                         // Not awaited here: replaying thousands of mailboxes must not delay the next heartbeat.
                         group.addTask { await services.resync(nil, restored: true) }
                     }
-                    if ContinuousClock.now - lastSweep >= .seconds(60) {
-                        lastSweep = .now
-                        try await sweepBlobs()
-                    }
                 } catch {
                     services.metrics.storeErrors.increment()
                     services.logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
@@ -85,17 +81,6 @@ struct NodeRegistration: Sendable {
         case registered
         /// Another node had taken this one for dead: its users may have missed entries meanwhile.
         case registeredAgain
-    }
-
-    private func sweepBlobs() async throws {
-        guard let blobs = services.blobs else { return }
-        let now = Date()
-        let expired = try await blobs.deleteBlobs(createdBefore: now.addingTimeInterval(-configuration.imageTimeToLive.seconds))
-        let forgotten = try await blobs.deleteUnreferencedBlobs(
-            createdBefore: now.addingTimeInterval(-configuration.unreferencedUploadTimeToLive.seconds))
-        if expired + forgotten > 0 {
-            services.logger.info("Swept images", metadata: ["expired": "\(expired)", "unreferenced": "\(forgotten)"])
-        }
     }
 
     /// One heartbeat, with the node's load; answers the nodes that are live as of it.

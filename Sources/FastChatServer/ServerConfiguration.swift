@@ -27,6 +27,11 @@ public struct ServerConfiguration: Sendable {
     public var imageTimeToLive: Duration
     /// How long an upload no message refers to is kept.
     public var unreferencedUploadTimeToLive: Duration
+    /// How long a message's id is remembered after it is accepted, so that a client's retry of it is a duplicate and
+    /// stored only once. Longer than any retry: clients resend what was not answered while they run.
+    public var duplicateCheckWindow: Duration
+    /// How often a node deletes what is due: expired images, forgotten uploads, ids past the duplicate-check window.
+    public var sweepInterval: Duration
     /// How often one address, and one account, may try a password proof (sign-up, sign-in, password change, group
     /// creation, join and password change).
     public var authLimits: AuthLimits
@@ -75,6 +80,8 @@ public struct ServerConfiguration: Sendable {
         maxImageBytes: Int = 25 << 20,
         imageTimeToLive: Duration = .seconds(7 * 24 * 3600),
         unreferencedUploadTimeToLive: Duration = .seconds(3600),
+        duplicateCheckWindow: Duration = .seconds(7 * 24 * 3600),
+        sweepInterval: Duration = .seconds(60),
         authLimits: AuthLimits = AuthLimits(),
         firstFrameTimeout: Duration = .seconds(10),
         idleTimeout: Duration? = .seconds(120),
@@ -102,6 +109,8 @@ public struct ServerConfiguration: Sendable {
         self.maxImageBytes = maxImageBytes
         self.imageTimeToLive = imageTimeToLive
         self.unreferencedUploadTimeToLive = unreferencedUploadTimeToLive
+        self.duplicateCheckWindow = duplicateCheckWindow
+        self.sweepInterval = sweepInterval
         self.authLimits = authLimits
         self.firstFrameTimeout = firstFrameTimeout
         self.idleTimeout = idleTimeout

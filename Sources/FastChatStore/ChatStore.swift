@@ -39,8 +39,8 @@ public protocol ChatStore: Sendable {
     /// Stores all messages in one transaction (group commit) and returns one outcome per message,
     /// in input order.
     ///
-    /// A message is accepted once per `(sender, messageID)`, forever: a repeat (in a later call, in
-    /// the same batch, or after the original was acknowledged) returns `.duplicate` and stores
+    /// A message is accepted once per `(sender, messageID)` until `forgetAcceptedMessages` forgets it: a repeat (in a
+    /// later call, in the same batch, or after the original was acknowledged) returns `.duplicate` and stores
     /// nothing. Otherwise each distinct recipient gets one mailbox entry.
     ///
     /// A new message whose `blobs` are not all complete uploads of its sender's is not accepted (`.missingImage`).
@@ -59,6 +59,10 @@ public protocol ChatStore: Sendable {
     func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry]
     /// Several acknowledgements at once (group commit of acks), one result per acknowledgement, in order.
     func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]]
+    /// Forgets, oldest first, at most `limit` of the messages accepted before `cutoff`, in one transaction, and returns
+    /// how many: from then on a repeat of one is accepted as new. The duplicate check only has to outlive a client's
+    /// retries, and what it remembers grows with every message; mailbox entries are left as they are.
+    func forgetAcceptedMessages(acceptedBefore cutoff: Date, limit: Int) async throws -> Int
     /// `acknowledge(acknowledgements)` then `accept(messages)`, in one transaction: a node's commit stage writes
     /// what its connections sent meanwhile, deletions and new entries together, with one commit. Acknowledgements
     /// go first, so the room they free in a mailbox counts for the messages of the same commit.

@@ -92,6 +92,15 @@ enum PostgresStatements {
         RETURNING sender, message_id
         """
 
+    /// Oldest first (`accepted_messages_on_accepted_at`), so a sweep that stops at its limit leaves the newest. Rows
+    /// another node's sweep holds are skipped, not waited for: that sweep deletes them.
+    static let forgetAcceptedMessages = """
+        DELETE FROM accepted_messages WHERE (sender, message_id) IN (
+            SELECT sender, message_id FROM accepted_messages WHERE accepted_at < $1
+            ORDER BY accepted_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING 1
+        """
+
     /// One row per array element, given seqs in the arrays' order (`ORDER BY ordinality` feeds the identity in that
     /// order), so the returned seqs, sorted, line up with the input.
     static let insertMailboxEntries = """

@@ -153,6 +153,13 @@ extension PostgresStore {
             .map(MailboxEntry.init(postgresRow:))
     }
 
+    public func forgetAcceptedMessages(acceptedBefore cutoff: Date, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        return try await run {
+            try await $0.count(PostgresStatements.forgetAcceptedMessages, [UnixMillis.from(cutoff), limit])
+        }
+    }
+
     /// Each entry to the first acknowledgement of the batch that named it; and every entry deleted.
     private static func delete(
         _ batch: [Acknowledgement], _ runner: PostgresRunner

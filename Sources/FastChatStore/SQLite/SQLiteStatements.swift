@@ -50,6 +50,12 @@ enum SQLiteStatements {
         ON CONFLICT (sender, message_id) DO NOTHING
         """
 
+    /// Oldest first (`accepted_messages_on_accepted_at`), so a sweep that stops at its limit leaves the newest.
+    static let forgetAcceptedMessages = """
+        DELETE FROM accepted_messages WHERE (sender, message_id) IN (
+            SELECT sender, message_id FROM accepted_messages WHERE accepted_at < ? ORDER BY accepted_at LIMIT ?)
+        """
+
     static let insertMailboxEntry = """
         INSERT INTO mailbox (recipient, sender, message_id, envelope, has_body, stored_at)
         VALUES (?, ?, ?, coalesce(?, x''), ?, ?)

@@ -16,6 +16,15 @@ extension SQLiteStore {
         }
     }
 
+    public func forgetAcceptedMessages(acceptedBefore cutoff: Date, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        return try await writeTransaction { db in
+            try db.cachedStatement(sql: SQLiteStatements.forgetAcceptedMessages)
+                .execute(arguments: [UnixMillis.from(cutoff), limit])
+            return db.changesCount
+        }
+    }
+
     // MARK: Acknowledgements
 
     /// One statement per acknowledgement and one per batch for the blobs they unlink.

@@ -95,6 +95,35 @@ extension ChatStoreContract {
         #expect(try await store.pending(for: "bob", afterSeq: 0, limit: 10).count == 2)
     }
 
+    static func forgottenMessagesAreNewAgain(_ context: ContractContext) async throws {
+        let store = try await context.open()
+        let older = Fixtures.message(from: "alice", to: ["bob"])
+        let newer = Fixtures.message(from: "carol", to: ["bob"])
+        let olderEntries = try await store.accept([older])[0].entries
+        // Accepted in a later millisecond than `older`, so "oldest first" has one answer.
+        let afterOlder = Date()
+        while Date() < afterOlder.addingTimeInterval(0.002) { await Task.yield() }
+        let newerEntries = try await store.accept([newer])[0].entries
+        let acceptedBoth = Date().addingTimeInterval(1)
+
+        #expect(try await store.forgetAcceptedMessages(acceptedBefore: afterOlder.addingTimeInterval(-60), limit: 10) == 0)
+        #expect(try await store.forgetAcceptedMessages(acceptedBefore: acceptedBoth, limit: 0) == 0)
+        #expect(try await store.accept([older, newer]) == [.duplicate, .duplicate], "nothing forgotten yet")
+
+        #expect(try await store.forgetAcceptedMessages(acceptedBefore: acceptedBoth, limit: 1) == 1)
+        #expect(try await store.accept([newer]) == [.duplicate], "the newer one is still remembered")
+        let again = try await store.accept([older])[0].entries
+        #expect(again.map(\.recipient) == ["bob"], "the oldest was forgotten: its repeat is new")
+        #expect(
+            try await store.pending(for: "bob", afterSeq: 0, limit: 10) == olderEntries + newerEntries + again,
+            "forgetting leaves the mailbox as it was")
+
+        // The repeat is remembered from its own acceptance; an acknowledged message is forgotten as well.
+        _ = try await store.acknowledge(recipient: "bob", seqs: newerEntries.map(\.seq))
+        #expect(try await store.forgetAcceptedMessages(acceptedBefore: Date().addingTimeInterval(1), limit: 10) == 2)
+        #expect(try await store.accept([newer]).map(\.entries.count) == [1])
+    }
+
     static func sameIDFromDifferentSenders(_ context: ContractContext) async throws {
         let store = try await context.open()
         let id = UUID()

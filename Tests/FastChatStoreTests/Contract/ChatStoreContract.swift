@@ -27,6 +27,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
     case duplicateStoresNothing
     case duplicateAfterAcknowledge
     case duplicateWithinOneBatch
+    case forgottenMessagesAreNewAgain
     case sameIDFromDifferentSenders
     case batchOf500
     case emptyBatchAndEmptyEnvelope
@@ -94,6 +95,7 @@ enum ChatStoreContract: String, CaseIterable, Sendable, CustomTestStringConverti
             case .duplicateStoresNothing: try await Self.duplicateStoresNothing(context)
             case .duplicateAfterAcknowledge: try await Self.duplicateAfterAcknowledge(context)
             case .duplicateWithinOneBatch: try await Self.duplicateWithinOneBatch(context)
+            case .forgottenMessagesAreNewAgain: try await Self.forgottenMessagesAreNewAgain(context)
             case .sameIDFromDifferentSenders: try await Self.sameIDFromDifferentSenders(context)
             case .batchOf500: try await Self.batchOf500(context)
             case .emptyBatchAndEmptyEnvelope: try await Self.emptyBatchAndEmptyEnvelope(context)
