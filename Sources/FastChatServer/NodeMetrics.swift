@@ -27,6 +27,9 @@ struct NodeMetrics: Sendable {
     let linkForwards: Counter
     let linkForwardFailures: Counter
     let storeErrors: Counter
+    let sweptExpiredImages: Counter
+    let sweptUnreferencedUploads: Counter
+    let sweptMessageIDs: Counter
     /// The figures the heartbeat reports too (`fastchat status`), which swift-metrics handlers cannot be read for.
     let figures = NodeFigures()
 
@@ -55,6 +58,9 @@ struct NodeMetrics: Sendable {
         linkForwards = counter("fastchat_link_forwards_total")
         linkForwardFailures = counter("fastchat_link_forward_failures_total")
         storeErrors = counter("fastchat_store_errors_total")
+        sweptExpiredImages = counter("fastchat_store_swept_total", [("what", "expired_images")])
+        sweptUnreferencedUploads = counter("fastchat_store_swept_total", [("what", "unreferenced_uploads")])
+        sweptMessageIDs = counter("fastchat_store_swept_total", [("what", "message_ids")])
     }
 
     /// A connection the node refused before serving it.

@@ -24,6 +24,9 @@ struct StoreSweep: Sendable {
         while !Task.isCancelled {
             do {
                 let swept = try await sweep(now: Date())
+                services.metrics.sweptExpiredImages.increment(by: swept.expiredImages)
+                services.metrics.sweptUnreferencedUploads.increment(by: swept.unreferencedUploads)
+                services.metrics.sweptMessageIDs.increment(by: swept.forgottenMessages)
                 if swept != Swept() {
                     services.logger.info("Swept the store", metadata: [
                         "expired_images": "\(swept.expiredImages)",

@@ -1,9 +1,11 @@
 import FastChatClient
+import FastChatMetrics
 import FastChatProtocol
 import Foundation
 @testable import FastChatServer
 import NIOCore
 import NIOPosix
+import Prometheus
 import Testing
 
 /// What a connection can make a node hold stays bounded: looked-up accounts, requests in flight.
@@ -84,6 +86,39 @@ import Testing
             return try await group.next()
         }
         #expect(third == true)
+    }
+
+    /// The duplicate check would otherwise keep a row per message forever (`StoreSweep`).
+    @Test(arguments: Backend.all)
+    func aRunningNodeForgetsIdsPastTheDuplicateCheckWindowAndKeepsTheMail(_ backend: Backend) async throws {
+        let registry = PrometheusCollectorRegistry()
+        try await withNode(on: backend, configure: {
+            $0.duplicateCheckWindow = .zero
+            $0.sweepInterval = .milliseconds(20)
+            $0.metricsFactory = PrometheusMetricsFactory.fastChat(registry: registry)
+        }) { node in
+            let alice = try await node.user("alice")
+            try await node.client(home: "bob").signUp(username: "bob", password: "pw")
+            var ids: [UUID] = []
+            for index in 0..<3 { ids.append(try await alice.send("note \(index)", to: "bob")) }
+            let sent = ids
+
+            @Sendable func swept() throws -> Double {
+                var text: [UInt8] = []
+                registry.emit(into: &text)
+                return try PrometheusText(String(decoding: text, as: UTF8.self))
+                    .value("fastchat_store_swept_total", ["what": "message_ids"]) ?? 0
+            }
+            let forgotten = try await within(patience, "the sweep forgets every accepted id") {
+                while try swept() < Double(sent.count) { try await Task.sleep(for: .milliseconds(20)) }
+                return try swept()
+            }
+            #expect(forgotten == Double(sent.count))
+            #expect(try await node.database.count("SELECT COUNT(*) FROM accepted_messages") == 0)
+            let bob = node.client(home: "bob")
+            try await bob.signIn(username: "bob", password: "pw")
+            #expect(try await bob.pendingMessages().map(\.id) == sent, "the mail itself stays until it is read")
+        }
     }
 }
 
