@@ -90,9 +90,9 @@ extension ChatClient {
                 await open(delivery)
             }
         case .receipt(let receipt):
-            if let id = UUID(bytes: receipt.messageID) {
-                eventContinuation.yield(.delivered(messageID: id, recipient: receipt.recipient))
-            }
+            delivered(receipt)
+        case .receipts(let receipts):
+            for receipt in receipts.receipts { delivered(receipt) }
         case .synced(let synced):
             // A count from the node, only reported: clamped, since a conversion that traps would let any
             // node (or whatever answers in its place) crash the client.
@@ -103,6 +103,12 @@ extension ChatClient {
             options.logger.warning("The server reported: \(error.message)")
         default:
             break
+        }
+    }
+
+    private func delivered(_ receipt: Fastchat_V1_Receipt) {
+        if let id = UUID(bytes: receipt.messageID) {
+            eventContinuation.yield(.delivered(messageID: id, recipient: receipt.recipient))
         }
     }
 

@@ -404,6 +404,15 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     set {body = .deliveries(newValue)}
   }
 
+  /// version 4: instead of Receipt
+  public var receipts: Fastchat_V1_Receipts {
+    get {
+      if case .receipts(let v)? = body {return v}
+      return Fastchat_V1_Receipts()
+    }
+    set {body = .receipts(newValue)}
+  }
+
   public var createGroup: Fastchat_V1_CreateGroup {
     get {
       if case .createGroup(let v)? = body {return v}
@@ -570,6 +579,8 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     case synced(Fastchat_V1_Synced)
     /// version 2: instead of Deliver
     case deliveries(Fastchat_V1_Deliveries)
+    /// version 4: instead of Receipt
+    case receipts(Fastchat_V1_Receipts)
     case createGroup(Fastchat_V1_CreateGroup)
     case getGroupAuthParams(Fastchat_V1_GetGroupAuthParams)
     case joinGroup(Fastchat_V1_JoinGroup)
@@ -598,7 +609,7 @@ public nonisolated struct Fastchat_V1_Hello: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// the version the client speaks: 1 to 3 (a node refuses 0 and versions it does not know)
+  /// the version the client speaks: 1 to 4 (a node refuses 0 and versions it does not know)
   public var protocolVersion: UInt32 = 0
 
   /// free text, for logs
@@ -1324,6 +1335,21 @@ public nonisolated struct Fastchat_V1_Receipt: Sendable {
   public init() {}
 }
 
+/// Version 4: receipts for one sender pushed in one frame, in the order a version-3 connection would get them as
+/// `Receipt`s. A node packs those of one commit (or one forward from another node) together, at most 512 a frame. The
+/// client handles each as the same `Receipt`.
+public nonisolated struct Fastchat_V1_Receipts: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var receipts: [Fastchat_V1_Receipt] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Fastchat_V1_CreateGroup: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1782,7 +1808,7 @@ nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{1}ping\0\u{1}pong\0\u{1}move\0\u{4}\u{3}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{1}deliveries\0\u{4}\u{e}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{1}ping\0\u{1}pong\0\u{1}move\0\u{4}\u{3}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{1}deliveries\0\u{1}receipts\0\u{4}\u{d}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2129,6 +2155,19 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
           self.body = .deliveries(v)
         }
       }()
+      case 47: try {
+        var v: Fastchat_V1_Receipts?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .receipts(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .receipts(v)
+        }
+      }()
       case 60: try {
         var v: Fastchat_V1_CreateGroup?
         var hadOneofValue = false
@@ -2467,6 +2506,10 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
     case .deliveries?: try {
       guard case .deliveries(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 46)
+    }()
+    case .receipts?: try {
+      guard case .receipts(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 47)
     }()
     case .createGroup?: try {
       guard case .createGroup(let v)? = self.body else { preconditionFailure() }
@@ -3960,6 +4003,36 @@ nonisolated extension Fastchat_V1_Receipt: SwiftProtobuf.Message, SwiftProtobuf.
   public static func ==(lhs: Fastchat_V1_Receipt, rhs: Fastchat_V1_Receipt) -> Bool {
     if lhs.messageID != rhs.messageID {return false}
     if lhs.recipient != rhs.recipient {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_Receipts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Receipts"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}receipts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.receipts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.receipts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.receipts, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_Receipts, rhs: Fastchat_V1_Receipts) -> Bool {
+    if lhs.receipts != rhs.receipts {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

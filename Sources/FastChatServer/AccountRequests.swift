@@ -106,7 +106,9 @@ extension ConnectionHandler {
             logger: services.logger
         )
         await flow.attach(delivery)
-        let session = Session(username: user.username, outbox: outbox, delivery: delivery)
+        let session = Session(
+            username: user.username, outbox: outbox, delivery: delivery,
+            receiptsInBatches: protocolVersion >= Wire.receiptBatchesVersion)
         services.sessions.register(session)
         self.session = session
         logger.info("Signed in")

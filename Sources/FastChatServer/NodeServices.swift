@@ -119,14 +119,16 @@ final class NodeServices: Sendable {
         }
         // Whoever the store places here but whose session has just ended gets them at their next sign-in.
         _ = pushToThoseHere(here)
+        var receiptsHere = ReceiptBatch()
         for receipt in receipts {
             guard let node = nodes[receipt.to], node != unreachable else { continue }
             if node == configuration.nodeName {
-                sessions.session(for: receipt.to)?.outbox.send(Frame(.receipt(receipt.receipt)))
+                if let session = sessions.session(for: receipt.to) { receiptsHere.add(receipt.receipt, for: session) }
             } else {
                 onward[node, default: .init()].receipts.append(receipt)
             }
         }
+        receiptsHere.send()
         for (node, forward) in onward {
             await links.forward(forward, to: node)
         }
@@ -139,13 +141,13 @@ final class NodeServices: Sendable {
         guard !removed.isEmpty else { return nil }
         let here = sessions.sessions(for: Set(removed.map(\.sender)))
         var elsewhere: [Fastchat_V1_ForwardedReceipt] = []
-        var receipts = OutboundBatch()
+        var receipts = ReceiptBatch()
         for entry in removed {
             var receipt = Fastchat_V1_Receipt()
             receipt.messageID = entry.messageID.bytes
             receipt.recipient = entry.recipient
             if let session = here[entry.sender] {
-                receipts.send(Frame(.receipt(receipt)), to: session.outbox)
+                receipts.add(receipt, for: session)
             } else {
                 elsewhere.append(.with { $0.to = entry.sender; $0.receipt = receipt })
             }
@@ -193,10 +195,10 @@ final class NodeServices: Sendable {
     ) -> (entries: [MailboxEntry], receipts: [Fastchat_V1_ForwardedReceipt]) {
         let moved = push(forward.entries.compactMap(MailboxEntry.init), to: here)
         var movedReceipts: [Fastchat_V1_ForwardedReceipt] = []
-        var receipts = OutboundBatch()
+        var receipts = ReceiptBatch()
         for receipt in forward.receipts {
             if let session = here[receipt.to] {
-                receipts.send(Frame(.receipt(receipt.receipt)), to: session.outbox)
+                receipts.add(receipt.receipt, for: session)
             } else {
                 movedReceipts.append(receipt)
             }

@@ -8,11 +8,14 @@ final class Session: Sendable {
     let username: String
     let outbox: Outbox
     let delivery: MailboxDelivery
+    /// The connection takes receipts in `Receipts` frames (`Wire.receiptBatchesVersion`).
+    let receiptsInBatches: Bool
 
-    init(username: String, outbox: Outbox, delivery: MailboxDelivery) {
+    init(username: String, outbox: Outbox, delivery: MailboxDelivery, receiptsInBatches: Bool = false) {
         self.username = username
         self.outbox = outbox
         self.delivery = delivery
+        self.receiptsInBatches = receiptsInBatches
     }
 }
 

@@ -180,13 +180,15 @@ struct TestConnection {
     /// Signs `name` in at `services` on this connection: its delivery runs on the connection's loop, as on a node, and
     /// is registered as the user's session after its sign-in replay (with none, live pushes are held).
     func signIn(
-        _ name: String, at services: NodeServices, framing: PushFraming = .deliverEach, replaying: Bool = true
+        _ name: String, at services: NodeServices, framing: PushFraming = .deliverEach, replaying: Bool = true,
+        receiptsInBatches: Bool = false
     ) async {
         let delivery = MailboxDelivery(
             username: name, outbox: outbox, loop: channel.eventLoop, store: services.store, pageSize: 100,
             framing: framing, metrics: services.metrics, logger: Logger(label: "test"))
         if replaying { await delivery.replay() }
-        services.sessions.register(Session(username: name, outbox: outbox, delivery: delivery))
+        services.sessions.register(
+            Session(username: name, outbox: outbox, delivery: delivery, receiptsInBatches: receiptsInBatches))
     }
 
     /// Every frame written so far, in order.

@@ -4,12 +4,12 @@ import Foundation
 import Testing
 
 /// Protocol version 2 changes only how mailbox entries are pushed, version 3 only that an `Ack` under request id 0
-/// is not answered when it succeeds; a connection of an older version (older clients, scripts) is served exactly as
-/// before.
+/// is not answered when it succeeds, version 4 only how receipts are pushed; a connection of an older version (older
+/// clients, scripts) is served exactly as before.
 @Suite(.timeLimit(.minutes(10))) struct ProtocolVersionTests {
     @Test func eachSupportedVersionIsAnsweredInKindAndOthersAreRefused() async throws {
         try await withNode { node in
-            for version: UInt32 in [1, 2, 3] {
+            for version: UInt32 in [1, 2, 3, 4] {
                 let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS)
                     .exchange([try framed(hello(version: version))], stopAfter: 1)
                 guard case .helloReply(let reply) = result.frames.first?.body else {
@@ -100,6 +100,48 @@ import Testing
             try await again.signIn("carol", password: "pw")
             #expect(try await pushesUntilSynced(on: again).isEmpty)
             await again.close()
+        }
+    }
+
+    /// The receipts one acknowledgement brings its sender: from version 4 in one `Receipts` frame.
+    @Test(arguments: [3, 4] as [UInt32])
+    func oneAcknowledgementsReceiptsComeTogetherFromVersion4(_ version: UInt32) async throws {
+        try await withNode { node in
+            let ids = try await messagesWaiting(for: "carol", on: node)
+            let (bob, reply) = try await FrameConnection.open(
+                to: node.endpoint, tls: node.clientTLS, protocolVersion: version, answerTimeout: patience)
+            #expect(reply.protocolVersion == version)
+            try await bob.signIn("bob", password: "correct horse")
+            #expect(try await pushesUntilSynced(on: bob).isEmpty)
+            let (carol, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
+            try await carol.signIn("carol", password: "pw")
+            let seqs = try await pushesUntilSynced(on: carol).flatMap { push -> [UInt64] in
+                if case .deliveries(let deliveries) = push { return deliveries.entries.map(\.seq) }
+                return []
+            }
+            #expect(try await carol.request(.ack(.with { $0.seqs = seqs })) == .ok(.init()))
+
+            let pushes = try await within(patience, "bob gets a receipt for each message") {
+                var pushes: [Frame.OneOf_Body] = []
+                var receipts: [Fastchat_V1_Receipt] = []
+                for await push in bob.pushes {
+                    pushes.append(push)
+                    switch push {
+                    case .receipt(let receipt): receipts.append(receipt)
+                    case .receipts(let batch): receipts.append(contentsOf: batch.receipts)
+                    default: break
+                    }
+                    if receipts.count >= ids.count {
+                        #expect(receipts.map(\.messageID) == ids.map(\.bytes))
+                        #expect(receipts.allSatisfy { $0.recipient == "carol" })
+                        return pushes
+                    }
+                }
+                throw Disconnected(reason: "bob's connection closed before the receipts")
+            }
+            #expect(pushes.count == (version >= Wire.receiptBatchesVersion ? 1 : ids.count))
+            await carol.close()
+            await bob.close()
         }
     }
 

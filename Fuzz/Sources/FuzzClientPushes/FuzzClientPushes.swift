@@ -5,7 +5,7 @@ import FuzzSupport
 /// Target (c): a real `ChatClient`'s handling of everything a node pushes. Each input is a sequence of pushed
 /// frames — deliveries of validly sealed messages whose opened content the input writes (image references and
 /// their blobs included), deliveries of arbitrary envelopes and group notices, version-2 `Deliveries` of such items
-/// or of bytes that do not parse, receipts, `Synced`, errors, frames parsed from raw bytes, with any request id —
+/// or of bytes that do not parse, receipts (one at a time and version-4 batches), `Synced`, errors, frames parsed from raw bytes, with any request id —
 /// followed by a `Synced` barrier: once the client reports it, it has handled all of them. The barrier is awaited a
 /// few inputs later (`ClientFixture.synced`), so round trips overlap.
 private let fixture: ClientFixture = {
@@ -44,10 +44,16 @@ public func fuzzClientPushes(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
                 $0.notice = FuzzFrames.notice(&input, fixture.vocabulary)
             })
         case 5:
-            body = .receipt(.with {
-                $0.messageID = input.id(from: fixture.vocabulary.ids)
-                $0.recipient = input.name(from: fixture.vocabulary.names)
-            })
+            // One `Receipt`, or a version-4 `Receipts` of a few (none included).
+            var receipts: [Fastchat_V1_Receipt] = []
+            let batched = input.bool()
+            for _ in 0..<(batched ? Int(input.byte() % 4) : 1) {
+                receipts.append(.with {
+                    $0.messageID = input.id(from: fixture.vocabulary.ids)
+                    $0.recipient = input.name(from: fixture.vocabulary.names)
+                })
+            }
+            body = batched ? .receipts(.with { $0.receipts = receipts }) : .receipt(receipts[0])
         case 6:
             body = input.bool()
                 ? .synced(.with { $0.pendingDelivered = input.interesting() })
