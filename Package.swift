@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
+        // glibc's malloc settings, which Swift's Glibc module does not expose.
+        .target(name: "CMallocTuning"),
         .target(
             name: "FastChatProtocol",
             dependencies: [
@@ -80,6 +82,7 @@ let package = Package(
         .target(
             name: "FastChatServer",
             dependencies: [
+                "CMallocTuning",
                 "FastChatTLS",
                 "FastChatProtocol",
                 "FastChatCrypto",

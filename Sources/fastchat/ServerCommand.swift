@@ -93,6 +93,7 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        FreedMemory.keep()
         let logger = makeLogger(label: "fastchat.server", level: logLevel)
         do {
             let metricsEndpoint = try metrics.endpoint
