@@ -30,8 +30,10 @@ public struct ServerConfiguration: Sendable {
     /// How long a message's id is remembered after it is accepted, so that a client's retry of it is a duplicate and
     /// stored only once. Longer than any retry: clients resend what was not answered while they run.
     public var duplicateCheckWindow: Duration
-    /// How often a node deletes what is due: expired images, forgotten uploads, ids past the duplicate-check window.
+    /// How often a node deletes the images that are due (expired, or uploads no message refers to).
     public var sweepInterval: Duration
+    /// How often a node goes through the duplicate check and forgets the ids past its window.
+    public var duplicateCheckSweepInterval: Duration
     /// How often one address, and one account, may try a password proof (sign-up, sign-in, password change, group
     /// creation, join and password change).
     public var authLimits: AuthLimits
@@ -82,6 +84,7 @@ public struct ServerConfiguration: Sendable {
         unreferencedUploadTimeToLive: Duration = .seconds(3600),
         duplicateCheckWindow: Duration = .seconds(7 * 24 * 3600),
         sweepInterval: Duration = .seconds(60),
+        duplicateCheckSweepInterval: Duration = .seconds(3600),
         authLimits: AuthLimits = AuthLimits(),
         firstFrameTimeout: Duration = .seconds(10),
         idleTimeout: Duration? = .seconds(120),
@@ -111,6 +114,7 @@ public struct ServerConfiguration: Sendable {
         self.unreferencedUploadTimeToLive = unreferencedUploadTimeToLive
         self.duplicateCheckWindow = duplicateCheckWindow
         self.sweepInterval = sweepInterval
+        self.duplicateCheckSweepInterval = duplicateCheckSweepInterval
         self.authLimits = authLimits
         self.firstFrameTimeout = firstFrameTimeout
         self.idleTimeout = idleTimeout

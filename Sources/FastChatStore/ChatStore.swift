@@ -59,10 +59,17 @@ public protocol ChatStore: Sendable {
     func acknowledge(recipient: String, seqs: [Int64]) async throws -> [MailboxEntry]
     /// Several acknowledgements at once (group commit of acks), one result per acknowledgement, in order.
     func acknowledge(_ batch: [Acknowledgement]) async throws -> [[MailboxEntry]]
-    /// Forgets, oldest first, at most `limit` of the messages accepted before `cutoff`, in one transaction, and returns
-    /// how many: from then on a repeat of one is accepted as new. The duplicate check only has to outlive a client's
-    /// retries, and what it remembers grows with every message; mailbox entries are left as they are.
-    func forgetAcceptedMessages(acceptedBefore cutoff: Date, limit: Int) async throws -> Int
+    /// One step of a sweep through the duplicate check in key order (sender, then message id), in one transaction:
+    /// of the at most `limit` ids after `start` (nil: from the first), forgets those accepted before `cutoff`. Returns
+    /// how many it forgot and where the next step starts (nil: this one reached the last id). From then on a repeat
+    /// of a forgotten message is accepted as new; mailbox entries are left as they are. The duplicate check only has
+    /// to outlive a client's retries, and what it remembers grows with every message.
+    ///
+    /// In key order rather than oldest first: message ids are random, so the ids due are spread over every page of
+    /// the keys, and deleting them by age would write a page per id; a step over neighbouring keys writes each page
+    /// it changes once, and needs no index on the acceptance time (which every message would pay for).
+    func forgetAcceptedMessages(acceptedBefore cutoff: Date, after start: AcceptedMessageKey?, limit: Int) async throws
+        -> (forgotten: Int, next: AcceptedMessageKey?)
     /// `acknowledge(acknowledgements)` then `accept(messages)`, in one transaction: a node's commit stage writes
     /// what its connections sent meanwhile, deletions and new entries together, with one commit. Acknowledgements
     /// go first, so the room they free in a mailbox counts for the messages of the same commit.

@@ -206,3 +206,17 @@ public struct MailboxCommit: Sendable, Hashable {
         return MailboxCommit(acknowledged: acknowledgements.map { _ in [] }, accepted: [])
     }
 }
+
+/// A message's identity for the duplicate check: a message is accepted once per sender and id.
+public struct AcceptedMessageKey: Hashable, Sendable {
+    public var sender: String
+    public var messageID: UUID
+
+    public init(sender: String, messageID: UUID) {
+        self.sender = sender
+        self.messageID = messageID
+    }
+
+    /// Below every key a store holds (no username is empty): where a sweep starts.
+    static let beforeFirst = AcceptedMessageKey(sender: "", messageID: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+}

@@ -5,11 +5,11 @@ import Testing
 
 /// What a node's sweep deletes: only what is past its time, and all of it, however many transactions that takes.
 @Suite struct StoreSweepTests {
-    @Test func aSweepForgetsOnlyIdsPastTheDuplicateCheckWindowInBatches() async throws {
+    @Test func aSweepForgetsOnlyIdsPastTheDuplicateCheckWindowInSteps() async throws {
         let scratch = try ScratchStore()
         defer { scratch.remove() }
         let services = try NodeServices.forTesting(scratch.store)
-        let sweep = StoreSweep(services: services, batchSize: 2)
+        let sweep = StoreSweep(services: services, stepSize: 2)
         let messages = (0..<5).map { _ in
             IncomingMessage(sender: "alice", messageID: UUID(), recipients: ["bob"], envelope: Data("sealed".utf8))
         }
@@ -19,7 +19,7 @@ import Testing
         #expect(try await scratch.store.accept(messages).allSatisfy { $0 == .duplicate })
 
         let pastTheWindow = Date().addingTimeInterval(services.configuration.duplicateCheckWindow.seconds + 60)
-        #expect(try await sweep.sweep(now: pastTheWindow).forgottenMessages == 5, "three batches of at most two")
+        #expect(try await sweep.sweep(now: pastTheWindow).forgottenMessages == 5, "in three steps of two ids")
         #expect(try await scratch.store.accept(messages).map(\.entries.count) == [1, 1, 1, 1, 1], "each is new again")
         #expect(try await scratch.store.pending(for: "bob", afterSeq: 0, limit: 20).count == 10, "no entry was lost")
     }

@@ -22,7 +22,6 @@ struct PostgresStoreTests {
                 #expect(try await postgres.appliedMigrations() == [
                     "v1-accounts", "v1-sessions", "v1-mailbox", "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys",
                     "v6-blob-refs", "v7-shared-bodies", "v8-node-draining", "v9-node-load", "v10-mailbox-usage",
-                    "v11-accepted-at",
                 ])
                 try await store.close()
                 await #expect(throws: StoreError.self) { try await store.user(named: "alice") }
@@ -54,9 +53,9 @@ struct PostgresStoreTests {
 
             try await PostgresStore.withStore(url: storage.url.text, logger: Fixtures.logger) { store in
                 #expect(
-                    try await store.appliedMigrations().suffix(10) == [
+                    try await store.appliedMigrations().suffix(9) == [
                         "v2-groups", "v3-nodes", "v4-blobs", "v5-login-keys", "v6-blob-refs", "v7-shared-bodies",
-                        "v8-node-draining", "v9-node-load", "v10-mailbox-usage", "v11-accepted-at",
+                        "v8-node-draining", "v9-node-load", "v10-mailbox-usage",
                     ])
                 #expect(try await store.user(named: "alice") == alice)
                 try await store.createGroup(Fixtures.group("team", by: "alice"))
@@ -105,7 +104,7 @@ struct PostgresStoreTests {
             try await writeOldDatabase(storage, migrations: 6, users: [alice], groups: [team])
 
             try await PostgresStore.withStore(url: storage.url.text, logger: Fixtures.logger) { store throws in
-                #expect(try await store.appliedMigrations().last == "v11-accepted-at")
+                #expect(try await store.appliedMigrations().last == "v10-mailbox-usage")
                 #expect(try await store.user(named: "alice") == alice)
                 #expect(try await store.group(named: "team") == team)
                 #expect(try await store.groups(of: "alice") == [GroupMembership(group: "team", role: .admin)])
@@ -131,7 +130,7 @@ struct PostgresStoreTests {
             }
 
             try await PostgresStore.withStore(url: storage.url.text, logger: Fixtures.logger) { store in
-                #expect(try await store.appliedMigrations().last == "v11-accepted-at")
+                #expect(try await store.appliedMigrations().last == "v10-mailbox-usage")
                 try await SharedBodyStorageTests.expectOldEntryStaysWhole(store, messageID: id, item: item)
             }
         }
@@ -156,7 +155,7 @@ struct PostgresStoreTests {
             }
 
             try await PostgresStore.withStore(url: storage.url.text, logger: Fixtures.logger) { store in
-                #expect(try await store.appliedMigrations().last == "v11-accepted-at")
+                #expect(try await store.appliedMigrations().last == "v10-mailbox-usage")
                 try await BlobStoreTests.expectLegacyRules(store, referenced: referenced, unreferenced: unreferenced)
             }
         }

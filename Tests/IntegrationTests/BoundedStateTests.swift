@@ -95,6 +95,7 @@ import Testing
         try await withNode(on: backend, configure: {
             $0.duplicateCheckWindow = .zero
             $0.sweepInterval = .milliseconds(20)
+            $0.duplicateCheckSweepInterval = .milliseconds(20)
             $0.metricsFactory = PrometheusMetricsFactory.fastChat(registry: registry)
         }) { node in
             let alice = try await node.user("alice")

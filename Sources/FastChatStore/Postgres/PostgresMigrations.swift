@@ -251,9 +251,5 @@ enum PostgresMigrations {
                 FOR EACH ROW EXECUTE FUNCTION mailbox_usage_changed()
             """,
         ]),
-        Migration(id: "v11-accepted-at", statements: [
-            // For `forgetAcceptedMessages`: without it, a sweep would read the whole duplicate check.
-            "CREATE INDEX IF NOT EXISTS accepted_messages_on_accepted_at ON accepted_messages (accepted_at)",
-        ]),
     ]
 }

@@ -21,6 +21,14 @@ extension UserRecord {
     }
 }
 
+extension AcceptedMessageKey {
+    /// From a row of `sender, message_id`.
+    init(postgresRow row: PostgresRow) throws {
+        let (sender, messageID) = try row.decode((String, UUID).self)
+        self.init(sender: sender, messageID: messageID)
+    }
+}
+
 extension MailboxEntry {
     init(postgresRow row: PostgresRow) throws {
         let (seq, recipient, sender, messageID, envelope, storedAt, hasBody, body) =

@@ -92,13 +92,21 @@ enum PostgresStatements {
         RETURNING sender, message_id
         """
 
-    /// Oldest first (`accepted_messages_on_accepted_at`), so a sweep that stops at its limit leaves the newest. Rows
-    /// another node's sweep holds are skipped, not waited for: that sweep deletes them.
-    static let forgetAcceptedMessages = """
-        DELETE FROM accepted_messages WHERE (sender, message_id) IN (
-            SELECT sender, message_id FROM accepted_messages WHERE accepted_at < $1
-            ORDER BY accepted_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+    /// The last key a sweep step looks at: the one `OFFSET` places after the first key after the cursor. None when
+    /// fewer are left, and the step goes to the end.
+    static let acceptedMessageKeyAfter = """
+        SELECT sender, message_id FROM accepted_messages WHERE (sender, message_id) > ($1, $2)
+        ORDER BY sender, message_id LIMIT 1 OFFSET $3
+        """
+
+    static let forgetAcceptedMessagesBetween = """
+        DELETE FROM accepted_messages
+        WHERE (sender, message_id) > ($1, $2) AND (sender, message_id) <= ($3, $4) AND accepted_at < $5
         RETURNING 1
+        """
+
+    static let forgetAcceptedMessagesAfter = """
+        DELETE FROM accepted_messages WHERE (sender, message_id) > ($1, $2) AND accepted_at < $3 RETURNING 1
         """
 
     /// One row per array element, given seqs in the arrays' order (`ORDER BY ordinality` feeds the identity in that

@@ -104,13 +104,13 @@ extension PostgresStore {
         let admitted = zip(complete, full).map { $0 && $1.isEmpty }
         let claimable = zip(messages, admitted).filter(\.1).map(\.0)
         let incomplete = zip(messages, admitted).filter { !$0.1 }.map(\.0)
-        var fresh = Set<MessageKey>()
+        var fresh = Set<AcceptedMessageKey>()
         if !claimable.isEmpty {
             fresh = try await keys(runner.rows(PostgresStatements.claimMessageIDs, [
                 claimable.map(\.sender), claimable.map(\.messageID), now,
             ]))
         }
-        var acceptedBefore = Set<MessageKey>()
+        var acceptedBefore = Set<AcceptedMessageKey>()
         if !incomplete.isEmpty {
             acceptedBefore = try await keys(runner.rows(PostgresStatements.selectAcceptedMessages, [
                 incomplete.map(\.sender), incomplete.map(\.messageID),
@@ -118,7 +118,7 @@ extension PostgresStore {
         }
         return zip(messages, zip(complete, full)).map { message, verdict in
             let (complete, full) = verdict
-            let key = MessageKey(sender: message.sender, messageID: message.messageID)
+            let key = AcceptedMessageKey(sender: message.sender, messageID: message.messageID)
             guard complete else {
                 return .answer(IncomingMessage.outcomeWithoutItsBlobs(acceptedBefore: acceptedBefore.contains(key)))
             }
@@ -140,11 +140,8 @@ extension PostgresStore {
         return usage
     }
 
-    private static func keys(_ rows: [PostgresRow]) throws -> Set<MessageKey> {
-        Set(try rows.map { row in
-            let (sender, messageID) = try row.decode((String, UUID).self)
-            return MessageKey(sender: sender, messageID: messageID)
-        })
+    private static func keys(_ rows: [PostgresRow]) throws -> Set<AcceptedMessageKey> {
+        Set(try rows.map(AcceptedMessageKey.init(postgresRow:)))
     }
 
     public func pending(for recipient: String, afterSeq: Int64, limit: Int) async throws -> [MailboxEntry] {
@@ -153,10 +150,24 @@ extension PostgresStore {
             .map(MailboxEntry.init(postgresRow:))
     }
 
-    public func forgetAcceptedMessages(acceptedBefore cutoff: Date, limit: Int) async throws -> Int {
-        guard limit > 0 else { return 0 }
-        return try await run {
-            try await $0.count(PostgresStatements.forgetAcceptedMessages, [UnixMillis.from(cutoff), limit])
+    public func forgetAcceptedMessages(acceptedBefore cutoff: Date, after start: AcceptedMessageKey?, limit: Int)
+        async throws -> (forgotten: Int, next: AcceptedMessageKey?)
+    {
+        guard limit > 0 else { return (0, start) }
+        let start = start ?? AcceptedMessageKey.beforeFirst
+        let cutoff = UnixMillis.from(cutoff)
+        return try await transaction { runner in
+            let last = try await runner.rows(
+                PostgresStatements.acceptedMessageKeyAfter, [start.sender, start.messageID, limit - 1]
+            ).first.map(AcceptedMessageKey.init(postgresRow:))
+            let forgotten = if let last {
+                try await runner.count(
+                    PostgresStatements.forgetAcceptedMessagesBetween,
+                    [start.sender, start.messageID, last.sender, last.messageID, cutoff])
+            } else {
+                try await runner.count(PostgresStatements.forgetAcceptedMessagesAfter, [start.sender, start.messageID, cutoff])
+            }
+            return (forgotten, last)
         }
     }
 
@@ -198,10 +209,4 @@ extension PostgresStore {
             try await runner.rows(PostgresStatements.deleteUnreferencedBodies, binds)
         }
     }
-}
-
-/// A message's identity for duplicate detection.
-private struct MessageKey: Hashable {
-    let sender: String
-    let messageID: UUID
 }

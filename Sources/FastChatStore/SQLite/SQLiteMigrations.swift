@@ -208,11 +208,6 @@ enum SQLiteMigrations {
                 """)
         }
 
-        migrator.registerMigration("v11-accepted-at") { db in
-            // For `forgetAcceptedMessages`: without it, a sweep would read the whole duplicate check.
-            try db.create(index: "accepted_messages_on_accepted_at", on: "accepted_messages", columns: ["accepted_at"])
-        }
-
         return migrator
     }
 

@@ -50,10 +50,20 @@ enum SQLiteStatements {
         ON CONFLICT (sender, message_id) DO NOTHING
         """
 
-    /// Oldest first (`accepted_messages_on_accepted_at`), so a sweep that stops at its limit leaves the newest.
-    static let forgetAcceptedMessages = """
-        DELETE FROM accepted_messages WHERE (sender, message_id) IN (
-            SELECT sender, message_id FROM accepted_messages WHERE accepted_at < ? ORDER BY accepted_at LIMIT ?)
+    /// The last key a sweep step looks at: the one `OFFSET` places after the first key after the cursor. None when
+    /// fewer are left, and the step goes to the end.
+    static let acceptedMessageKeyAfter = """
+        SELECT sender, message_id FROM accepted_messages WHERE (sender, message_id) > (?, ?)
+        ORDER BY sender, message_id LIMIT 1 OFFSET ?
+        """
+
+    static let forgetAcceptedMessagesBetween = """
+        DELETE FROM accepted_messages
+        WHERE (sender, message_id) > (?, ?) AND (sender, message_id) <= (?, ?) AND accepted_at < ?
+        """
+
+    static let forgetAcceptedMessagesAfter = """
+        DELETE FROM accepted_messages WHERE (sender, message_id) > (?, ?) AND accepted_at < ?
         """
 
     static let insertMailboxEntry = """

@@ -16,12 +16,25 @@ extension SQLiteStore {
         }
     }
 
-    public func forgetAcceptedMessages(acceptedBefore cutoff: Date, limit: Int) async throws -> Int {
-        guard limit > 0 else { return 0 }
+    public func forgetAcceptedMessages(acceptedBefore cutoff: Date, after start: AcceptedMessageKey?, limit: Int)
+        async throws -> (forgotten: Int, next: AcceptedMessageKey?)
+    {
+        guard limit > 0 else { return (0, start) }
+        let start = start ?? AcceptedMessageKey.beforeFirst
+        let cutoff = UnixMillis.from(cutoff)
         return try await writeTransaction { db in
-            try db.cachedStatement(sql: SQLiteStatements.forgetAcceptedMessages)
-                .execute(arguments: [UnixMillis.from(cutoff), limit])
-            return db.changesCount
+            let last = try Row.fetchOne(
+                db.cachedStatement(sql: SQLiteStatements.acceptedMessageKeyAfter),
+                arguments: [start.sender, start.messageID, limit - 1]
+            ).map { AcceptedMessageKey(sender: $0["sender"], messageID: $0["message_id"]) }
+            if let last {
+                try db.cachedStatement(sql: SQLiteStatements.forgetAcceptedMessagesBetween)
+                    .execute(arguments: [start.sender, start.messageID, last.sender, last.messageID, cutoff])
+            } else {
+                try db.cachedStatement(sql: SQLiteStatements.forgetAcceptedMessagesAfter)
+                    .execute(arguments: [start.sender, start.messageID, cutoff])
+            }
+            return (db.changesCount, last)
         }
     }
 

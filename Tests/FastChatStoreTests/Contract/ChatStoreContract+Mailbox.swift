@@ -97,31 +97,42 @@ extension ChatStoreContract {
 
     static func forgottenMessagesAreNewAgain(_ context: ContractContext) async throws {
         let store = try await context.open()
-        let older = Fixtures.message(from: "alice", to: ["bob"])
-        let newer = Fixtures.message(from: "carol", to: ["bob"])
+        let older = Fixtures.message(from: "carol", to: ["bob"])
         let olderEntries = try await store.accept([older])[0].entries
-        // Accepted in a later millisecond than `older`, so "oldest first" has one answer.
-        let afterOlder = Date()
-        while Date() < afterOlder.addingTimeInterval(0.002) { await Task.yield() }
-        let newerEntries = try await store.accept([newer])[0].entries
-        let acceptedBoth = Date().addingTimeInterval(1)
+        // Accepted in a later millisecond than `older`, so a cutoff between them has one answer.
+        let between = Date()
+        while Date() < between.addingTimeInterval(0.002) { await Task.yield() }
+        let newer = ["alice", "dave", "erin", "frank"].map { Fixtures.message(from: $0, to: ["bob"]) }
+        let newerEntries = try await store.accept(newer).flatMap(\.entries)
+        let all = [older] + newer
+        let acceptedAll = Date().addingTimeInterval(1)
 
-        #expect(try await store.forgetAcceptedMessages(acceptedBefore: afterOlder.addingTimeInterval(-60), limit: 10) == 0)
-        #expect(try await store.forgetAcceptedMessages(acceptedBefore: acceptedBoth, limit: 0) == 0)
-        #expect(try await store.accept([older, newer]) == [.duplicate, .duplicate], "nothing forgotten yet")
+        #expect(try await store.forgetAcceptedMessages(acceptedBefore: between.addingTimeInterval(-60), after: nil, limit: 10) == (0, nil))
+        #expect(try await store.forgetAcceptedMessages(acceptedBefore: acceptedAll, after: nil, limit: 0) == (0, nil))
+        #expect(try await store.accept(all).allSatisfy { $0 == .duplicate }, "nothing forgotten yet")
 
-        #expect(try await store.forgetAcceptedMessages(acceptedBefore: acceptedBoth, limit: 1) == 1)
-        #expect(try await store.accept([newer]) == [.duplicate], "the newer one is still remembered")
+        // Only what was accepted before the cutoff; one step sees every id when there are fewer than its limit.
+        #expect(try await store.forgetAcceptedMessages(acceptedBefore: between, after: nil, limit: 10) == (1, nil))
+        #expect(try await store.accept(newer).allSatisfy { $0 == .duplicate }, "the newer ones are still remembered")
         let again = try await store.accept([older])[0].entries
-        #expect(again.map(\.recipient) == ["bob"], "the oldest was forgotten: its repeat is new")
+        #expect(again.map(\.recipient) == ["bob"], "the older one was forgotten: its repeat is new")
         #expect(
             try await store.pending(for: "bob", afterSeq: 0, limit: 10) == olderEntries + newerEntries + again,
             "forgetting leaves the mailbox as it was")
 
-        // The repeat is remembered from its own acceptance; an acknowledged message is forgotten as well.
-        _ = try await store.acknowledge(recipient: "bob", seqs: newerEntries.map(\.seq))
-        #expect(try await store.forgetAcceptedMessages(acceptedBefore: Date().addingTimeInterval(1), limit: 10) == 2)
-        #expect(try await store.accept([newer]).map(\.entries.count) == [1])
+        // Steps of two go through the ids in key order (sender, then id), each starting after the last one seen.
+        let keys = all.map { AcceptedMessageKey(sender: $0.sender, messageID: $0.messageID) }.sorted { $0.sender < $1.sender }
+        var steps: [(forgotten: Int, next: AcceptedMessageKey?)] = []
+        var next: AcceptedMessageKey?
+        let everything = Date().addingTimeInterval(1)
+        repeat {
+            let step = try await store.forgetAcceptedMessages(acceptedBefore: everything, after: next, limit: 2)
+            steps.append(step)
+            next = step.next
+        } while next != nil && steps.count < 10
+        #expect(steps.map(\.forgotten) == [2, 2, 1])
+        #expect(steps.map(\.next) == [keys[1], keys[3], nil])
+        #expect(try await store.accept(all).map(\.entries.count) == [1, 1, 1, 1, 1], "every one is new again")
     }
 
     static func sameIDFromDifferentSenders(_ context: ContractContext) async throws {
