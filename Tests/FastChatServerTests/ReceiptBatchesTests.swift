@@ -34,42 +34,46 @@ import Testing
     }
 
     @Test func manyReceiptsAreSplitIntoFramesInOrder() async throws {
-        let scratch = try ScratchStore()
-        defer { scratch.remove() }
-        let services = try NodeServices.forTesting(scratch.store)
-        let alice = try await TestConnection.make()
-        await alice.signIn("alice", at: services, receiptsInBatches: true)
-        _ = try await alice.written()
-        let removed = (0...ReceiptBatch.maxPerFrame).map { index in entry(from: "alice", to: "member\(index)") }
+        try await withAliceSignedIn { services, alice in
+            let removed = (0...ReceiptBatch.maxPerFrame).map { index in entry(from: "alice", to: "member\(index)") }
 
-        #expect(services.sendReceipts(for: removed) == nil)
+            #expect(services.sendReceipts(for: removed) == nil)
 
-        let frames = try await alice.written().compactMap { frame -> [Fastchat_V1_Receipt]? in
-            if case .receipts(let batch) = frame.body { return batch.receipts }
-            return nil
+            let frames = try await alice.written().compactMap { frame -> [Fastchat_V1_Receipt]? in
+                if case .receipts(let batch) = frame.body { return batch.receipts }
+                return nil
+            }
+            #expect(frames.map(\.count) == [ReceiptBatch.maxPerFrame, 1])
+            #expect(frames.flatMap { $0.map(\.recipient) } == removed.map(\.recipient))
         }
-        #expect(frames.map(\.count) == [ReceiptBatch.maxPerFrame, 1])
-        #expect(frames.flatMap { $0.map(\.recipient) } == removed.map(\.recipient))
     }
 
     @Test func receiptsForwardedByAnotherNodeArriveInOneFrame() async throws {
+        try await withAliceSignedIn { services, alice in
+            let ids = (0..<3).map { _ in UUID() }
+            let forward = Fastchat_V1_Forward.with { forward in
+                forward.receipts = ids.map { id in
+                    .with { $0.to = "alice"; $0.receipt = .with { $0.messageID = id.bytes; $0.recipient = "bob" } }
+                }
+            }
+
+            #expect(services.deliverForwardedNow(forward))
+
+            let batch = try #require(oneReceiptsFrame(try await alice.written()))
+            #expect(batch.receipts.map(\.messageID) == ids.map(\.bytes))
+        }
+    }
+
+    /// Runs `body` with alice signed in on a connection that takes receipts in batches (what was written at her
+    /// sign-in already read).
+    private func withAliceSignedIn(_ body: (NodeServices, TestConnection) async throws -> Void) async throws {
         let scratch = try ScratchStore()
         defer { scratch.remove() }
         let services = try NodeServices.forTesting(scratch.store)
         let alice = try await TestConnection.make()
         await alice.signIn("alice", at: services, receiptsInBatches: true)
         _ = try await alice.written()
-        let ids = (0..<3).map { _ in UUID() }
-        let forward = Fastchat_V1_Forward.with { forward in
-            forward.receipts = ids.map { id in
-                .with { $0.to = "alice"; $0.receipt = .with { $0.messageID = id.bytes; $0.recipient = "bob" } }
-            }
-        }
-
-        #expect(services.deliverForwardedNow(forward))
-
-        let batch = try #require(oneReceiptsFrame(try await alice.written()))
-        #expect(batch.receipts.map(\.messageID) == ids.map(\.bytes))
+        try await body(services, alice)
     }
 
     /// The receipts of `frames` if they are one `Receipts` frame; nil (recorded) otherwise.

@@ -83,11 +83,7 @@ import Testing
                 to: node.endpoint, tls: node.clientTLS, protocolVersion: version, answerTimeout: patience)
             #expect(reply.protocolVersion == version)
             try await connection.signIn("carol", password: "pw")
-            let pushes = try await pushesUntilSynced(on: connection)
-            let seqs = pushes.flatMap { push -> [UInt64] in
-                if case .deliveries(let deliveries) = push { return deliveries.entries.map(\.seq) }
-                return []
-            }
+            let seqs = seqs(of: try await pushesUntilSynced(on: connection))
             #expect(seqs.count == ids.count)
             await connection.notify(.ack(.with { $0.seqs = seqs }))
             #expect(try await connection.request(.ack(.init())) == .ok(.init()))
@@ -115,10 +111,7 @@ import Testing
             #expect(try await pushesUntilSynced(on: bob).isEmpty)
             let (carol, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
             try await carol.signIn("carol", password: "pw")
-            let seqs = try await pushesUntilSynced(on: carol).flatMap { push -> [UInt64] in
-                if case .deliveries(let deliveries) = push { return deliveries.entries.map(\.seq) }
-                return []
-            }
+            let seqs = seqs(of: try await pushesUntilSynced(on: carol))
             #expect(try await carol.request(.ack(.with { $0.seqs = seqs })) == .ok(.init()))
 
             let pushes = try await within(patience, "bob gets a receipt for each message") {
@@ -155,6 +148,14 @@ import Testing
         }
         await bob.signOut()
         return ids
+    }
+
+    /// The seqs of the entries `pushes` delivered in `Deliveries` frames, in order.
+    private func seqs(of pushes: [Frame.OneOf_Body]) -> [UInt64] {
+        pushes.flatMap { push -> [UInt64] in
+            if case .deliveries(let deliveries) = push { return deliveries.entries.map(\.seq) }
+            return []
+        }
     }
 
     /// What the node pushes until `Synced` (which ends the sign-in replay), without it.
