@@ -74,11 +74,26 @@ final class FrameExchange: ChannelInboundHandler, RemovableChannelHandler {
         let frame = unwrapInboundIn(data)
         guard let body = frame.body else { return }
         guard frame.requestID != 0 else {
-            if case .error(let error) = body { serverReason = ProtocolError(error) }
+            switch body {
+            case .acceptedSends(let batch):
+                // Version 5: each entry answers its send as an `Accepted` under the send's request id would.
+                for send in batch.sends {
+                    answer(send.requestID, with: .accepted(.with { $0.messageID = send.messageID }))
+                }
+                return
+            case .error(let error):
+                serverReason = ProtocolError(error)
+            default:
+                break
+            }
             news?(.push(body))
             return
         }
-        guard let answer = waiting.removeValue(forKey: frame.requestID) else { return }
+        answer(frame.requestID, with: body)
+    }
+
+    private func answer(_ requestID: UInt64, with body: Frame.OneOf_Body) {
+        guard requestID != 0, let answer = waiting.removeValue(forKey: requestID) else { return }
         if case .error(let error) = body {
             answer.resume(throwing: ProtocolError(error))
         } else {

@@ -9,7 +9,7 @@ public typealias WirePublicIdentity = Fastchat_V1_PublicIdentity
 public enum Wire {
     /// The highest client protocol version this build speaks: a client says it in `Hello`, a node answers with it
     /// or the client's lower one.
-    public static let protocolVersion: UInt32 = 4
+    public static let protocolVersion: UInt32 = 5
     /// The client protocol versions a node and a balancer accept in `Hello`.
     public static let supportedVersions: ClosedRange<UInt32> = 1...protocolVersion
     /// From this version on, a node pushes mailbox entries in `Deliveries` frames instead of one `Deliver` each.
@@ -20,6 +20,10 @@ public enum Wire {
     /// From this version on, a node pushes the receipts for one sender that one commit (or one forward) brings in
     /// `Receipts` frames instead of one `Receipt` each: a group message's members acknowledge it together.
     public static let receiptBatchesVersion: UInt32 = 4
+    /// From this version on, a node answers the sends of one connection that one commit accepted in `AcceptedSends`
+    /// frames (request id 0) instead of one `Accepted` each under its request id: a client that resends its backlog
+    /// after a reconnect, or pastes many lines, gets one frame for them.
+    public static let acceptedSendsVersion: UInt32 = 5
     /// The version nodes say in `NodeHello` on their links (unchanged by the client protocol's version 2).
     public static let nodeLinkVersion: UInt32 = 1
     /// Largest frame (the protobuf bytes, without the 4-byte length) a peer accepts unless it announces otherwise.

@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// FastChat wire protocol, versions 1 to 3.
+/// FastChat wire protocol, versions 1 to 5.
 ///
 /// Transport: TCP. Every frame is a 4-byte big-endian unsigned length followed by that many bytes of one
 /// serialized `Frame`. A frame longer than the limit announced in `HelloReply.max_frame_bytes` (1 MiB by default)
@@ -17,14 +17,16 @@
 /// Conversation:
 ///   1. The client sends `Hello`; the peer answers `HelloReply` (a node) or `Redirect` (a balancer; the client then
 ///      connects to the address it names and starts again). An unsupported version is answered with an `Error`
-///      (UNSUPPORTED_VERSION) and the connection is closed. The client names the version it speaks (1 to 3); the
+///      (UNSUPPORTED_VERSION) and the connection is closed. The client names the version it speaks (1 to 5); the
 ///      reply names the one the connection uses. Version 2 differs only in how mailbox entries are pushed: many to a
 ///      `Deliveries` frame, each item as the node stored it, instead of one `Deliver` each. Version 3 differs from 2
-///      only in that an `Ack` under request id 0 is not answered when it succeeds (see `Ack`).
+///      only in that an `Ack` under request id 0 is not answered when it succeeds (see `Ack`). Version 4 pushes
+///      receipts in `Receipts` frames, version 5 answers sends in `AcceptedSends` frames (see each).
 ///   2. The client signs up (`GetChallenge`, then `SignUp`) or signs in (`GetAuthParams`, then `SignIn`). Everything
 ///      else needs a signed-in session; before that it is answered with NOT_SIGNED_IN.
 ///   3. Requests carry a non-zero `request_id` (a quiet `Ack` carries 0); the reply carries the same id. Frames the
-///      server pushes on its own (`Deliver` or `Deliveries`, `Receipt`, `Synced`) carry request id 0.
+///      server pushes on its own (`Deliver` or `Deliveries`, `Receipt` or `Receipts`, `Synced`), and `AcceptedSends`,
+///      which answers many requests at once, carry request id 0.
 ///
 /// Passwords never travel: the client derives an Ed25519 login key from password and username (scrypt, the parameters
 /// in `KdfParams`, then HKDF); the node keeps only its public half. Every proof of a password (sign-up, sign-in, group
@@ -413,6 +415,15 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     set {body = .receipts(newValue)}
   }
 
+  /// version 5: instead of Accepted
+  public var acceptedSends: Fastchat_V1_AcceptedSends {
+    get {
+      if case .acceptedSends(let v)? = body {return v}
+      return Fastchat_V1_AcceptedSends()
+    }
+    set {body = .acceptedSends(newValue)}
+  }
+
   public var createGroup: Fastchat_V1_CreateGroup {
     get {
       if case .createGroup(let v)? = body {return v}
@@ -581,6 +592,8 @@ public nonisolated struct Fastchat_V1_Frame: Sendable {
     case deliveries(Fastchat_V1_Deliveries)
     /// version 4: instead of Receipt
     case receipts(Fastchat_V1_Receipts)
+    /// version 5: instead of Accepted
+    case acceptedSends(Fastchat_V1_AcceptedSends)
     case createGroup(Fastchat_V1_CreateGroup)
     case getGroupAuthParams(Fastchat_V1_GetGroupAuthParams)
     case joinGroup(Fastchat_V1_JoinGroup)
@@ -609,7 +622,7 @@ public nonisolated struct Fastchat_V1_Hello: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// the version the client speaks: 1 to 4 (a node refuses 0 and versions it does not know)
+  /// the version the client speaks: 1 to 5 (a node refuses 0 and versions it does not know)
   public var protocolVersion: UInt32 = 0
 
   /// free text, for logs
@@ -1217,6 +1230,36 @@ public nonisolated struct Fastchat_V1_Accepted: Sendable {
   public init() {}
 }
 
+/// Version 5: the answers to many `Send`s of one connection, pushed under request id 0 in one frame, instead of an
+/// `Accepted` under each send's request id. A node packs those of one commit together, at most 512 a frame; a send
+/// that fails is still answered on its own, with an `Error` under its request id. The client handles each entry as
+/// the `Accepted` answering `request_id`.
+public nonisolated struct Fastchat_V1_AcceptedSends: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sends: [Fastchat_V1_AcceptedSend] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Fastchat_V1_AcceptedSend: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var requestID: UInt64 = 0
+
+  public var messageID: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// A message (or group notice) from the mailbox. The client acks `seq` once it has stored or shown it.
 public nonisolated struct Fastchat_V1_Deliver: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1808,7 +1851,7 @@ nonisolated extension Fastchat_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{1}ping\0\u{1}pong\0\u{1}move\0\u{4}\u{3}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{1}deliveries\0\u{1}receipts\0\u{4}\u{d}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_reply\0\u{1}redirect\0\u{1}error\0\u{1}ok\0\u{1}ping\0\u{1}pong\0\u{1}move\0\u{4}\u{3}sign_up\0\u{3}get_auth_params\0\u{3}auth_params\0\u{3}sign_in\0\u{3}signed_in\0\u{3}sign_out\0\u{3}get_challenge\0\u{1}challenge\0\u{3}change_password\0\u{4}\u{2}get_user\0\u{3}user_info\0\u{2}\u{9}send\0\u{1}accepted\0\u{1}deliver\0\u{1}ack\0\u{1}receipt\0\u{1}synced\0\u{1}deliveries\0\u{1}receipts\0\u{3}accepted_sends\0\u{4}\u{c}create_group\0\u{3}get_group_auth_params\0\u{3}join_group\0\u{3}leave_group\0\u{3}get_group\0\u{3}group_info\0\u{3}list_groups\0\u{3}group_list\0\u{3}group_admin\0\u{3}change_group_password\0\u{3}get_status\0\u{3}cluster_status\0\u{4}\u{9}node_hello\0\u{1}forward\0\u{4}\u{9}upload_blob\0\u{3}fetch_blob\0\u{3}blob_chunk\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2168,6 +2211,19 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
           self.body = .receipts(v)
         }
       }()
+      case 48: try {
+        var v: Fastchat_V1_AcceptedSends?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .acceptedSends(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .acceptedSends(v)
+        }
+      }()
       case 60: try {
         var v: Fastchat_V1_CreateGroup?
         var hadOneofValue = false
@@ -2510,6 +2566,10 @@ nonisolated extension Fastchat_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
     case .receipts?: try {
       guard case .receipts(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 47)
+    }()
+    case .acceptedSends?: try {
+      guard case .acceptedSends(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 48)
     }()
     case .createGroup?: try {
       guard case .createGroup(let v)? = self.body else { preconditionFailure() }
@@ -3746,6 +3806,71 @@ nonisolated extension Fastchat_V1_Accepted: SwiftProtobuf.Message, SwiftProtobuf
   }
 
   public static func ==(lhs: Fastchat_V1_Accepted, rhs: Fastchat_V1_Accepted) -> Bool {
+    if lhs.messageID != rhs.messageID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_AcceptedSends: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AcceptedSends"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sends\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.sends) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sends.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.sends, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_AcceptedSends, rhs: Fastchat_V1_AcceptedSends) -> Bool {
+    if lhs.sends != rhs.sends {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fastchat_V1_AcceptedSend: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AcceptedSend"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}message_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.messageID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.requestID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.messageID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.messageID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fastchat_V1_AcceptedSend, rhs: Fastchat_V1_AcceptedSend) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
     if lhs.messageID != rhs.messageID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

@@ -16,6 +16,8 @@ struct SendRequest: Sendable {
     let window: RequestWindow
     let accepted: Fastchat_V1_Accepted
     let isGroup: Bool
+    /// The connection speaks `Wire.acceptedSendsVersion`: a ✓ goes in an `AcceptedSends` frame with its others.
+    var answersInBatches = false
 }
 
 /// What a connection hands the mailbox's commit stage with an acknowledgement, to be answered by.
@@ -29,8 +31,9 @@ struct AckTicket: Sendable {
 }
 
 extension NodeServices {
-    /// Answers a written batch of messages: routes every stored entry of the batch at once, then tells each sender.
-    /// What needs a wait is returned, the senders' answers with it (they follow the routing).
+    /// Answers a written batch of messages: routes every stored entry of the batch at once, then tells each sender
+    /// (a connection of `Wire.acceptedSendsVersion` gets its ✓s together, after its failures). What needs a wait is
+    /// returned, the senders' answers with it (they follow the routing).
     func reportAccepted(_ reports: [AcceptReport]) -> ReportRemainder? {
         var stored: [MailboxEntry] = []
         for report in reports {
@@ -41,17 +44,25 @@ extension NodeServices {
         // message overtake this one on the way to a recipient on a third node.
         let routing = route(stored)
         var answers = OutboundBatch()
+        var batched = AcceptedSendsBatch()
+        func accepted(_ request: SendRequest) {
+            if request.answersInBatches {
+                batched.add(request)
+            } else {
+                answers.reply(to: request.requestID, .accepted(request.accepted), on: request.outbox)
+            }
+        }
         for report in reports {
             guard case .request(let request) = report.ticket else { continue }
             let (requestID, outbox) = (request.requestID, request.outbox)
             switch report.result {
             case .success(.stored(let entries)):
-                answers.reply(to: requestID, .accepted(request.accepted), on: outbox)
+                accepted(request)
                 metrics.messagesAccepted.increment()
                 metrics.figures.messageAccepted()
                 if request.isGroup { metrics.groupCopies.increment(by: entries.count) }
             case .success(.duplicate):
-                answers.reply(to: requestID, .accepted(request.accepted), on: outbox)
+                accepted(request)
             case .success(.missingImage):
                 // No ✓ for an image no recipient could fetch.
                 answers.fail(requestID, on: outbox, ProtocolError(
@@ -68,6 +79,7 @@ extension NodeServices {
                 answers.fail(requestID, on: outbox, ProtocolError(.unavailable, "The message could not be stored; send it again."))
             }
         }
+        batched.move(into: &answers)
         guard let routing else {
             answers.send()
             return nil

@@ -71,6 +71,9 @@ struct FrameWriter: Sendable {
     /// The channel's event loop.
     var eventLoop: any EventLoop { channel.eventLoop }
 
+    /// Tells connections apart: the same for every writer of one channel.
+    var connectionID: ObjectIdentifier { ObjectIdentifier(channel) }
+
     /// False while the connection's outbound buffer is above its high-water mark (until it drains below the low
     /// one): its peer is not keeping up.
     var isWritable: Bool { channel.isWritable }

@@ -62,7 +62,8 @@ extension ConnectionHandler {
     private func sendTicket(_ envelope: Envelope, requestID: UInt64) -> SendTicket {
         .request(SendRequest(
             requestID: requestID, outbox: outbox, window: window,
-            accepted: .with { $0.messageID = envelope.messageID }, isGroup: !envelope.group.isEmpty))
+            accepted: .with { $0.messageID = envelope.messageID }, isGroup: !envelope.group.isEmpty,
+            answersInBatches: protocolVersion >= Wire.acceptedSendsVersion))
     }
 
     /// Hands `change` to the commit stage, holding a slot of the connection's request window until it is answered.

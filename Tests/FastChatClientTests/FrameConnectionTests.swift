@@ -62,6 +62,44 @@ import Testing
         }
     }
 
+    /// Version 5: one `AcceptedSends` push answers each send it names, in any order, and is not itself a push.
+    @Test func acceptedSendsAnswerEachSendTheyName() async throws {
+        try await FakeNode.with { node in
+            let (connection, peer) = try await Self.connect(to: node)
+            var received = peer.received.makeAsyncIterator()
+            let ids = (0..<3).map { _ in UUID().bytes }
+            try await withThrowingTaskGroup(of: (sent: Data, answer: Frame.OneOf_Body).self) { group in
+                for id in ids {
+                    group.addTask {
+                        let send = Fastchat_V1_Send.with { $0.envelope.messageID = id }
+                        return (id, try await connection.request(.send(send)))
+                    }
+                }
+                var sends: [Fastchat_V1_AcceptedSend] = []
+                for _ in ids {
+                    let request = try #require(await received.next())
+                    guard case .send(let send) = request.body else {
+                        Issue.record("the client sent \(request)")
+                        continue
+                    }
+                    sends.append(.with { $0.requestID = request.requestID; $0.messageID = send.envelope.messageID })
+                }
+                // Last first, and with a request id nothing waits for.
+                let unknown = Fastchat_V1_AcceptedSend.with { $0.requestID = 999; $0.messageID = UUID().bytes }
+                try await peer.send(Frame(.acceptedSends(.with { $0.sends = [unknown] + sends.reversed() })))
+                for try await pair in group {
+                    #expect(pair.answer == .accepted(.with { $0.messageID = pair.sent }))
+                }
+            }
+            try await peer.send(Frame(.synced(.init())))
+            for await push in connection.pushes {
+                #expect(push == .synced(.init()), "the answers were not pushes")
+                break
+            }
+            await connection.close()
+        }
+    }
+
     @Test func theNodesLastErrorIsWhatWaitingAndLaterRequestsFailWith() async throws {
         try await FakeNode.with { node in
             let (connection, peer) = try await Self.connect(to: node)

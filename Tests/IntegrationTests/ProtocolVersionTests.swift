@@ -4,12 +4,12 @@ import Foundation
 import Testing
 
 /// Protocol version 2 changes only how mailbox entries are pushed, version 3 only that an `Ack` under request id 0
-/// is not answered when it succeeds, version 4 only how receipts are pushed; a connection of an older version (older
-/// clients, scripts) is served exactly as before.
+/// is not answered when it succeeds, version 4 only how receipts are pushed, version 5 only how sends are answered; a
+/// connection of an older version (older clients, scripts) is served exactly as before.
 @Suite(.timeLimit(.minutes(10))) struct ProtocolVersionTests {
     @Test func eachSupportedVersionIsAnsweredInKindAndOthersAreRefused() async throws {
         try await withNode { node in
-            for version: UInt32 in [1, 2, 3, 4] {
+            for version in Wire.supportedVersions {
                 let result = try await RawConnection.open(node.endpoint, tls: node.clientTLS)
                     .exchange([try framed(hello(version: version))], stopAfter: 1)
                 guard case .helloReply(let reply) = result.frames.first?.body else {
@@ -135,6 +135,51 @@ import Testing
             #expect(pushes.count == (version >= Wire.receiptBatchesVersion ? 1 : ids.count))
             await carol.close()
             await bob.close()
+        }
+    }
+
+    /// Sends in flight together on one connection are each answered with their own id (from version 5 through
+    /// `AcceptedSends` pushes, which the connection pairs with its requests), and each is stored once.
+    @Test(arguments: [4, 5] as [UInt32])
+    func sendsInFlightTogetherAreEachAccepted(_ version: UInt32) async throws {
+        try await withNode { node in
+            try await node.client(home: "carol").signUp(username: "carol", password: "pw")
+            try await node.user("bob").signOut()
+            let (bob, reply) = try await FrameConnection.open(
+                to: node.endpoint, tls: node.clientTLS, protocolVersion: version, answerTimeout: patience)
+            #expect(reply.protocolVersion == version)
+            try await bob.signIn("bob", password: "correct horse")
+            #expect(try await pushesUntilSynced(on: bob).isEmpty)
+            let ids = (0..<20).map { _ in UUID() }
+
+            let answers = try await withThrowingTaskGroup(of: (UUID, Frame.OneOf_Body).self) { group in
+                for id in ids {
+                    group.addTask {
+                        let envelope = Envelope.with {
+                            $0.version = 1
+                            $0.messageID = id.bytes
+                            $0.sender = "bob"
+                            $0.recipient = "carol"
+                            $0.ciphertext = Data("sealed".utf8)
+                        }
+                        return (id, try await bob.request(.send(.with { $0.envelope = envelope })))
+                    }
+                }
+                return try await group.reduce(into: [UUID: Frame.OneOf_Body]()) { $0[$1.0] = $1.1 }
+            }
+
+            #expect(answers.count == ids.count)
+            for id in ids { #expect(answers[id] == .accepted(.with { $0.messageID = id.bytes })) }
+            await bob.close()
+            let (carol, _) = try await FrameConnection.open(to: node.endpoint, tls: node.clientTLS, answerTimeout: patience)
+            try await carol.signIn("carol", password: "pw")
+            let delivered = try await pushesUntilSynced(on: carol).flatMap { push -> [Data] in
+                guard case .deliveries(let deliveries) = push else { return [] }
+                return deliveries.entries.compactMap { try? Fastchat_V1_MailboxItem(serializedBytes: $0.item).envelope.messageID }
+            }
+            #expect(delivered.count == ids.count)
+            #expect(Set(delivered) == Set(ids.map(\.bytes)))
+            await carol.close()
         }
     }
 

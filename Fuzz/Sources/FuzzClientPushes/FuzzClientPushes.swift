@@ -5,9 +5,10 @@ import FuzzSupport
 /// Target (c): a real `ChatClient`'s handling of everything a node pushes. Each input is a sequence of pushed
 /// frames — deliveries of validly sealed messages whose opened content the input writes (image references and
 /// their blobs included), deliveries of arbitrary envelopes and group notices, version-2 `Deliveries` of such items
-/// or of bytes that do not parse, receipts (one at a time and version-4 batches), `Synced`, errors, frames parsed from raw bytes, with any request id —
-/// followed by a `Synced` barrier: once the client reports it, it has handled all of them. The barrier is awaited a
-/// few inputs later (`ClientFixture.synced`), so round trips overlap.
+/// or of bytes that do not parse, receipts (one at a time and version-4 batches), version-5 `AcceptedSends`, `Synced`,
+/// errors, frames parsed from raw bytes, with any request id — followed by a `Synced` barrier: once the client reports
+/// it, it has handled all of them. The barrier is awaited a few inputs later (`ClientFixture.synced`), so round trips
+/// overlap.
 private let fixture: ClientFixture = {
     switch blocking({ try await ClientFixture.make() }) {
     case .success(let fixture): return fixture
@@ -55,13 +56,26 @@ public func fuzzClientPushes(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
             }
             body = batched ? .receipts(.with { $0.receipts = receipts }) : .receipt(receipts[0])
         case 6:
-            body = input.bool()
-                ? .synced(.with { $0.pendingDelivered = input.interesting() })
-                : .error(.with {
+            switch input.byte() % 3 {
+            case 0:
+                body = .synced(.with { $0.pendingDelivered = input.interesting() })
+            case 1:
+                body = .error(.with {
                     $0.code = ErrorCode(rawValue: Int(input.byte())) ?? .internal
                     $0.message = input.string()
                     $0.retryAfterSeconds = UInt32(truncatingIfNeeded: input.interesting())
                 })
+            default:
+                // Version 5: answers to sends, whatever request ids they name (none of them may be in flight).
+                body = .acceptedSends(.with { batch in
+                    batch.sends = (0..<Int(input.byte() % 4)).map { _ in
+                        .with {
+                            $0.requestID = input.interesting()
+                            $0.messageID = input.id(from: fixture.vocabulary.ids)
+                        }
+                    }
+                })
+            }
         case 7:
             body = FuzzFrames.raw(&input)
         default:

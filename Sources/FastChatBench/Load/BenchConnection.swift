@@ -90,6 +90,13 @@ final class BenchConnection: ChannelInboundHandler {
             }
         case .accepted(let accepted):
             load.accepted(accepted.messageID, copies: outgoing?.copies ?? 1)
+        case .acceptedSends(let batch):
+            // Protocol version 5: each entry answers the send of its request id, as an `Accepted` does above.
+            for send in batch.sends {
+                unanswered.removeValue(forKey: send.requestID)
+                load.accepted(send.messageID, copies: outgoing?.copies ?? 1)
+            }
+            moveIfAnswered()
         case .error(let error) where frame.requestID == 0 && quietAcks:
             load.failed(.ackRefused(error.code))  // a quiet ack's failure
         default:
