@@ -16,8 +16,9 @@ import Testing
         let fixture = try await LiveFixture()
         let entries = [fixture.entry(seq: 1, bytes: 100), fixture.entry(seq: 2, bytes: 100)]
         let (delivery, metrics) = (fixture.delivery, fixture.metrics)
+        let push: MailboxDelivery.Job = { delivery in delivery.push(entries) }
         let pendingRightAfter = try await fixture.loop.submit {
-            MailboxDelivery.onTheirLoops([(delivery, { @Sendable delivery in delivery.push(entries) })])
+            MailboxDelivery.onTheirLoops([(delivery, push)])
             return metrics.figures.mailboxPending
         }.get()
         #expect(pendingRightAfter == 2)
