@@ -9,34 +9,25 @@ struct ReceiptBatch {
     /// Keeps a `Receipts` frame far below any frame limit: a receipt is a 16-byte id and a username.
     static let maxPerFrame = 512
 
-    private var senders: [ObjectIdentifier: (session: Session, receipts: [Fastchat_V1_Receipt])] = [:]
-    /// The senders in the order their first receipt came, so that frames go out in a predictable order.
-    private var order: [ObjectIdentifier] = []
+    private var batched = ItemsPerConnection<Fastchat_V1_Receipt>()
+    /// `Receipt` frames for the older connections, in the order their receipts came.
+    private var singles = OutboundBatch()
 
     mutating func add(_ receipt: Fastchat_V1_Receipt, for session: Session) {
-        let key = ObjectIdentifier(session)
-        if senders[key] == nil {
-            senders[key] = (session, [])
-            order.append(key)
+        if session.receiptsInBatches {
+            batched.add(receipt, for: session.outbox)
+        } else {
+            singles.send(Frame(.receipt(receipt)), to: session.outbox)
         }
-        senders[key]?.receipts.append(receipt)
     }
 
     /// Hands every gathered receipt to its connection's event loop, and starts over.
     mutating func send() {
-        var frames = OutboundBatch()
-        for key in order {
-            guard let (session, receipts) = senders[key] else { continue }
-            if session.receiptsInBatches {
-                for start in stride(from: 0, to: receipts.count, by: Self.maxPerFrame) {
-                    let chunk = receipts[start..<min(start + Self.maxPerFrame, receipts.count)]
-                    frames.send(Frame(.receipts(.with { $0.receipts = Array(chunk) })), to: session.outbox)
-                }
-            } else {
-                for receipt in receipts { frames.send(Frame(.receipt(receipt)), to: session.outbox) }
-            }
+        var frames = singles
+        singles = OutboundBatch()
+        batched.move(into: &frames, maxPerFrame: Self.maxPerFrame) { receipts in
+            Frame(.receipts(.with { $0.receipts = receipts }))
         }
         frames.send()
-        (senders, order) = ([:], [])
     }
 }
