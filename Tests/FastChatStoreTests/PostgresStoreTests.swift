@@ -124,7 +124,7 @@ struct PostgresStoreTests {
             try await writeOldDatabase(storage, migrations: throughBlobRefs, users: [])
             let (id, item) = (UUID(), Fixtures.bytes(300))
             try await storage.withRunner { runner in
-                try await runner.rows(
+                _ = try await runner.rows(
                     "INSERT INTO mailbox (recipient, sender, message_id, envelope, stored_at) VALUES ('bob', 'alice', $1, $2, $3)",
                     [id, item, UnixMillis.now().millis])
             }

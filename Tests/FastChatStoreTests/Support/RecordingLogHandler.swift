@@ -23,11 +23,8 @@ struct RecordingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-        function: String, line: UInt
-    ) {
-        records.append(level, message.description)
+    func log(event: LogEvent) {
+        records.append(event.level, event.message.description)
     }
 
     /// A logger whose messages end up in the returned records.

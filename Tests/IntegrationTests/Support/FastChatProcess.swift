@@ -116,9 +116,11 @@ final class ChildProcess: @unchecked Sendable {
         stdoutPath = directory.appendingPathComponent("\(unique).stdout").path
         stderrPath = directory.appendingPathComponent("\(unique).stderr").path
         let stdinPath = directory.appendingPathComponent("\(unique).stdin").path
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        FileManager.default.createFile(atPath: stdinPath, contents: Data((stdin ?? "").utf8))
+        for (path, contents) in [(stdoutPath, Data()), (stderrPath, Data()), (stdinPath, Data((stdin ?? "").utf8))] {
+            guard FileManager.default.createFile(atPath: path, contents: contents) else {
+                throw ProcessTestError("could not create \(path)")
+            }
+        }
 
         var childEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FASTCHAT_") }
         childEnvironment["HOME"] = directory.path  // never the real ~/.fastchat

@@ -274,7 +274,7 @@ extension ChatClient {
     /// Sends a note to itself and says what arrives first: "own note", or "other message" / "forged delivery" when
     /// something else (that should never have been delivered) came before it.
     func firstArrivalAfterANoteToSelf() async throws -> String {
-        let me = try #require(await username)
+        let me = try #require(username)
         let id = try await send("to myself", to: me)
         return try await next { event -> String? in
             switch event {
